@@ -1,0 +1,197 @@
+//! Pair separations and line-of-sight cosines, defined once.
+//!
+//! Every path (direct counts, graph build, graph counts, recomputation of a
+//! stored edge) calls these functions, so a pair gets the same f64 separation
+//! and mu everywhere: that is what makes the counts of different paths equal
+//! to the last bit. The Python brute-force references spell out the same
+//! operations in the same order.
+
+use crate::error::{CoreError, Result};
+
+/// Which direction is the line of sight for mu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Los {
+    /// Direction of the pair midpoint seen from the origin (surveys).
+    Midpoint,
+    /// The z axis (plane-parallel, periodic boxes).
+    Z,
+}
+
+/// Separation rules: open space or a periodic box (minimum image).
+#[derive(Clone, Copy, Debug)]
+pub struct Metric {
+    pub boxsize: Option<f64>,
+    half: f64,
+    pub los: Los,
+}
+
+impl Metric {
+    pub fn new(boxsize: Option<f64>, los: Los) -> Result<Self> {
+        if let Some(l) = boxsize {
+            if !(l.is_finite() && l > 0.0) {
+                return Err(CoreError::InvalidBox(format!(
+                    "box size must be a positive finite number, got {l}"
+                )));
+            }
+            if los == Los::Midpoint {
+                return Err(CoreError::InvalidBox(
+                    "los='midpoint' needs an observer at the origin; in a periodic box use los='z'"
+                        .into(),
+                ));
+            }
+        }
+        Ok(Self {
+            boxsize,
+            half: boxsize.map_or(f64::INFINITY, |l| 0.5 * l),
+            los,
+        })
+    }
+
+    /// Checks the search radius against the box (minimum image needs rmax < L/2).
+    pub fn check_rmax(&self, rmax: f64) -> Result<()> {
+        if let Some(l) = self.boxsize {
+            if rmax >= 0.5 * l {
+                return Err(CoreError::InvalidBox(format!(
+                    "rmax = {rmax} must be smaller than half the box size ({}) for minimum-image separations",
+                    0.5 * l
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub fn delta(&self, a: f64, b: f64) -> f64 {
+        let mut d = b - a;
+        if let Some(l) = self.boxsize {
+            if d > self.half {
+                d -= l;
+            } else if d < -self.half {
+                d += l;
+            }
+        }
+        d
+    }
+
+    #[inline(always)]
+    pub fn diff(&self, p: [f64; 3], q: [f64; 3]) -> [f64; 3] {
+        [
+            self.delta(p[0], q[0]),
+            self.delta(p[1], q[1]),
+            self.delta(p[2], q[2]),
+        ]
+    }
+
+    #[inline(always)]
+    pub fn d2(&self, p: [f64; 3], q: [f64; 3]) -> f64 {
+        let s = self.diff(p, q);
+        s[0] * s[0] + s[1] * s[1] + s[2] * s[2]
+    }
+
+    /// |cos| between the separation and the line of sight; 0 for d = 0.
+    /// Symmetric in p and q to the last bit.
+    #[inline(always)]
+    pub fn mu(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d: f64) -> f64 {
+        if d == 0.0 {
+            return 0.0;
+        }
+        let mu = match self.los {
+            Los::Z => s[2].abs() / d,
+            Los::Midpoint => {
+                let m = [
+                    0.5 * (p[0] + q[0]),
+                    0.5 * (p[1] + q[1]),
+                    0.5 * (p[2] + q[2]),
+                ];
+                let mn = (m[0] * m[0] + m[1] * m[1] + m[2] * m[2]).sqrt();
+                if mn == 0.0 {
+                    return 0.0;
+                }
+                let dot = s[0] * m[0] + s[1] * m[1] + s[2] * m[2];
+                dot.abs() / (d * mn)
+            }
+        };
+        mu.min(1.0)
+    }
+
+    /// Separation and mu of a pair.
+    #[inline(always)]
+    pub fn sep_mu(&self, p: [f64; 3], q: [f64; 3]) -> (f64, f64) {
+        let s = self.diff(p, q);
+        let d = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+        (d, self.mu(p, q, s, d))
+    }
+}
+
+/// Positions as three columns (Arrow-friendly), with validation.
+#[derive(Clone, Copy, Debug)]
+pub struct Positions<'a> {
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    pub z: &'a [f64],
+}
+
+impl<'a> Positions<'a> {
+    pub fn new(x: &'a [f64], y: &'a [f64], z: &'a [f64]) -> Result<Self> {
+        if x.len() != y.len() || x.len() != z.len() {
+            return Err(CoreError::InvalidInput(format!(
+                "position columns have different lengths ({}, {}, {})",
+                x.len(),
+                y.len(),
+                z.len()
+            )));
+        }
+        Ok(Self { x, y, z })
+    }
+
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> [f64; 3] {
+        [self.x[i], self.y[i], self.z[i]]
+    }
+
+    /// Rejects non-finite coordinates and, in a box, coordinates outside [0, L].
+    pub fn validate(&self, what: &str, boxsize: Option<f64>) -> Result<()> {
+        for (axis, col) in ["x", "y", "z"].iter().zip([self.x, self.y, self.z]) {
+            if let Some(i) = col.iter().position(|v| !v.is_finite()) {
+                return Err(CoreError::InvalidInput(format!(
+                    "{what} position {i} has a non-finite {axis} coordinate ({})",
+                    col[i]
+                )));
+            }
+            if let Some(l) = boxsize {
+                if let Some(i) = col.iter().position(|&v| !(0.0..=l).contains(&v)) {
+                    return Err(CoreError::InvalidBox(format!(
+                        "{what} position {i} has {axis} = {} outside the periodic box [0, {l}]",
+                        col[i]
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks weights: same length as the points, finite, non-negative.
+pub fn validate_weights(what: &str, w: &[f64], n: usize) -> Result<()> {
+    if w.len() != n {
+        return Err(CoreError::InvalidInput(format!(
+            "{what} weights have length {} but there are {n} {what} points",
+            w.len()
+        )));
+    }
+    if let Some(i) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
+        return Err(CoreError::InvalidInput(format!(
+            "{what} weight {i} is {} (weights must be finite and >= 0)",
+            w[i]
+        )));
+    }
+    Ok(())
+}

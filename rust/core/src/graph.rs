@@ -1,0 +1,570 @@
+//! The neighbour-graph database: nodes (data and randoms) and every pair
+//! closer than rmax as a forward adjacency list (CSR, neighbour ids ascending,
+//! each undirected edge stored once at its lower-id end).
+//!
+//! Nodes are numbered in cell order, so neighbours are close in memory; the
+//! `index` column maps a node back to its row in the input catalogue.
+//! Columns are Arrow buffers: they cross to Python and to IPC files without
+//! copies, and a memory-mapped file can be wrapped back without copies.
+
+use arrow_buffer::ScalarBuffer;
+use half::f16;
+use rayon::prelude::*;
+
+use crate::bins::{Bins, OUT};
+use crate::catalogue::{validate_inputs, Merged, Sample};
+use crate::control::Control;
+use crate::error::{CoreError, Result};
+use crate::geometry::{Los, Metric};
+use crate::grid::Grid;
+use crate::pairs::{PairCounts, Sorted};
+use crate::reduce::{chunk_count, chunk_range, chunked_sum};
+
+/// Bytes a node takes: x, y, z, weight, index (8 each), degree (4), flags (2).
+pub const NODE_BYTES: u64 = 5 * 8 + 4 + 2;
+
+/// Scalars that describe how a graph was built.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphMeta {
+    pub rmin: f64,
+    pub rmax: f64,
+    pub boxsize: Option<f64>,
+    pub los: Los,
+    pub n_data: u64,
+    pub n_random: u64,
+}
+
+impl GraphMeta {
+    pub fn metric(&self) -> Result<Metric> {
+        Metric::new(self.boxsize, self.los)
+    }
+}
+
+/// Node and edge columns of a graph.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    pub meta: GraphMeta,
+    pub x: ScalarBuffer<f64>,
+    pub y: ScalarBuffer<f64>,
+    pub z: ScalarBuffer<f64>,
+    pub weight: ScalarBuffer<f64>,
+    pub is_random: ScalarBuffer<u8>,
+    /// Row in the input catalogue (data and randoms numbered separately),
+    /// or the global id under MPI.
+    pub index: ScalarBuffer<u64>,
+    /// 0: owned by this process; 1: buffer copy of a point owned elsewhere.
+    pub region: ScalarBuffer<u8>,
+    pub degree: ScalarBuffer<u32>,
+    pub offsets: ScalarBuffer<i64>,
+    pub neighbours: ScalarBuffer<u32>,
+    pub separation: ScalarBuffer<f32>,
+    pub mu: Option<ScalarBuffer<f16>>,
+}
+
+/// How to build a graph.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    pub rmin: f64,
+    pub rmax: f64,
+    pub store_mu: bool,
+    /// Refuse to build when the estimate exceeds this many bytes.
+    pub max_memory: Option<u64>,
+    /// Global ids and buffer flags (data then randoms), for MPI domains.
+    pub ids: Option<Vec<u64>>,
+    pub buffer: Option<Vec<u8>>,
+}
+
+impl BuildOptions {
+    pub fn new(rmin: f64, rmax: f64) -> Self {
+        Self {
+            rmin,
+            rmax,
+            store_mu: true,
+            max_memory: None,
+            ids: None,
+            buffer: None,
+        }
+    }
+
+    pub fn bytes_per_edge(&self) -> u64 {
+        if self.store_mu {
+            10
+        } else {
+            8
+        }
+    }
+}
+
+/// Sampled estimate of the number of edges before anything is allocated.
+#[derive(Clone, Copy, Debug)]
+pub struct EdgeEstimate {
+    pub edges: f64,
+    pub mean_degree: f64,
+    pub sampled_nodes: usize,
+    pub bytes: u64,
+}
+
+const SAMPLE_NODES: usize = 4096;
+
+fn check_radii(rmin: f64, rmax: f64) -> Result<()> {
+    if !(rmin.is_finite() && rmax.is_finite() && rmin >= 0.0) {
+        return Err(CoreError::InvalidBins(format!(
+            "rmin and rmax must be finite and >= 0, got rmin = {rmin}, rmax = {rmax}"
+        )));
+    }
+    if rmin >= rmax {
+        return Err(CoreError::InvalidBins(format!(
+            "rmin ({rmin}) must be smaller than rmax ({rmax})"
+        )));
+    }
+    Ok(())
+}
+
+fn estimate_on(pts: &Sorted, grid: &Grid, metric: &Metric, opts: &BuildOptions) -> EdgeEstimate {
+    let n = pts.p.len();
+    let stride = n.div_ceil(SAMPLE_NODES).max(1);
+    let cell_of = grid.cell_of_sorted();
+    let sampled: Vec<usize> = (0..n).step_by(stride).collect();
+    let total: u64 = sampled
+        .par_iter()
+        .map(|&i| {
+            let mut near = Vec::new();
+            grid.neighbours(cell_of[i] as usize, &mut near);
+            let mut k = 0u64;
+            for &b in &near {
+                for j in grid.range(b) {
+                    if j != i {
+                        let d = metric.d2(pts.p[i], pts.p[j]).sqrt();
+                        k += u64::from(d >= opts.rmin && d < opts.rmax);
+                    }
+                }
+            }
+            k
+        })
+        .sum();
+    let mean_degree = total as f64 / sampled.len().max(1) as f64;
+    let edges = 0.5 * mean_degree * n as f64;
+    // Building holds the per-chunk parts and the final columns at once.
+    let bytes =
+        (2.0 * edges * opts.bytes_per_edge() as f64) as u64 + n as u64 * (NODE_BYTES + 8 + 32);
+    EdgeEstimate {
+        edges,
+        mean_degree,
+        sampled_nodes: sampled.len(),
+        bytes,
+    }
+}
+
+struct Part {
+    degree: Vec<u32>,
+    neighbours: Vec<u32>,
+    separation: Vec<f32>,
+    mu: Vec<f16>,
+}
+
+impl Graph {
+    /// Estimates the edge count of the graph `build` would make.
+    pub fn estimate(
+        data: &Sample,
+        randoms: Option<&Sample>,
+        metric: &Metric,
+        opts: &BuildOptions,
+    ) -> Result<EdgeEstimate> {
+        check_radii(opts.rmin, opts.rmax)?;
+        validate_inputs(data, randoms, metric, opts.rmax)?;
+        let merged = Merged::new(data, randoms);
+        let grid = Grid::build(&merged.positions(), metric, opts.rmax);
+        Ok(estimate_on(
+            &Sorted::new(&merged, &grid),
+            &grid,
+            metric,
+            opts,
+        ))
+    }
+
+    pub fn build(
+        data: &Sample,
+        randoms: Option<&Sample>,
+        metric: &Metric,
+        opts: &BuildOptions,
+        control: &Control,
+    ) -> Result<Self> {
+        check_radii(opts.rmin, opts.rmax)?;
+        validate_inputs(data, randoms, metric, opts.rmax)?;
+        let merged = Merged::new(data, randoms);
+        let n = merged.len();
+        for (what, len) in [
+            ("ids", opts.ids.as_ref().map(Vec::len)),
+            ("buffer flags", opts.buffer.as_ref().map(Vec::len)),
+        ] {
+            if let Some(len) = len.filter(|&l| l != n) {
+                return Err(CoreError::InvalidInput(format!(
+                    "{what} have length {len} but there are {n} points"
+                )));
+            }
+        }
+        let grid = Grid::build(&merged.positions(), metric, opts.rmax);
+        let pts = Sorted::new(&merged, &grid);
+        if let Some(budget) = opts.max_memory {
+            let est = estimate_on(&pts, &grid, metric, opts);
+            if est.bytes > budget {
+                return Err(CoreError::MemoryBudget {
+                    what: "the neighbour graph",
+                    estimate_bytes: est.bytes,
+                    budget_bytes: budget,
+                    detail: format!(
+                        "an estimated {:.3e} edges, mean degree {:.1} from {} sampled nodes, at {} bytes per edge",
+                        est.edges, est.mean_degree, est.sampled_nodes, opts.bytes_per_edge()
+                    ),
+                    advice: "use a smaller rmax, raise max_memory, or spread the catalogue over more MPI ranks",
+                });
+            }
+        }
+        control.check()?;
+        let parts = build_parts(&pts, &grid, metric, opts, control)?;
+        Ok(assemble(parts, &merged, &grid, &pts, metric, opts))
+    }
+
+    pub fn n_nodes(&self) -> usize {
+        self.x.len()
+    }
+
+    pub fn n_edges(&self) -> usize {
+        self.neighbours.len()
+    }
+
+    #[inline(always)]
+    pub fn pos(&self, i: usize) -> [f64; 3] {
+        [self.x[i], self.y[i], self.z[i]]
+    }
+
+    #[inline(always)]
+    pub fn edge_range(&self, i: usize) -> std::ops::Range<usize> {
+        self.offsets[i] as usize..self.offsets[i + 1] as usize
+    }
+
+    /// True when every node is owned (no MPI buffer), so no owner test is needed.
+    pub fn all_owned(&self) -> bool {
+        self.region.iter().all(|&r| r == 0)
+    }
+
+    /// A key that orders all points of a distributed catalogue the same way
+    /// on every rank: a tuple is counted where its smallest-key vertex is owned.
+    #[inline(always)]
+    pub fn owner_key(&self, i: usize) -> u64 {
+        (self.index[i] << 1) | u64::from(self.is_random[i])
+    }
+
+    /// Is `i` the owner of a tuple whose vertices are `i` and `others`?
+    #[inline(always)]
+    pub fn owns(&self, i: usize, others: &[usize]) -> bool {
+        let mut best = i;
+        for &o in others {
+            if self.owner_key(o) < self.owner_key(best) {
+                best = o;
+            }
+        }
+        self.region[best] == 0
+    }
+
+    pub fn check_bins(&self, bins: &Bins) -> Result<()> {
+        if bins.rmin() < self.meta.rmin || bins.rmax() > self.meta.rmax {
+            return Err(CoreError::InvalidBins(format!(
+                "bins span [{}, {}) but the graph holds separations in [{}, {}); rebuild the graph with a wider range",
+                bins.rmin(),
+                bins.rmax(),
+                self.meta.rmin,
+                self.meta.rmax
+            )));
+        }
+        Ok(())
+    }
+
+    /// The separation bin of edge `e` (from node `i`), exact: the stored f32
+    /// decides unless it lies within its rounding error of a bin edge, in
+    /// which case the f64 separation is recomputed from the positions.
+    #[inline(always)]
+    pub fn edge_bin(&self, bins: &Bins, metric: &Metric, i: usize, e: usize) -> u8 {
+        const TOL: f64 = 1.0 / (1u64 << 23) as f64;
+        let s = self.separation[e] as f64;
+        let b = bins.bin(s * (1.0 - TOL));
+        if s > 1e-30 && b == bins.bin(s * (1.0 + TOL)) {
+            return b;
+        }
+        let j = self.neighbours[e] as usize;
+        bins.bin(metric.d2(self.pos(i), self.pos(j)).sqrt())
+    }
+
+    /// The mu bin of edge `e`, exact in the same way as `edge_bin`.
+    #[inline(always)]
+    pub fn edge_mu_bin(&self, bins: &Bins, metric: &Metric, i: usize, e: usize) -> usize {
+        const TOL: f64 = 1.0 / 1024.0;
+        if let Some(mu) = &self.mu {
+            let m = mu[e].to_f64();
+            let b = bins.mu_bin((m - TOL).max(0.0));
+            if b == bins.mu_bin((m + TOL).min(1.0)) {
+                return b;
+            }
+        }
+        let j = self.neighbours[e] as usize;
+        bins.mu_bin(metric.sep_mu(self.pos(i), self.pos(j)).1)
+    }
+
+    /// DD, DR, RR from the stored edges.
+    pub fn count_pairs(&self, bins: &Bins, control: &Control) -> Result<PairCounts> {
+        self.check_bins(bins)?;
+        let metric = self.meta.metric()?;
+        let (nmu, per) = (bins.nmu(), bins.nbins() * bins.nmu());
+        let all_owned = self.all_owned();
+        let flat = chunked_sum(self.n_nodes(), 3 * per, control, |nodes, acc| {
+            for i in nodes {
+                let (wi, ti) = (self.weight[i], self.is_random[i]);
+                for e in self.edge_range(i) {
+                    let j = self.neighbours[e] as usize;
+                    if !all_owned && !self.owns(i, &[j]) {
+                        continue;
+                    }
+                    let b = self.edge_bin(bins, &metric, i, e);
+                    if b == OUT {
+                        continue;
+                    }
+                    let m = if nmu == 1 {
+                        0
+                    } else {
+                        self.edge_mu_bin(bins, &metric, i, e)
+                    };
+                    let k = (ti + self.is_random[j]) as usize * per + b as usize * nmu + m;
+                    acc[k] += wi * self.weight[j];
+                }
+            }
+        })?;
+        Ok(PairCounts::from_flat(flat, per))
+    }
+
+    /// Checks that the columns describe a valid graph (after loading a file).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(CoreError::CorruptGraph(m));
+        let n = self.n_nodes();
+        for (name, len) in [
+            ("y", self.y.len()),
+            ("z", self.z.len()),
+            ("weight", self.weight.len()),
+            ("is_random", self.is_random.len()),
+            ("index", self.index.len()),
+            ("region", self.region.len()),
+            ("degree", self.degree.len()),
+        ] {
+            if len != n {
+                return bad(format!("node column {name} has {len} rows, x has {n}"));
+            }
+        }
+        if n > u32::MAX as usize {
+            return bad(format!("{n} nodes exceed the 2^32 - 1 a graph can hold"));
+        }
+        if self.offsets.len() != n + 1 {
+            return bad(format!(
+                "adjacency has {} lists for {n} nodes",
+                self.offsets.len().saturating_sub(1)
+            ));
+        }
+        let m = self.n_edges();
+        if self.offsets[0] != 0 || self.offsets[n] as usize != m {
+            return bad(format!(
+                "adjacency offsets run from {} to {} but there are {m} edges",
+                self.offsets[0], self.offsets[n]
+            ));
+        }
+        if self.separation.len() != m || self.mu.as_ref().is_some_and(|mu| mu.len() != m) {
+            return bad("edge columns have different lengths".into());
+        }
+        let n_random = self.is_random.iter().filter(|&&r| r == 1).count() as u64;
+        if self.is_random.iter().any(|&r| r > 1) || self.region.iter().any(|&r| r > 1) {
+            return bad("node flags must be 0 or 1".into());
+        }
+        if n_random != self.meta.n_random || n as u64 - n_random != self.meta.n_data {
+            return bad(format!(
+                "metadata says {} data and {} random nodes, the node table has {} and {n_random}",
+                self.meta.n_data,
+                self.meta.n_random,
+                n as u64 - n_random
+            ));
+        }
+        let finite = |c: &[f64]| c.iter().all(|v| v.is_finite());
+        if !(finite(&self.x) && finite(&self.y) && finite(&self.z)) {
+            return bad("node positions contain non-finite values".into());
+        }
+        if self.weight.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return bad("node weights must be finite and >= 0".into());
+        }
+        let rmax = self.meta.rmax as f32;
+        let rmin = self.meta.rmin as f32;
+        let problem = (0..n).into_par_iter().find_map_any(|i| {
+            let (a, b) = (self.offsets[i], self.offsets[i + 1]);
+            if b < a {
+                return Some(format!("adjacency offsets decrease at node {i}"));
+            }
+            let mut prev = i as u64;
+            for e in a as usize..b as usize {
+                let j = self.neighbours[e] as u64;
+                if j <= prev || j >= n as u64 {
+                    return Some(format!(
+                        "neighbour list of node {i} is not ascending above {i} and below {n} (entry {e} = {j})"
+                    ));
+                }
+                prev = j;
+                let s = self.separation[e];
+                if !(s >= rmin && s <= rmax) {
+                    return Some(format!("edge {e} has separation {s} outside [{rmin}, {rmax}]"));
+                }
+                if let Some(mu) = &self.mu {
+                    let v = mu[e].to_f32();
+                    if !(0.0..=1.0).contains(&v) {
+                        return Some(format!("edge {e} has mu {v} outside [0, 1]"));
+                    }
+                }
+            }
+            None
+        });
+        match problem {
+            Some(p) => bad(p),
+            None => Ok(()),
+        }
+    }
+}
+
+fn build_parts(
+    pts: &Sorted,
+    grid: &Grid,
+    metric: &Metric,
+    opts: &BuildOptions,
+    control: &Control,
+) -> Result<Vec<Part>> {
+    let ncell = grid.ncells();
+    let nchunks = chunk_count(ncell, 1 << 14).max(ncell.min(4096));
+    let cut = opts.rmax * opts.rmax * (1.0 + 1e-12);
+    control.begin(nchunks as u64);
+    let parts: Vec<Option<Part>> = (0..nchunks)
+        .into_par_iter()
+        .map(|c| {
+            if control.is_cancelled() {
+                return None;
+            }
+            let cells = chunk_range(c, nchunks, ncell);
+            let nodes = grid.start[cells.start] as usize..grid.start[cells.end] as usize;
+            let mut part = Part {
+                degree: Vec::with_capacity(nodes.len()),
+                neighbours: Vec::new(),
+                separation: Vec::new(),
+                mu: Vec::new(),
+            };
+            let mut near = Vec::new();
+            for a in cells {
+                grid.neighbours(a, &mut near);
+                for i in grid.range(a) {
+                    let before = part.neighbours.len();
+                    let pi = pts.p[i];
+                    for &b in near.iter().filter(|&&b| b >= a) {
+                        let js = if a == b {
+                            i + 1
+                        } else {
+                            grid.start[b] as usize
+                        };
+                        for j in js..grid.start[b + 1] as usize {
+                            let pj = pts.p[j];
+                            let s = metric.diff(pi, pj);
+                            let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
+                            if d2 >= cut {
+                                continue;
+                            }
+                            let d = d2.sqrt();
+                            if d < opts.rmin || d >= opts.rmax {
+                                continue;
+                            }
+                            part.neighbours.push(j as u32);
+                            part.separation.push(d as f32);
+                            if opts.store_mu {
+                                part.mu.push(f16::from_f64(metric.mu(pi, pj, s, d)));
+                            }
+                        }
+                    }
+                    part.degree.push((part.neighbours.len() - before) as u32);
+                }
+            }
+            control.tick();
+            Some(part)
+        })
+        .collect();
+    control.check()?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+fn assemble(
+    parts: Vec<Part>,
+    merged: &Merged,
+    grid: &Grid,
+    pts: &Sorted,
+    metric: &Metric,
+    opts: &BuildOptions,
+) -> Graph {
+    let n = pts.p.len();
+    let m: usize = parts.iter().map(|p| p.neighbours.len()).sum();
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0i64);
+    let mut degree = vec![0u32; n];
+    let mut neighbours = Vec::with_capacity(m);
+    let mut separation = Vec::with_capacity(m);
+    let mut mu = Vec::with_capacity(if opts.store_mu { m } else { 0 });
+    for part in parts {
+        for &d in &part.degree {
+            offsets.push(offsets.last().unwrap() + d as i64);
+        }
+        neighbours.extend_from_slice(&part.neighbours);
+        separation.extend_from_slice(&part.separation);
+        mu.extend_from_slice(&part.mu);
+    }
+    for i in 0..n {
+        let fwd = (offsets[i + 1] - offsets[i]) as u32;
+        degree[i] += fwd;
+        for &j in &neighbours[offsets[i] as usize..offsets[i + 1] as usize] {
+            degree[j as usize] += 1;
+        }
+    }
+    let orig = |i: usize| grid.order[i] as usize;
+    let nd = merged.n_data;
+    let index: Vec<u64> = match &opts.ids {
+        Some(ids) => (0..n).map(|i| ids[orig(i)]).collect(),
+        None => (0..n)
+            .map(|i| {
+                let o = orig(i);
+                (if o >= nd { o - nd } else { o }) as u64
+            })
+            .collect(),
+    };
+    let region: Vec<u8> = match &opts.buffer {
+        Some(b) => (0..n).map(|i| b[orig(i)]).collect(),
+        None => vec![0; n],
+    };
+    let col = |k: usize| -> Vec<f64> { pts.p.iter().map(|p| p[k]).collect() };
+    Graph {
+        meta: GraphMeta {
+            rmin: opts.rmin,
+            rmax: opts.rmax,
+            boxsize: metric.boxsize,
+            los: metric.los,
+            n_data: nd as u64,
+            n_random: (n - nd) as u64,
+        },
+        x: col(0).into(),
+        y: col(1).into(),
+        z: col(2).into(),
+        weight: pts.w.clone().into(),
+        is_random: pts.t.clone().into(),
+        index: index.into(),
+        region: region.into(),
+        degree: degree.into(),
+        offsets: offsets.into(),
+        neighbours: neighbours.into(),
+        separation: separation.into(),
+        mu: opts.store_mu.then(|| mu.into()),
+    }
+}

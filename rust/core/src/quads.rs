@@ -1,0 +1,205 @@
+//! Exact quad (4-point) counts: triangles extended one level deeper.
+//!
+//! For i < j < k < l all six pairs must be edges: C = tail of N+(i) after j,
+//! intersected with N+(j), lists the k; each k's later partners l in C are
+//! intersected with N+(k). A quad's six side bins are reduced to a canonical
+//! form under relabelling of its four vertices, so the counts do not depend
+//! on the order of the input points.
+
+use crate::binned::Binned;
+use crate::bins::Bins;
+use crate::control::Control;
+use crate::error::{CoreError, Result};
+use crate::graph::Graph;
+use crate::intersect::intersect;
+use crate::reduce::{chunk_count, chunked_sum};
+
+/// Edge order of a quad's six sides: (01, 02, 03, 12, 13, 23).
+pub const QUAD_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
+
+/// Canonical forms of six side bins, and a table from every 6-tuple to its form.
+pub struct QuadShapes {
+    pub nbins: usize,
+    /// Canonical 6-tuples (lexicographically smallest relabelling), ascending.
+    pub shapes: Vec<[u8; 6]>,
+    table: Vec<u32>,
+}
+
+fn edge_slot(a: usize, b: usize) -> usize {
+    let (a, b) = if a < b { (a, b) } else { (b, a) };
+    QUAD_EDGES.iter().position(|&e| e == (a, b)).unwrap()
+}
+
+fn permutations4() -> Vec<[usize; 4]> {
+    let mut out = vec![];
+    for a in 0..4 {
+        for b in 0..4 {
+            for c in 0..4 {
+                for d in 0..4 {
+                    let p = [a, b, c, d];
+                    if (0..4).all(|x| p.contains(&x)) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+impl QuadShapes {
+    /// Bytes the lookup table needs for `nbins` bins.
+    pub fn table_bytes(nbins: usize) -> u64 {
+        (nbins as u64).pow(6) * 4
+    }
+
+    pub fn new(nbins: usize, max_memory: Option<u64>) -> Result<Self> {
+        let need = Self::table_bytes(nbins) * 2;
+        let budget = max_memory.unwrap_or(u64::MAX).min(1 << 31);
+        if need > budget {
+            return Err(CoreError::MemoryBudget {
+                what: "the 4-point configuration table",
+                estimate_bytes: need,
+                budget_bytes: budget,
+                detail: format!("{nbins}^6 side-bin combinations"),
+                advice: "use fewer separation bins for 4-point counts (at most about 20)",
+            });
+        }
+        // Where each slot of the relabelled quad takes its bin from.
+        let maps: Vec<[usize; 6]> = permutations4()
+            .iter()
+            .map(|p| {
+                let mut m = [0; 6];
+                for (slot, &(a, b)) in QUAD_EDGES.iter().enumerate() {
+                    m[slot] = edge_slot(p[a], p[b]);
+                }
+                m
+            })
+            .collect();
+        let total = nbins.pow(6);
+        let decode = |mut code: usize| {
+            let mut t = [0u8; 6];
+            for s in (0..6).rev() {
+                t[s] = (code % nbins) as u8;
+                code /= nbins;
+            }
+            t
+        };
+        let encode = |t: &[u8; 6]| t.iter().fold(0usize, |c, &b| c * nbins + b as usize);
+        let mut canon = vec![0u32; total];
+        let mut is_shape = vec![false; total];
+        for (code, slot) in canon.iter_mut().enumerate() {
+            let t = decode(code);
+            let best = maps
+                .iter()
+                .map(|m| encode(&std::array::from_fn(|s| t[m[s]])))
+                .min()
+                .unwrap();
+            *slot = best as u32;
+            is_shape[best] = true;
+        }
+        let mut dense = vec![0u32; total];
+        let mut shapes = Vec::new();
+        for code in 0..total {
+            if is_shape[code] {
+                dense[code] = shapes.len() as u32;
+                shapes.push(decode(code));
+            }
+        }
+        let table = canon.iter().map(|&c| dense[c as usize]).collect();
+        Ok(Self {
+            nbins,
+            shapes,
+            table,
+        })
+    }
+
+    /// The canonical shape id of six side bins in QUAD_EDGES order.
+    #[inline(always)]
+    pub fn id(&self, t: [u8; 6]) -> usize {
+        let n = self.nbins;
+        let code = t.iter().fold(0usize, |c, &b| c * n + b as usize);
+        self.table[code] as usize
+    }
+}
+
+/// Weighted quad counts by number of random vertices (0..=4), one value per
+/// canonical shape.
+pub struct QuadCounts {
+    pub shapes: Vec<[u8; 6]>,
+    pub counts: [Vec<f64>; 5],
+}
+
+pub fn count_quads(
+    g: &Graph,
+    bins: &Bins,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<QuadCounts> {
+    let shapes = QuadShapes::new(bins.nbins(), max_memory)?;
+    let ns = shapes.shapes.len();
+    let acc_bytes = 5 * ns as u64 * 8 * chunk_count(g.n_nodes(), 5 * ns) as u64;
+    if let Some(budget) = max_memory {
+        if acc_bytes > budget {
+            return Err(CoreError::MemoryBudget {
+                what: "the 4-point accumulators",
+                estimate_bytes: acc_bytes,
+                budget_bytes: budget,
+                detail: format!("{ns} configurations by 5 random-vertex counts"),
+                advice: "use fewer separation bins for 4-point counts",
+            });
+        }
+    }
+    let bl = Binned::new(g, bins)?;
+    let all_owned = g.all_owned();
+    let flat = chunked_sum(g.n_nodes(), 5 * ns, control, |nodes, acc| {
+        // (k, bin ik, bin jk) for the common neighbours of i and j.
+        let mut common: Vec<(u32, u8, u8)> = Vec::new();
+        let mut ks: Vec<u32> = Vec::new();
+        for i in nodes {
+            let li = bl.range(i);
+            for a in li.clone() {
+                let j = bl.nbr[a] as usize;
+                let bij = bl.bin[a];
+                let lj = bl.range(j);
+                let tail = a + 1..li.end;
+                common.clear();
+                intersect(&bl.nbr[tail.clone()], &bl.nbr[lj.clone()], |p, q| {
+                    common.push((
+                        bl.nbr[tail.start + p],
+                        bl.bin[tail.start + p],
+                        bl.bin[lj.start + q],
+                    ));
+                });
+                if common.len() < 2 {
+                    continue;
+                }
+                ks.clear();
+                ks.extend(common.iter().map(|c| c.0));
+                let wij = g.weight[i] * g.weight[j];
+                let tij = g.is_random[i] + g.is_random[j];
+                for u in 0..common.len() - 1 {
+                    let (k, bik, bjk) = common[u];
+                    let k = k as usize;
+                    let lk = bl.range(k);
+                    let rest = &ks[u + 1..];
+                    intersect(rest, &bl.nbr[lk.clone()], |p, q| {
+                        let (l, bil, bjl) = common[u + 1 + p];
+                        let l = l as usize;
+                        if !all_owned && !g.owns(i, &[j, k, l]) {
+                            return;
+                        }
+                        let id = shapes.id([bij, bik, bil, bjk, bjl, bl.bin[lk.start + q]]);
+                        let t = (tij + g.is_random[k] + g.is_random[l]) as usize;
+                        acc[t * ns + id] += wij * g.weight[k] * g.weight[l];
+                    });
+                }
+            }
+        }
+    })?;
+    let counts = std::array::from_fn(|t| flat[t * ns..(t + 1) * ns].to_vec());
+    Ok(QuadCounts {
+        shapes: shapes.shapes,
+        counts,
+    })
+}

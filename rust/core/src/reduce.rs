@@ -1,0 +1,59 @@
+//! Deterministic parallel sums.
+//!
+//! Work is cut into chunks that depend only on the problem size, each chunk
+//! fills its own accumulator, and the accumulators are added in chunk order.
+//! Weighted sums are therefore bit-identical for every thread count.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::Result;
+
+const MAX_CHUNKS: usize = 512;
+/// Total bytes all chunk accumulators may take together.
+const ACC_BUDGET: usize = 256 << 20;
+
+pub(crate) fn chunk_count(nitems: usize, acc_len: usize) -> usize {
+    let by_memory = (ACC_BUDGET / (8 * acc_len.max(1))).max(1);
+    nitems.clamp(1, MAX_CHUNKS.min(by_memory))
+}
+
+pub(crate) fn chunk_range(c: usize, nchunks: usize, nitems: usize) -> Range<usize> {
+    (c * nitems / nchunks)..((c + 1) * nitems / nchunks)
+}
+
+/// Sums `f(range, acc)` over chunks of `0..nitems` into one `acc_len` vector.
+pub(crate) fn chunked_sum<F>(
+    nitems: usize,
+    acc_len: usize,
+    control: &Control,
+    f: F,
+) -> Result<Vec<f64>>
+where
+    F: Fn(Range<usize>, &mut [f64]) + Sync,
+{
+    let nchunks = chunk_count(nitems, acc_len);
+    control.begin(nchunks as u64);
+    let parts: Vec<Option<Vec<f64>>> = (0..nchunks)
+        .into_par_iter()
+        .map(|c| {
+            if control.is_cancelled() {
+                return None;
+            }
+            let mut acc = vec![0.0; acc_len];
+            f(chunk_range(c, nchunks, nitems), &mut acc);
+            control.tick();
+            Some(acc)
+        })
+        .collect();
+    control.check()?;
+    let mut total = vec![0.0; acc_len];
+    for part in parts.into_iter().flatten() {
+        for (t, v) in total.iter_mut().zip(part) {
+            *t += v;
+        }
+    }
+    Ok(total)
+}

@@ -1,0 +1,405 @@
+//! Seeded differential tests: every kernel against plain O(N^k) loops.
+
+use astrograph_core::*;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+struct Cat {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    w: Vec<f64>,
+}
+
+impl Cat {
+    fn sample(&self, weighted: bool) -> Sample<'_> {
+        Sample::new(
+            Positions::new(&self.x, &self.y, &self.z).unwrap(),
+            weighted.then_some(&self.w[..]),
+        )
+    }
+    fn p(&self, i: usize) -> [f64; 3] {
+        [self.x[i], self.y[i], self.z[i]]
+    }
+}
+
+/// Uniform points, or clumps, with duplicates and points on a lattice so
+/// that separations fall exactly on bin edges.
+fn catalogue(seed: u64, n: usize, size: f64, clustered: bool) -> Cat {
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut c = Cat {
+        x: vec![],
+        y: vec![],
+        z: vec![],
+        w: vec![],
+    };
+    let centres: Vec<[f64; 3]> = (0..4)
+        .map(|_| {
+            [
+                rng.random::<f64>() * size,
+                rng.random::<f64>() * size,
+                rng.random::<f64>() * size,
+            ]
+        })
+        .collect();
+    for i in 0..n {
+        let p = if i % 10 == 9 && i > 0 {
+            c.p(i - 1) // duplicate
+        } else if i % 10 == 8 {
+            [(i % 5) as f64, ((i / 5) % 5) as f64, 2.0] // lattice: exact edges
+        } else if clustered {
+            let m = centres[i % 4];
+            [
+                (m[0] + rng.random::<f64>() * 3.0).clamp(0.0, size),
+                (m[1] + rng.random::<f64>() * 3.0).clamp(0.0, size),
+                (m[2] + rng.random::<f64>() * 3.0).clamp(0.0, size),
+            ]
+        } else {
+            [
+                rng.random::<f64>() * size,
+                rng.random::<f64>() * size,
+                rng.random::<f64>() * size,
+            ]
+        };
+        c.x.push(p[0]);
+        c.y.push(p[1]);
+        c.z.push(p[2]);
+        c.w.push(0.5 + rng.random::<f64>());
+    }
+    c
+}
+
+fn close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} != {y}");
+    }
+}
+
+fn all_points(d: &Cat, r: &Cat) -> (Vec<[f64; 3]>, Vec<f64>, Vec<usize>) {
+    let mut p = vec![];
+    let mut w = vec![];
+    let mut t = vec![];
+    for (cat, ty) in [(d, 0), (r, 1)] {
+        for i in 0..cat.x.len() {
+            p.push(cat.p(i));
+            w.push(cat.w[i]);
+            t.push(ty);
+        }
+    }
+    (p, w, t)
+}
+
+fn brute_pairs(d: &Cat, r: &Cat, bins: &Bins, m: &Metric, weighted: bool) -> Vec<f64> {
+    let (p, w, t) = all_points(d, r);
+    let per = bins.nbins() * bins.nmu();
+    let mut acc = vec![0.0; 3 * per];
+    for i in 0..p.len() {
+        for j in i + 1..p.len() {
+            let (s, mu) = m.sep_mu(p[i], p[j]);
+            let b = bins.bin(s);
+            if b == bins::OUT {
+                continue;
+            }
+            let ww = if weighted { w[i] * w[j] } else { 1.0 };
+            acc[(t[i] + t[j]) * per + b as usize * bins.nmu() + bins.mu_bin(mu)] += ww;
+        }
+    }
+    acc
+}
+
+fn sort3(mut v: [u8; 3]) -> [usize; 3] {
+    v.sort();
+    v.map(|b| b as usize)
+}
+
+fn brute_triangles(d: &Cat, r: &Cat, bins: &Bins, m: &Metric, weighted: bool) -> Vec<f64> {
+    let (p, w, t) = all_points(d, r);
+    let nb = bins.nbins();
+    let per = nb * nb * nb;
+    let mut acc = vec![0.0; 4 * per];
+    let n = p.len();
+    let bin = |a: usize, b: usize| bins.bin(m.d2(p[a], p[b]).sqrt());
+    for i in 0..n {
+        for j in i + 1..n {
+            let bij = bin(i, j);
+            if bij == bins::OUT {
+                continue;
+            }
+            for k in j + 1..n {
+                let (bik, bjk) = (bin(i, k), bin(j, k));
+                if bik == bins::OUT || bjk == bins::OUT {
+                    continue;
+                }
+                let [b1, b2, b3] = sort3([bij, bik, bjk]);
+                let ww = if weighted { w[i] * w[j] * w[k] } else { 1.0 };
+                acc[(t[i] + t[j] + t[k]) * per + (b1 * nb + b2) * nb + b3] += ww;
+            }
+        }
+    }
+    acc
+}
+
+fn brute_quads(d: &Cat, r: &Cat, bins: &Bins, m: &Metric, shapes: &QuadShapes) -> Vec<f64> {
+    let (p, _, t) = all_points(d, r);
+    let ns = shapes.shapes.len();
+    let mut acc = vec![0.0; 5 * ns];
+    let n = p.len();
+    let bin = |a: usize, b: usize| bins.bin(m.d2(p[a], p[b]).sqrt());
+    for i in 0..n {
+        for j in i + 1..n {
+            for k in j + 1..n {
+                for l in k + 1..n {
+                    let v = [i, j, k, l];
+                    let s: [u8; 6] = std::array::from_fn(|e| {
+                        let (a, b) = quads::QUAD_EDGES[e];
+                        bin(v[a], v[b])
+                    });
+                    if s.contains(&bins::OUT) {
+                        continue;
+                    }
+                    acc[(t[i] + t[j] + t[k] + t[l]) * ns + shapes.id(s)] += 1.0;
+                }
+            }
+        }
+    }
+    acc
+}
+
+fn cases() -> Vec<(Cat, Cat, Option<f64>, Los)> {
+    let mut v = vec![];
+    for (seed, clustered) in [(1, false), (2, true)] {
+        for boxsize in [None, Some(20.0)] {
+            let los = if boxsize.is_some() {
+                Los::Z
+            } else {
+                Los::Midpoint
+            };
+            v.push((
+                catalogue(seed, 150, 20.0, clustered),
+                catalogue(seed + 100, 120, 20.0, false),
+                boxsize,
+                los,
+            ));
+        }
+    }
+    v
+}
+
+#[test]
+fn pair_counts_match_brute_force_on_every_path() {
+    for (d, r, boxsize, los) in cases() {
+        let m = Metric::new(boxsize, los).unwrap();
+        for (edges, nmu) in [
+            (vec![0.0, 1.0, 2.0, 3.0, 5.0, 8.0], 1),
+            (vec![1.0, 2.0, 4.0, 6.0], 4),
+        ] {
+            let bins = Bins::new(edges, nmu).unwrap();
+            for weighted in [false, true] {
+                let want = brute_pairs(&d, &r, &bins, &m, weighted);
+                let per = bins.nbins() * nmu;
+                for threads in [1, 2, 3] {
+                    let c = Control::new();
+                    let got = with_threads(Some(threads), || {
+                        count_pairs(
+                            &d.sample(weighted),
+                            Some(&r.sample(weighted)),
+                            &bins,
+                            &m,
+                            &c,
+                        )
+                    })
+                    .unwrap()
+                    .unwrap();
+                    let flat: Vec<f64> = [got.dd.clone(), got.dr.clone(), got.rr.clone()].concat();
+                    if weighted {
+                        close(&flat, &want);
+                    } else {
+                        assert_eq!(flat, want);
+                    }
+                    let g = with_threads(Some(threads), || {
+                        Graph::build(
+                            &d.sample(weighted),
+                            Some(&r.sample(weighted)),
+                            &m,
+                            &BuildOptions::new(0.0, 8.0),
+                            &c,
+                        )
+                    })
+                    .unwrap()
+                    .unwrap();
+                    g.validate().unwrap();
+                    let from_graph = g.count_pairs(&bins, &c).unwrap();
+                    let gflat = [from_graph.dd, from_graph.dr, from_graph.rr].concat();
+                    if weighted {
+                        close(&gflat, &flat);
+                    } else {
+                        assert_eq!(gflat, flat, "graph and direct counts differ");
+                    }
+                    assert_eq!(got.dd.len(), per);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn graph_without_stored_mu_counts_the_same() {
+    let (d, r, _, _) = cases().remove(1);
+    let m = Metric::new(None, Los::Midpoint).unwrap();
+    let bins = Bins::new(vec![0.5, 2.0, 4.0], 5).unwrap();
+    let c = Control::new();
+    let mut opts = BuildOptions::new(0.0, 4.0);
+    let a = Graph::build(&d.sample(true), Some(&r.sample(true)), &m, &opts, &c).unwrap();
+    opts.store_mu = false;
+    let b = Graph::build(&d.sample(true), Some(&r.sample(true)), &m, &opts, &c).unwrap();
+    assert!(b.mu.is_none());
+    assert_eq!(
+        a.count_pairs(&bins, &c).unwrap(),
+        b.count_pairs(&bins, &c).unwrap()
+    );
+}
+
+#[test]
+fn triangle_counts_match_brute_force() {
+    for (d, r, boxsize, los) in cases() {
+        let m = Metric::new(boxsize, los).unwrap();
+        let bins = Bins::new(vec![0.0, 1.0, 2.0, 3.0, 4.0, 6.0], 1).unwrap();
+        for weighted in [false, true] {
+            let want = brute_triangles(&d, &r, &bins, &m, weighted);
+            for threads in [1, 2] {
+                let c = Control::new();
+                let got = with_threads(Some(threads), || {
+                    let g = Graph::build(
+                        &d.sample(weighted),
+                        Some(&r.sample(weighted)),
+                        &m,
+                        &BuildOptions::new(0.0, 6.0),
+                        &c,
+                    )
+                    .unwrap();
+                    count_triangles(&g, &bins, &c).unwrap()
+                })
+                .unwrap();
+                let flat = got.counts.concat();
+                if weighted {
+                    close(&flat, &want);
+                } else {
+                    assert_eq!(flat, want);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn quad_counts_match_brute_force() {
+    for (d, r, boxsize, los) in cases() {
+        let m = Metric::new(boxsize, los).unwrap();
+        let bins = Bins::new(vec![0.0, 1.5, 3.0, 4.5], 1).unwrap();
+        let shapes = QuadShapes::new(3, None).unwrap();
+        let want = brute_quads(&d, &r, &bins, &m, &shapes);
+        let c = Control::new();
+        let g = Graph::build(
+            &d.sample(false),
+            Some(&r.sample(false)),
+            &m,
+            &BuildOptions::new(0.0, 4.5),
+            &c,
+        )
+        .unwrap();
+        let got = count_quads(&g, &bins, None, &c).unwrap();
+        assert_eq!(got.counts.concat(), want);
+        assert!(
+            want.iter().sum::<f64>() > 0.0,
+            "test catalogue has no quads"
+        );
+    }
+}
+
+#[test]
+fn quad_shapes_are_invariant_under_relabelling() {
+    let s = QuadShapes::new(4, None).unwrap();
+    // A tetrahedron with sides (01,02,03,12,13,23) and the same one with vertices 0 and 3 swapped.
+    let a = [0, 1, 2, 3, 0, 1];
+    let swapped = [1, 0, 2, 3, 1, 0].map(|x| [a[5], a[4], a[2], a[3], a[1], a[0]][x] as u8);
+    let _ = swapped;
+    let t = [0u8, 1, 2, 3, 0, 1];
+    // relabel 0<->3: new (01)=old(31)=t[4], (02)=old(32)=t[5], (03)=t[2], (12)=old(12)=t[3], (13)=old(10)=t[0], (23)=old(20)=t[1]
+    let r = [t[4], t[5], t[2], t[3], t[0], t[1]];
+    assert_eq!(s.id(t), s.id(r));
+    // 4 bins: number of distinct edge-labelled K4 shapes (Burnside count)
+    let expected = (4usize.pow(6) + 9 * 4usize.pow(4) + 8 * 4usize.pow(2) + 6 * 4usize.pow(2)) / 24;
+    assert_eq!(s.shapes.len(), expected);
+}
+
+#[test]
+fn bad_input_is_refused() {
+    let c = Control::new();
+    let d = catalogue(5, 20, 10.0, false);
+    let m = Metric::new(Some(10.0), Los::Z).unwrap();
+    let bins = Bins::new(vec![1.0, 6.0], 1).unwrap();
+    assert!(matches!(
+        count_pairs(&d.sample(false), None, &bins, &m, &c),
+        Err(CoreError::InvalidBox(_))
+    ));
+    assert!(matches!(
+        Bins::new(vec![2.0, 1.0], 1),
+        Err(CoreError::InvalidBins(_))
+    ));
+    assert!(matches!(
+        Bins::new(vec![0.0, f64::NAN], 1),
+        Err(CoreError::InvalidBins(_))
+    ));
+    let mut bad = catalogue(5, 20, 10.0, false);
+    bad.y[3] = f64::NAN;
+    let open = Metric::new(None, Los::Midpoint).unwrap();
+    let e = count_pairs(
+        &bad.sample(false),
+        None,
+        &Bins::new(vec![1.0, 2.0], 1).unwrap(),
+        &open,
+        &c,
+    );
+    assert!(matches!(e, Err(CoreError::InvalidInput(ref s)) if s.contains("position 3")));
+    let w = vec![1.0; 5];
+    let s = Sample::new(Positions::new(&d.x, &d.y, &d.z).unwrap(), Some(&w));
+    assert!(count_pairs(&s, None, &Bins::new(vec![1.0, 2.0], 1).unwrap(), &open, &c).is_err());
+    let mut opts = BuildOptions::new(0.0, 9.0);
+    opts.max_memory = Some(1000);
+    let e = Graph::build(&d.sample(false), None, &open, &opts, &c);
+    assert!(matches!(e, Err(CoreError::MemoryBudget { .. })));
+    assert!(matches!(
+        QuadShapes::new(40, None),
+        Err(CoreError::MemoryBudget { .. })
+    ));
+    c.cancel();
+    let e = count_pairs(
+        &d.sample(false),
+        None,
+        &Bins::new(vec![1.0, 2.0], 1).unwrap(),
+        &open,
+        &c,
+    );
+    assert!(matches!(e, Err(CoreError::Cancelled)));
+}
+
+#[test]
+fn corrupt_graph_is_refused() {
+    let c = Control::new();
+    let d = catalogue(7, 60, 10.0, false);
+    let m = Metric::new(None, Los::Midpoint).unwrap();
+    let g = Graph::build(&d.sample(false), None, &m, &BuildOptions::new(0.0, 3.0), &c).unwrap();
+    g.validate().unwrap();
+    assert!(g.n_edges() > 0);
+    let mut bad = g.clone();
+    let mut nbr = bad.neighbours.to_vec();
+    nbr[0] = 0;
+    bad.neighbours = nbr.into();
+    assert!(matches!(bad.validate(), Err(CoreError::CorruptGraph(_))));
+    let mut bad = g.clone();
+    let mut off = bad.offsets.to_vec();
+    off.pop();
+    bad.offsets = off.into();
+    assert!(matches!(bad.validate(), Err(CoreError::CorruptGraph(_))));
+}
