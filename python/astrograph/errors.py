@@ -1,0 +1,52 @@
+"""Exceptions raised by astrograph.
+
+Every error the Rust core reports is mapped once to one of these classes.
+They also derive from the matching built-in (``ValueError``, ``MemoryError``,
+...), so existing ``except ValueError`` code keeps working.
+"""
+
+from __future__ import annotations
+
+
+class AstrographError(Exception):
+    """Base class of all astrograph errors."""
+
+
+class InputError(AstrographError, ValueError):
+    """Bad catalogue input: shapes, NaN/inf positions, weights, empty catalogues."""
+
+
+class BinningError(InputError):
+    """Bin edges or separation limits that cannot be used (rmin >= rmax, unsorted edges...)."""
+
+
+class BoxError(InputError):
+    """A periodic box that does not fit the points or the search radius (rmax >= box/2)."""
+
+
+class MemoryBudgetError(AstrographError, MemoryError):
+    """The graph or a count table would exceed the memory budget."""
+
+
+class GraphFormatError(AstrographError, ValueError):
+    """A graph file that is corrupt, truncated, foreign or of an unsupported version."""
+
+
+class CatalogFormatError(InputError):
+    """A catalogue file that cannot be read or lacks the needed columns."""
+
+
+class MPIError(AstrographError, RuntimeError):
+    """A failure on one MPI rank, reported on every rank."""
+
+
+__all__ = [
+    "AstrographError",
+    "InputError",
+    "BinningError",
+    "BoxError",
+    "MemoryBudgetError",
+    "GraphFormatError",
+    "CatalogFormatError",
+    "MPIError",
+]

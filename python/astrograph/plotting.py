@@ -1,0 +1,72 @@
+"""Matplotlib figures for pair and N-point results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _axes(ax: Any) -> Any:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5, 4))
+    return ax
+
+
+def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
+    """xi(s), s^2 xi, multipoles, or xi(s, mu) as an image."""
+    ax = _axes(ax)
+    s = pc.bins.centers
+    if kind == "xi":
+        xi = pc.xi_s()
+        ax.loglog(s, np.where(xi > 0, xi, np.nan), "o-", **kwargs)
+        ax.set_ylabel(r"$\xi(s)$")
+    elif kind == "s2xi":
+        ax.plot(s, s**2 * pc.xi_s(), "o-", **kwargs)
+        ax.set_ylabel(r"$s^2\xi(s)$")
+    elif kind == "multipoles":
+        for ell, m in zip((0, 2, 4), pc.multipoles()):
+            ax.plot(s, s**2 * m, "o-", label=rf"$\ell={ell}$", **kwargs)
+        ax.set_ylabel(r"$s^2\xi_\ell(s)$")
+        ax.legend()
+    elif kind == "xi_smu":
+        im = ax.pcolormesh(pc.bins.edges, pc.bins.mu_edges, pc.xi().T, shading="flat", **kwargs)
+        ax.figure.colorbar(im, ax=ax, label=r"$\xi(s,\mu)$")
+        ax.set_ylabel(r"$\mu$")
+    else:
+        raise ValueError(f"unknown plot kind {kind!r}")
+    ax.set_xlabel(r"$s$ [$h^{-1}$Mpc]")
+    return ax
+
+
+def plot_triangles(tc: Any, kind: str = "r1r2", ax: Any = None, b1: int = 0, b2: int | None = None, **kwargs: Any) -> Any:
+    """zeta(r1, r2, theta), zeta on equilateral / isosceles configurations, or Q."""
+    ax = _axes(ax)
+    c = tc.bins.centers
+    if kind == "r1r2":
+        b2 = b1 if b2 is None else b2
+        _, theta, z = tc.zeta_r1r2(b1, b2)
+        ax.plot(theta[~z.mask] / np.pi, z.compressed(), "o-", **kwargs)
+        ax.set_xlabel(r"$\theta/\pi$")
+        ax.set_ylabel(rf"$\zeta(r_1={c[b1]:.3g}, r_2={c[b2]:.3g}, \theta)$")
+        return ax
+    if kind == "equilateral":
+        z = tc.equilateral()
+        ax.plot(c[~z.mask], z.compressed(), "o-", **kwargs)
+        ax.set_ylabel(r"$\zeta$ (equilateral)")
+    elif kind == "isosceles":
+        z = tc.isosceles(b1)
+        ax.plot(c[~z.mask], z.compressed(), "o-", **kwargs)
+        ax.set_ylabel(rf"$\zeta(r, r={c[b1]:.3g})$ (isosceles)")
+    elif kind == "q":
+        q = tc.q()
+        i = np.arange(tc.nbins)
+        qe = q[i, i, i]
+        ax.plot(c[~qe.mask], qe.compressed(), "o-", **kwargs)
+        ax.set_ylabel(r"$Q$ (equilateral)")
+    else:
+        raise ValueError(f"unknown plot kind {kind!r}")
+    ax.set_xlabel(r"$r$ [$h^{-1}$Mpc]")
+    return ax
