@@ -47,10 +47,13 @@ def _bins(args: argparse.Namespace, nmu: int = 1) -> Any:
     return make(args.rmin, args.rmax, args.nbins, nmu)
 
 
-def _read(path: str | None) -> Any:
+def _read(path: str | None, comm: Any = None) -> Any:
+    """A catalogue; under MPI its path, so that every rank reads only its slice."""
     from .catalog import read_catalog
 
-    return None if path is None else read_catalog(path)
+    if path is None or comm is not None:
+        return path
+    return read_catalog(path)
 
 
 def _add_catalogue_args(p: argparse.ArgumentParser) -> None:
@@ -90,10 +93,9 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
     _say(comm, f"mock: {len(data)} clustered points (Thomas process, {n_parents} parents, sigma = {sigma} Mpc/h)"
               f" and {len(randoms)} randoms in a ({DEMO_BOX:g} Mpc/h)^3 box")
     t0 = time.perf_counter()
+    # under MPI rank 0's mock is spread over the ranks; counts are reduced to rank 0
     g = NeighbourGraph.build(data, randoms, rmax=20.0, num_threads=args.threads, progress=not args.quiet, comm=comm)
     t_build = time.perf_counter() - t0
-    if comm is not None:
-        g = g.gather() if hasattr(g, "gather") else g
     b2 = Bins.log(1.0, 20.0, 10, nmu=5)
     t0 = time.perf_counter()
     pc = g.count_pairs(b2, num_threads=args.threads, progress=not args.quiet)
@@ -127,7 +129,7 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
         "pair_count_seconds": round(t_pairs, 3),
         "triangle_seconds": round(t_tri, 3),
         "triangles": tc.total,
-        "xi_s": dict(zip([f"{c:.3g}" for c in b2.centers], np.round(xi, 4).tolist())),
+        "xi_s": dict(zip([f"{c:.3g}" for c in b2.centers], np.round(xi, 4).tolist(), strict=True)),
         "zeta_equilateral": np.round(tc.equilateral().filled(np.nan), 4).tolist(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -142,7 +144,7 @@ def cmd_graph_build(args: argparse.Namespace, comm: Any) -> None:
     from .graph import NeighbourGraph
 
     g = NeighbourGraph.build(
-        _read(args.data), _read(args.randoms), rmax=args.rmax, rmin=args.rmin, box=args.box,
+        _read(args.data, comm), _read(args.randoms, comm), rmax=args.rmax, rmin=args.rmin, box=args.box,
         store_mu=not args.no_mu, max_memory=args.max_memory, num_threads=args.threads,
         progress=not args.quiet, comm=comm,
     )
@@ -170,7 +172,7 @@ def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
     if args.graph:
         return NeighbourGraph.load(args.graph).count_pairs(bins, num_threads=args.threads)
     return count_pairs(
-        _read(args.data), _read(args.randoms), bins=bins, box=args.box, los=args.los,
+        _read(args.data, comm), _read(args.randoms, comm), bins=bins, box=args.box, los=args.los,
         num_threads=args.threads, progress=not args.quiet, comm=comm,
     )
 
@@ -199,7 +201,7 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
         tc = NeighbourGraph.load(args.graph).count_triangles(bins, num_threads=args.threads)
     else:
         tc = count_triangles(
-            _read(args.data), _read(args.randoms), bins=bins, box=args.box,
+            _read(args.data, comm), _read(args.randoms, comm), bins=bins, box=args.box,
             num_threads=args.threads, progress=not args.quiet, comm=comm,
         )
     if _rank(comm) != 0:
@@ -219,7 +221,7 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     from .npoint import count_quads
 
     qc = count_quads(
-        _read(args.data), _read(args.randoms), bins=_bins(args), box=args.box,
+        _read(args.data, comm), _read(args.randoms, comm), bins=_bins(args), box=args.box,
         num_threads=args.threads, progress=not args.quiet, comm=comm,
     )
     if _rank(comm) != 0:
@@ -227,7 +229,7 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     out = Path(args.out).with_suffix(".parquet")
     pq.write_table(qc.to_arrow(), out)
     print(f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "
-          + ", ".join(f"{n.upper()} {c.sum():.6g}" for n, c in zip(("dddd", "dddr", "ddrr", "drrr", "rrrr"), qc.counts)))
+          + ", ".join(f"{n.upper()} {c.sum():.6g}" for n, c in zip(("dddd", "dddr", "ddrr", "drrr", "rrrr"), qc.counts, strict=True)))
     print(f"written {out}")
 
 
@@ -295,8 +297,16 @@ def main(argv: list[str] | None = None) -> int:
         if comm is not None:
             from .parallel import abort
 
-            abort(comm, exc)
+            abort(comm, exc)  # prints once (rank 0); Abort()s on errors of one rank only
+            return 2
         print(f"astrograph: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if comm is None:
+            raise
+        from .parallel import abort
+
+        abort(comm, exc)  # an unexpected error on one rank: end the whole job
         return 2
     return 0
 

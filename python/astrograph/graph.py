@@ -71,6 +71,7 @@ class NeighbourGraph:
         num_threads: int | None = None,
         progress: bool = False,
         comm: Any = None,
+        allreduce: bool = False,
     ) -> NeighbourGraph:
         """Builds the graph of all pairs with ``rmin <= d < rmax``.
 
@@ -93,7 +94,11 @@ class NeighbourGraph:
         num_threads : int, optional
         progress : bool
         comm : mpi4py communicator, optional
-            Build this rank's share (owned points plus an rmax buffer).
+            Build this rank's share (owned points plus an rmax buffer), a
+            :class:`astrograph.parallel.DistributedGraph` whose counts are
+            reduced over ``comm`` (to rank 0, or to all ranks with ``allreduce``).
+        allreduce : bool
+            With ``comm``: counts reduced to every rank instead of rank 0.
         """
         if comm is not None:
             from .parallel import build_graph_mpi
@@ -102,6 +107,7 @@ class NeighbourGraph:
                 data, randoms, rmax=rmax, rmin=rmin, data_weights=data_weights,
                 random_weights=random_weights, box=box, los=los, store_mu=store_mu,
                 max_memory=max_memory, num_threads=num_threads, comm=comm,
+                allreduce=allreduce,
             )
         args = _validate.catalogues(data, randoms, data_weights, random_weights, box, los)
         return cls._build_raw(
@@ -180,18 +186,31 @@ class NeighbourGraph:
 
     # -- files ---------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Writes the graph as an Arrow IPC file (metadata in the schema)."""
+        """Writes the graph as an Arrow IPC file (metadata and a CRC-32 in the schema)."""
         import pyarrow as pa
 
         batch = self.to_arrow()
+        meta = dict(batch.schema.metadata)
+        meta[b"astrograph.crc32"] = str(_checksum(batch)).encode()
+        batch = batch.replace_schema_metadata(meta)
         tmp = Path(f"{path}.tmp-{os.getpid()}")
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
             writer.write_batch(batch)
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: str | Path, *, mmap: bool = True, num_threads: int | None = None) -> NeighbourGraph:
+    def load(
+        cls, path: str | Path, *, mmap: bool = True, verify: bool = True, num_threads: int | None = None
+    ) -> NeighbourGraph:
         """Reads a saved graph, memory-mapped by default, refusing corrupt files.
+
+        Parameters
+        ----------
+        path : str or Path
+        mmap : bool
+            Memory-map the file (no copy) rather than read it.
+        verify : bool
+            Check the stored CRC-32 of all columns (one pass over the file).
 
         Raises
         ------
@@ -206,6 +225,9 @@ class NeighbourGraph:
         p = Path(path)
         if not p.exists():
             raise FileNotFoundError(f"graph file not found: {p}")
+        with open(p, "rb") as f:
+            if f.read(6) != b"ARROW1":
+                raise GraphFormatError(f"{p}: not a readable Arrow IPC graph file (bad magic bytes)")
         try:
             source = pa.memory_map(str(p)) if mmap else pa.OSFile(str(p))
             reader = pa.ipc.open_file(source)
@@ -214,6 +236,10 @@ class NeighbourGraph:
                     f"{p}: expected one record batch, found {reader.num_record_batches}"
                 )
             batch = reader.get_batch(0)
+            meta = batch.schema.metadata or {}
+            if verify and b"astrograph.crc32" in meta:
+                if str(_checksum(batch)).encode() != meta[b"astrograph.crc32"]:
+                    raise GraphFormatError(f"{p}: checksum mismatch, the file is corrupt")
         except GraphFormatError:
             raise
         except (pa.ArrowException, OSError, ValueError) as exc:
@@ -284,3 +310,14 @@ class NeighbourGraph:
             f"edges={self.n_edges}, rmin={self.rmin}, rmax={self.rmax}, box={self.box}, los={self.los!r})"
         )
 
+
+def _checksum(batch: Any) -> int:
+    """CRC-32 of every column's values (and list offsets), without copies."""
+    import zlib
+
+    crc = 0
+    for col in batch.columns:
+        parts = [col.offsets, col.values] if hasattr(col, "offsets") else [col]
+        for arr in parts:
+            crc = zlib.crc32(memoryview(np.ascontiguousarray(arr.to_numpy(zero_copy_only=True))).cast("B"), crc)
+    return crc

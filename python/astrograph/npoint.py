@@ -31,49 +31,51 @@ def _sorted_mask(nb: int) -> np.ndarray:
     return (b1 <= b2) & (b2 <= b3)
 
 
-def triangle_probability(bins: Bins, box: float, nodes: int = 24) -> np.ndarray:
+def _labelled_integral(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> float:
+    """int_a dr1 int_b dr2 int_c dr3 r1 r2 r3 over closed triangles, exactly.
+
+    The r3 integral is analytic; the rest is piecewise polynomial in r2 and
+    r1 with breakpoints where r1 +- r2 meets an edge of c, so Gauss-Legendre
+    on each piece integrates it to rounding error.
+    """
+    x, w = np.polynomial.legendre.leggauss(6)
+
+    def pieces(lo: float, hi: float, cuts: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        pts = np.unique(np.clip([lo, hi, *cuts], lo, hi))
+        a0, a1 = pts[:-1, None], pts[1:, None]
+        return (0.5 * (a1 - a0) * x + 0.5 * (a1 + a0)).ravel(), (0.5 * (a1 - a0) * w).ravel()
+
+    r1, w1 = pieces(*a, [bb + cc for bb in b for cc in c] + [abs(bb - cc) for bb in b for cc in c])
+    total = 0.0
+    for ri, wi in zip(r1, w1):
+        r2, w2 = pieces(*b, [ri + cc for cc in c] + [ri - cc for cc in c] + [cc - ri for cc in c])
+        lo = np.maximum(c[0], np.abs(ri - r2))
+        hi = np.minimum(c[1], ri + r2)
+        inner = np.where(hi > lo, 0.5 * (hi * hi - lo * lo), 0.0)
+        total += wi * ri * float((w2 * r2 * inner).sum())
+    return total
+
+
+def triangle_probability(bins: Bins, box: float) -> np.ndarray:
     """Probability that three uniform points in a periodic box form a triangle
     whose sorted side bins are (b1, b2, b3), shape (nbins,)*3 (sorted entries only).
 
     For labelled vertices the side lengths (r12, r13, r23) have density
-    8 pi^2 r12 r13 r23 / V^2 on the triangle-inequality region; the r23
-    integral is analytic, the other two use composite Gauss-Legendre
-    quadrature with sub-intervals cut at the kinks |r1 - r2| and r1 + r2.
+    8 pi^2 r12 r13 r23 / V^2 on the triangle-inequality region (valid while
+    the sides are below box/2); the unordered probability sums the distinct
+    assignments of the sorted bins to the three labelled sides.
     """
     e = bins.edges
     nb = bins.nbins
-    x, w = np.polynomial.legendre.leggauss(nodes)
-
-    def grid(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-        # Sub-intervals at every bin edge shifted by the other bins' edges
-        # keep the piecewise-smooth integrand smooth inside each piece.
-        cuts = np.unique(np.concatenate([[lo, hi], np.linspace(lo, hi, 9)]))
-        pts, wts = [], []
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            pts.append(0.5 * (b - a) * x + 0.5 * (b + a))
-            wts.append(0.5 * (b - a) * w)
-        return np.concatenate(pts), np.concatenate(wts)
-
-    grids = [grid(e[i], e[i + 1]) for i in range(nb)]
-    labelled = np.zeros((nb, nb, nb))
-    for a in range(nb):
-        r1, w1 = grids[a]
-        for b in range(nb):
-            r2, w2 = grids[b]
-            R1, R2 = np.meshgrid(r1, r2, indexing="ij")
-            W = np.outer(w1, w2) * R1 * R2
-            lo_t, hi_t = np.abs(R1 - R2), R1 + R2
-            for c in range(nb):
-                lo = np.maximum(e[c], lo_t)
-                hi = np.minimum(e[c + 1], hi_t)
-                inner = np.where(hi > lo, 0.5 * (hi * hi - lo * lo), 0.0)
-                labelled[a, b, c] = (W * inner).sum()
-    labelled *= 8.0 * np.pi**2 / box**6
-    out = np.zeros_like(labelled)
+    edge = [(e[i], e[i + 1]) for i in range(nb)]
+    labelled: dict[tuple[int, int, int], float] = {}
+    out = np.zeros((nb, nb, nb))
     for b1, b2, b3 in zip(*np.nonzero(_sorted_mask(nb))):
-        perms = {(b1, b2, b3), (b1, b3, b2), (b2, b1, b3), (b2, b3, b1), (b3, b1, b2), (b3, b2, b1)}
-        out[b1, b2, b3] = sum(labelled[p] for p in perms)
-    return out
+        for p in {(b1, b2, b3), (b1, b3, b2), (b2, b1, b3), (b2, b3, b1), (b3, b1, b2), (b3, b2, b1)}:
+            if p not in labelled:
+                labelled[p] = _labelled_integral(edge[p[0]], edge[p[1]], edge[p[2]])
+            out[b1, b2, b3] += labelled[p]
+    return out * 8.0 * np.pi**2 / box**6
 
 
 @dataclass
@@ -172,8 +174,7 @@ class TriangleCounts:
     def isosceles(self, b: int) -> np.ma.MaskedArray:
         """zeta for two sides in bin ``b`` against the third side's bin, shape (nbins,)."""
         z = self.zeta()
-        out = [z[tuple(sorted((b, b, c)))] for c in range(self.nbins)]
-        return np.ma.array(out)
+        return z[tuple(np.sort(np.stack([np.full(self.nbins, b), np.full(self.nbins, b), np.arange(self.nbins)]), axis=0))]
 
     def zeta_r1r2(self, b1: int, b2: int) -> tuple[np.ndarray, np.ndarray, np.ma.MaskedArray]:
         """zeta(r1, r2, theta): for sides in bins b1 and b2, against the third side.
@@ -186,8 +187,9 @@ class TriangleCounts:
         r3 = c
         cos = (c[b1] ** 2 + c[b2] ** 2 - r3**2) / (2.0 * c[b1] * c[b2])
         theta = np.arccos(np.clip(cos, -1.0, 1.0))
-        vals = np.ma.array([z[tuple(sorted((b1, b2, k)))] for k in range(self.nbins)])
-        return r3, theta, vals
+        k = np.arange(self.nbins)
+        idx = np.sort(np.stack([np.full_like(k, b1), np.full_like(k, b2), k]), axis=0)
+        return r3, theta, z[tuple(idx)]
 
     def to_arrow(self) -> Any:
         """One row per valid configuration: side bin edges, counts, zeta, Q."""
@@ -341,14 +343,23 @@ def _quads_from_graph(graph: Any, bins: Bins, max_memory: Any, num_threads: int 
     return QuadCounts(bins, shapes, np.array(counts), pairs, pairs.data, pairs.randoms)
 
 
-def _graph_for(data, randoms, bins, data_weights, random_weights, box, num_threads, progress):
-    from .graph import NeighbourGraph
+def _direct(kind: str, data, randoms, bins, data_weights, random_weights, box, num_threads, progress, **kw):
+    """Counts straight from the catalogues, plus the pair counts of the same bins."""
+    from . import _lib
+    from .paircounts import count_pairs
 
-    return NeighbourGraph.build(
-        data, randoms, rmin=bins.rmin, rmax=bins.rmax, data_weights=data_weights,
-        random_weights=random_weights, box=box, store_mu=False, num_threads=num_threads,
-        progress=progress,
+    d, dw, r, rw, box, _ = _validate.catalogues(data, randoms, data_weights, random_weights, box, None)
+    fn = _lib.count_triangles if kind == "triangles" else _lib.count_quads
+    with progress_bar(kind, progress) as cb:
+        raw = fn(
+            d, dw, r, rw, bins.edges.tolist(), box, **kw,
+            num_threads=_validate.num_threads(num_threads), progress=cb,
+        )
+    pairs = count_pairs(
+        data, randoms, bins=bins, data_weights=data_weights, random_weights=random_weights,
+        box=box, num_threads=num_threads,
     )
+    return raw, pairs
 
 
 def count_triangles(
@@ -362,11 +373,12 @@ def count_triangles(
     num_threads: int | None = None,
     progress: bool = False,
     comm: Any = None,
+    allreduce: bool = False,
 ) -> TriangleCounts:
     """Exact DDD, DDR, DRR, RRR in one pass over the combined data + random graph.
 
-    Builds the neighbour graph for ``bins`` and intersects sorted neighbour
-    lists; the result equals ``NeighbourGraph.build(...).count_triangles(bins)``.
+    Finds the neighbour lists for ``bins`` (no stored graph) and intersects
+    them; the counts equal ``NeighbourGraph.build(...).count_triangles(bins)``.
     See :class:`TriangleCounts` for the conventions. In a periodic box no
     randoms are needed (RRR is computed analytically).
     """
@@ -376,10 +388,12 @@ def count_triangles(
 
         return count_triangles_mpi(
             data, randoms, bins=b, data_weights=data_weights, random_weights=random_weights,
-            box=box, num_threads=num_threads, comm=comm,
+            box=box, num_threads=num_threads, comm=comm, allreduce=allreduce,
         )
-    g = _graph_for(data, randoms, b, data_weights, random_weights, box, num_threads, progress)
-    return g.count_triangles(b, num_threads=num_threads, progress=progress)
+    raw, pairs = _direct("triangles", data, randoms, Bins(b.edges), data_weights, random_weights, box, num_threads, progress)
+    nb = b.nbins
+    arrays = [a.reshape(nb, nb, nb) for a in raw]
+    return TriangleCounts(pairs.bins, *arrays, pairs, pairs.data, pairs.randoms, pairs.box)
 
 
 def count_quads(
@@ -394,6 +408,7 @@ def count_quads(
     num_threads: int | None = None,
     progress: bool = False,
     comm: Any = None,
+    allreduce: bool = False,
 ) -> QuadCounts:
     """Exact 4-point counts (DDDD ... RRRR) by canonical shape of the six side bins."""
     b = as_bins(bins)
@@ -403,6 +418,12 @@ def count_quads(
         return count_quads_mpi(
             data, randoms, bins=b, data_weights=data_weights, random_weights=random_weights,
             box=box, max_memory=max_memory, num_threads=num_threads, comm=comm,
+            allreduce=allreduce,
         )
-    g = _graph_for(data, randoms, b, data_weights, random_weights, box, num_threads, progress)
-    return g.count_quads(b, max_memory=max_memory, num_threads=num_threads, progress=progress)
+    from .graph import _budget
+
+    (shapes, counts), pairs = _direct(
+        "quads", data, randoms, Bins(b.edges), data_weights, random_weights, box, num_threads,
+        progress, max_memory=_budget(max_memory),
+    )
+    return QuadCounts(pairs.bins, shapes, np.array(counts), pairs, pairs.data, pairs.randoms)

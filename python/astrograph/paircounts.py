@@ -224,6 +224,7 @@ def count_pairs(
     num_threads: int | None = None,
     progress: bool = False,
     comm: Any = None,
+    allreduce: bool = False,
 ) -> PairCounts:
     """Exact DD, DR and RR pair counts straight from a cell grid (no stored graph).
 
@@ -243,7 +244,10 @@ def count_pairs(
     progress : bool
         Show a progress bar.
     comm : mpi4py communicator, optional
-        Spread the work over MPI ranks (see :mod:`astrograph.parallel`).
+        Spread the work over MPI ranks (see :mod:`astrograph.parallel`): the
+        result is returned on rank 0 (None on the other ranks).
+    allreduce : bool
+        With ``comm``, return the result on every rank.
 
     Returns
     -------
@@ -254,7 +258,7 @@ def count_pairs(
 
         return count_pairs_mpi(
             data, randoms, bins=bins, data_weights=data_weights, random_weights=random_weights,
-            box=box, los=los, num_threads=num_threads, comm=comm,
+            box=box, los=los, num_threads=num_threads, comm=comm, allreduce=allreduce,
         )
     from . import _lib
 

@@ -5,11 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Float16Type, Float32Type, Float64Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, LargeListArray, PrimitiveArray, RecordBatch};
-use arrow_array::cast::AsArray;
+use arrow_array::{
+    Array, ArrayRef, ArrowPrimitiveType, LargeListArray, PrimitiveArray, RecordBatch,
+};
 use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema};
 use astrograph_core::{CoreError, Graph, GraphMeta};
@@ -56,8 +58,16 @@ pub fn to_batch(g: &Graph) -> RecordBatch {
         fields.push(Field::new(name, col.data_type().clone(), false));
         cols.push(col);
     };
-    add_list("neighbours", prim::<UInt32Type>(&g.neighbours), DataType::UInt32);
-    add_list("separation", prim::<Float32Type>(&g.separation), DataType::Float32);
+    add_list(
+        "neighbours",
+        prim::<UInt32Type>(&g.neighbours),
+        DataType::UInt32,
+    );
+    add_list(
+        "separation",
+        prim::<Float32Type>(&g.separation),
+        DataType::Float32,
+    );
     if let Some(mu) = &g.mu {
         add_list("mu", prim::<Float16Type>(mu), DataType::Float16);
     }
@@ -114,12 +124,18 @@ fn list_values<T: ArrowPrimitiveType>(
     name: &str,
 ) -> Result<(ScalarBuffer<i64>, ScalarBuffer<T::Native>), CoreError> {
     let col = column(b, name)?;
-    let l = col
-        .as_list_opt::<i64>()
-        .ok_or_else(|| corrupt(format!("column {name:?} is {}, not a large list", col.data_type())))?;
+    let l = col.as_list_opt::<i64>().ok_or_else(|| {
+        corrupt(format!(
+            "column {name:?} is {}, not a large list",
+            col.data_type()
+        ))
+    })?;
     let vals = l.values();
     if vals.data_type() != &T::DATA_TYPE || vals.null_count() != 0 {
-        return Err(corrupt(format!("list column {name:?} should hold non-null {}", T::DATA_TYPE)));
+        return Err(corrupt(format!(
+            "list column {name:?} should hold non-null {}",
+            T::DATA_TYPE
+        )));
     }
     let offs = l.offsets().inner().clone();
     let (start, end) = (offs[0] as usize, offs[offs.len() - 1] as usize);
@@ -146,7 +162,9 @@ fn parse<T: std::str::FromStr>(meta: &HashMap<String, String>, key: &str) -> Res
 pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
     let meta = b.schema_ref().metadata();
     if meta.get("astrograph.format").map(String::as_str) != Some(FORMAT) {
-        return Err(corrupt("not an astrograph neighbour graph (format tag missing)"));
+        return Err(corrupt(
+            "not an astrograph neighbour graph (format tag missing)",
+        ));
     }
     let version = meta_value(meta, "astrograph.version")?;
     if version != VERSION {
@@ -175,7 +193,9 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
         None
     };
     if sep_offsets != offsets {
-        return Err(corrupt("separation lists do not line up with the neighbour lists"));
+        return Err(corrupt(
+            "separation lists do not line up with the neighbour lists",
+        ));
     }
     let g = Graph {
         meta: GraphMeta {
@@ -200,7 +220,9 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
         mu,
     };
     if g.meta.metric().is_err() || !(g.meta.rmin >= 0.0 && g.meta.rmin < g.meta.rmax) {
-        return Err(corrupt("metadata describes an impossible search (rmin, rmax, box, los)"));
+        return Err(corrupt(
+            "metadata describes an impossible search (rmin, rmax, box, los)",
+        ));
     }
     Ok(g)
 }

@@ -9,7 +9,9 @@ use pyo3::prelude::*;
 pub fn positions<'a>(arr: &'a PyReadonlyArray2<'_, f64>) -> PyResult<Positions<'a>> {
     let a = arr.as_array();
     if a.shape()[0] != 3 {
-        return Err(PyValueError::new_err("positions must be passed as a (3, N) array"));
+        return Err(PyValueError::new_err(
+            "positions must be passed as a (3, N) array",
+        ));
     }
     let all = arr
         .as_slice()

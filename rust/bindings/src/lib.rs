@@ -6,8 +6,9 @@ mod inputs;
 mod run;
 
 use astrograph_core::{
-    count_pairs as core_count_pairs, count_quads, count_triangles, BuildOptions, Graph,
-    PairCounts, QuadShapes,
+    count_pairs as core_count_pairs, count_quads as core_count_quads, count_quads_direct,
+    count_triangles as core_count_triangles, count_triangles_direct, BuildOptions, Graph,
+    PairCounts, QuadCounts, QuadShapes,
 };
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
@@ -50,11 +51,87 @@ fn count_pairs<'py>(
 ) -> PyResult<Arrays<'py>> {
     let (m, b) = (metric(py, boxsize, los)?, bins(py, edges, nmu)?);
     let d = sample(&data, &data_weights)?;
-    let r = randoms.as_ref().map(|r| sample(r, &random_weights)).transpose()?;
+    let r = randoms
+        .as_ref()
+        .map(|r| sample(r, &random_weights))
+        .transpose()?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         core_count_pairs(&d, r.as_ref(), &b, &m, ctl)
     })?;
     Ok(pair_arrays(py, c))
+}
+
+/// DDD, DDR, DRR, RRR straight from the catalogues, as flat (nbins^3) arrays.
+#[pyfunction]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, num_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn count_triangles<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    data_weights: Option<PyReadonlyArray1<'py, f64>>,
+    randoms: Option<PyReadonlyArray2<'py, f64>>,
+    random_weights: Option<PyReadonlyArray1<'py, f64>>,
+    edges: Vec<f64>,
+    boxsize: Option<f64>,
+    num_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+    let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
+    let d = sample(&data, &data_weights)?;
+    let r = randoms
+        .as_ref()
+        .map(|r| sample(r, &random_weights))
+        .transpose()?;
+    let c = run(py, num_threads, progress.as_ref(), |ctl| {
+        count_triangles_direct(&d, r.as_ref(), &b, &m, ctl)
+    })?;
+    Ok(c.counts
+        .into_iter()
+        .map(|v| PyArray1::from_vec(py, v))
+        .collect())
+}
+
+/// Quad counts straight from the catalogues: shapes (n, 6), 5 count arrays.
+#[pyfunction]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, num_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn count_quads<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    data_weights: Option<PyReadonlyArray1<'py, f64>>,
+    randoms: Option<PyReadonlyArray2<'py, f64>>,
+    random_weights: Option<PyReadonlyArray1<'py, f64>>,
+    edges: Vec<f64>,
+    boxsize: Option<f64>,
+    max_memory: Option<u64>,
+    num_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<(Bound<'py, PyArray2<u8>>, Vec<Bound<'py, PyArray1<f64>>>)> {
+    let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
+    let d = sample(&data, &data_weights)?;
+    let r = randoms
+        .as_ref()
+        .map(|r| sample(r, &random_weights))
+        .transpose()?;
+    let c = run(py, num_threads, progress.as_ref(), |ctl| {
+        count_quads_direct(&d, r.as_ref(), &b, &m, max_memory, ctl)
+    })?;
+    Ok(quad_arrays(py, c))
+}
+
+fn quad_arrays(
+    py: Python<'_>,
+    c: QuadCounts,
+) -> (Bound<'_, PyArray2<u8>>, Vec<Bound<'_, PyArray1<f64>>>) {
+    let rows: Vec<Vec<u8>> = c.shapes.iter().map(|t| t.to_vec()).collect();
+    let shapes = PyArray2::from_vec2(py, &rows).expect("rows of six");
+    (
+        shapes,
+        c.counts
+            .into_iter()
+            .map(|v| PyArray1::from_vec(py, v))
+            .collect(),
+    )
 }
 
 /// Canonical 4-point shapes for `nbins` separation bins, as an (n, 6) array.
@@ -96,7 +173,10 @@ impl PyGraph {
     ) -> PyResult<Bound<'py, PyAny>> {
         let m = metric(py, boxsize, los)?;
         let d = sample(&data, &data_weights)?;
-        let r = randoms.as_ref().map(|r| sample(r, &random_weights)).transpose()?;
+        let r = randoms
+            .as_ref()
+            .map(|r| sample(r, &random_weights))
+            .transpose()?;
         let opts = BuildOptions {
             rmin,
             rmax,
@@ -106,7 +186,9 @@ impl PyGraph {
             buffer,
         };
         if estimate_only {
-            let e = run(py, num_threads, None, |_| Graph::estimate(&d, r.as_ref(), &m, &opts))?;
+            let e = run(py, num_threads, None, |_| {
+                Graph::estimate(&d, r.as_ref(), &m, &opts)
+            })?;
             let out = PyDict::new(py);
             out.set_item("edges", e.edges)?;
             out.set_item("mean_degree", e.mean_degree)?;
@@ -123,7 +205,11 @@ impl PyGraph {
     /// Wraps an Arrow record batch (e.g. a memory-mapped file) after validating it.
     #[staticmethod]
     #[pyo3(signature = (batch, num_threads=None))]
-    fn from_arrow(py: Python<'_>, batch: PyRecordBatch, num_threads: Option<usize>) -> PyResult<Self> {
+    fn from_arrow(
+        py: Python<'_>,
+        batch: PyRecordBatch,
+        num_threads: Option<usize>,
+    ) -> PyResult<Self> {
         let batch = batch.into_inner();
         let g = run(py, num_threads, None, |_| {
             let g = arrow::from_batch(&batch)?;
@@ -148,7 +234,9 @@ impl PyGraph {
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Arrays<'py>> {
         let b = bins(py, edges, nmu)?;
-        let c = run(py, num_threads, progress.as_ref(), |ctl| self.g.count_pairs(&b, ctl))?;
+        let c = run(py, num_threads, progress.as_ref(), |ctl| {
+            self.g.count_pairs(&b, ctl)
+        })?;
         Ok(pair_arrays(py, c))
     }
 
@@ -162,8 +250,13 @@ impl PyGraph {
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
         let b = bins(py, edges, 1)?;
-        let c = run(py, num_threads, progress.as_ref(), |ctl| count_triangles(&self.g, &b, ctl))?;
-        Ok(c.counts.into_iter().map(|v| PyArray1::from_vec(py, v)).collect())
+        let c = run(py, num_threads, progress.as_ref(), |ctl| {
+            core_count_triangles(&self.g, &b, ctl)
+        })?;
+        Ok(c.counts
+            .into_iter()
+            .map(|v| PyArray1::from_vec(py, v))
+            .collect())
     }
 
     /// Canonical shapes (n, 6) and counts by number of randoms (5 arrays of n).
@@ -179,11 +272,9 @@ impl PyGraph {
     ) -> PyResult<(Bound<'py, PyArray2<u8>>, Vec<Bound<'py, PyArray1<f64>>>)> {
         let b = bins(py, edges, 1)?;
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
-            count_quads(&self.g, &b, max_memory, ctl)
+            core_count_quads(&self.g, &b, max_memory, ctl)
         })?;
-        let rows: Vec<Vec<u8>> = c.shapes.iter().map(|t| t.to_vec()).collect();
-        let shapes = PyArray2::from_vec2(py, &rows).expect("rows of six");
-        Ok((shapes, c.counts.into_iter().map(|v| PyArray1::from_vec(py, v)).collect()))
+        Ok(quad_arrays(py, c))
     }
 
     #[getter]
@@ -241,6 +332,8 @@ impl PyGraph {
 fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(quad_shapes, m)?)?;
+    m.add_function(wrap_pyfunction!(count_triangles, m)?)?;
+    m.add_function(wrap_pyfunction!(count_quads, m)?)?;
     m.add_class::<PyGraph>()?;
     m.add("GRAPH_FORMAT", arrow::FORMAT)?;
     m.add("GRAPH_FORMAT_VERSION", arrow::VERSION)?;

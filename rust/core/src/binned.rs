@@ -1,13 +1,22 @@
 //! The graph restricted to one set of bins: per node, the forward neighbours
 //! whose separation is in range, each with its bin. Triangle and quad kernels
-//! intersect these lists, so every side length comes from an edge already
-//! binned, never from a recomputed distance.
+//! walk these lists, so every side length comes from an edge already binned,
+//! never from a recomputed distance.
 
 use rayon::prelude::*;
 
 use crate::bins::{Bins, OUT};
+use crate::catalogue::{validate_inputs, Merged, Sample};
+use crate::control::Control;
 use crate::error::Result;
+use crate::geometry::Metric;
 use crate::graph::Graph;
+use crate::grid::Grid;
+use crate::pairs::Sorted;
+use crate::reduce::{chunk_count, chunk_range};
+
+/// One chunk's lists: per-node degrees, neighbour ids, bins.
+type Part = (Vec<usize>, Vec<u32>, Vec<u8>);
 
 pub(crate) struct Binned {
     pub offsets: Vec<usize>,
@@ -15,42 +24,187 @@ pub(crate) struct Binned {
     pub bin: Vec<u8>,
 }
 
-impl Binned {
-    pub fn new(g: &Graph, bins: &Bins) -> Result<Self> {
-        g.check_bins(bins)?;
-        let metric = g.meta.metric()?;
-        let n = g.n_nodes();
-        let lists: Vec<(Vec<u32>, Vec<u8>)> = (0..n)
-            .into_par_iter()
-            .with_min_len(256)
-            .map(|i| {
-                let mut nbr = Vec::new();
-                let mut bin = Vec::new();
-                for e in g.edge_range(i) {
-                    let b = g.edge_bin(bins, &metric, i, e);
-                    if b != OUT {
-                        nbr.push(g.neighbours[e]);
-                        bin.push(b);
-                    }
-                }
-                (nbr, bin)
-            })
-            .collect();
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        let total: usize = lists.iter().map(|l| l.0.len()).sum();
-        let mut nbr = Vec::with_capacity(total);
-        let mut bin = Vec::with_capacity(total);
-        for (a, b) in lists {
-            nbr.extend_from_slice(&a);
-            bin.extend_from_slice(&b);
-            offsets.push(nbr.len());
+/// Node properties the kernels need, and the MPI ownership rule.
+pub(crate) struct NodeView<'a> {
+    pub weight: &'a [f64],
+    pub is_random: &'a [u8],
+    index: &'a [u64],
+    region: &'a [u8],
+    pub all_owned: bool,
+}
+
+impl<'a> NodeView<'a> {
+    pub fn of_graph(g: &'a Graph) -> Self {
+        Self {
+            weight: &g.weight,
+            is_random: &g.is_random,
+            index: &g.index,
+            region: &g.region,
+            all_owned: g.region.iter().all(|&r| r == 0),
         }
-        Ok(Self { offsets, nbr, bin })
+    }
+
+    pub fn owned(weight: &'a [f64], is_random: &'a [u8]) -> Self {
+        Self {
+            weight,
+            is_random,
+            index: &[],
+            region: &[],
+            all_owned: true,
+        }
+    }
+
+    /// A key that orders all points of a distributed catalogue the same way
+    /// on every rank (data and random ids may coincide).
+    #[inline(always)]
+    fn key(&self, i: usize) -> u64 {
+        (self.index[i] << 1) | u64::from(self.is_random[i])
+    }
+
+    /// Is the tuple made of `i` and `others` counted here? Yes when its
+    /// smallest-key vertex is owned: exactly one rank owns that vertex, and
+    /// it holds every other vertex (all lie within rmax of it).
+    #[inline(always)]
+    pub fn owns(&self, i: usize, others: &[usize]) -> bool {
+        if self.all_owned {
+            return true;
+        }
+        let mut best = i;
+        for &o in others {
+            if self.key(o) < self.key(best) {
+                best = o;
+            }
+        }
+        self.region[best] == 0
+    }
+}
+
+impl Binned {
+    pub fn n_nodes(&self) -> usize {
+        self.offsets.len() - 1
     }
 
     #[inline(always)]
     pub fn range(&self, i: usize) -> std::ops::Range<usize> {
         self.offsets[i]..self.offsets[i + 1]
+    }
+
+    fn concat(lists: Vec<Part>) -> Self {
+        let total: usize = lists.iter().map(|l| l.1.len()).sum();
+        let mut offsets = vec![0];
+        let mut nbr = Vec::with_capacity(total);
+        let mut bin = Vec::with_capacity(total);
+        for (degrees, a, b) in lists {
+            let base = nbr.len();
+            let mut acc = base;
+            for d in degrees {
+                acc += d;
+                offsets.push(acc);
+            }
+            nbr.extend_from_slice(&a);
+            bin.extend_from_slice(&b);
+        }
+        Self { offsets, nbr, bin }
+    }
+
+    pub fn from_graph(g: &Graph, bins: &Bins) -> Result<Self> {
+        g.check_bins(bins)?;
+        let metric = g.meta.metric()?;
+        let n = g.n_nodes();
+        let nchunks = chunk_count(n, 1 << 14).max(n.min(1024));
+        let lists = (0..nchunks)
+            .into_par_iter()
+            .map(|c| {
+                let (mut deg, mut nbr, mut bin) = (Vec::new(), Vec::new(), Vec::new());
+                for i in chunk_range(c, nchunks, n) {
+                    let before = nbr.len();
+                    for e in g.edge_range(i) {
+                        let b = g.edge_bin(bins, &metric, i, e);
+                        if b != OUT {
+                            nbr.push(g.neighbours[e]);
+                            bin.push(b);
+                        }
+                    }
+                    deg.push(nbr.len() - before);
+                }
+                (deg, nbr, bin)
+            })
+            .collect();
+        Ok(Self::concat(lists))
+    }
+}
+
+/// Binned lists straight from the catalogues, with no stored graph: what
+/// `count_triangles` and `count_quads` use. Node order is the grid's.
+pub(crate) struct DirectBinned {
+    pub lists: Binned,
+    pub weight: Vec<f64>,
+    pub is_random: Vec<u8>,
+}
+
+impl DirectBinned {
+    pub fn build(
+        data: &Sample,
+        randoms: Option<&Sample>,
+        bins: &Bins,
+        metric: &Metric,
+        control: &Control,
+    ) -> Result<Self> {
+        validate_inputs(data, randoms, metric, bins.rmax())?;
+        let merged = Merged::new(data, randoms);
+        let grid = Grid::build(&merged.positions(), metric, bins.rmax());
+        let pts = Sorted::new(&merged, &grid);
+        let ncell = grid.ncells();
+        let nchunks = chunk_count(ncell, 1 << 14).max(ncell.min(4096));
+        let cut = bins.d2_cut();
+        control.begin(nchunks as u64);
+        let lists: Vec<Option<Part>> = (0..nchunks)
+            .into_par_iter()
+            .map(|c| {
+                if control.is_cancelled() {
+                    return None;
+                }
+                let (mut deg, mut nbr, mut bin) = (Vec::new(), Vec::new(), Vec::new());
+                let mut near = Vec::new();
+                for a in chunk_range(c, nchunks, ncell) {
+                    grid.neighbours(a, &mut near);
+                    for i in grid.range(a) {
+                        let before = nbr.len();
+                        let pi = pts.p[i];
+                        for &b in near.iter().filter(|&&b| b >= a) {
+                            let js = if a == b {
+                                i + 1
+                            } else {
+                                grid.start[b] as usize
+                            };
+                            for j in js..grid.start[b + 1] as usize {
+                                let d2 = metric.d2(pi, pts.p[j]);
+                                if d2 >= cut {
+                                    continue;
+                                }
+                                let k = bins.bin(d2.sqrt());
+                                if k != OUT {
+                                    nbr.push(j as u32);
+                                    bin.push(k);
+                                }
+                            }
+                        }
+                        deg.push(nbr.len() - before);
+                    }
+                }
+                control.tick();
+                Some((deg, nbr, bin))
+            })
+            .collect();
+        control.check()?;
+        Ok(Self {
+            lists: Binned::concat(lists.into_iter().flatten().collect()),
+            weight: pts.w,
+            is_random: pts.t,
+        })
+    }
+
+    pub fn nodes(&self) -> NodeView<'_> {
+        NodeView::owned(&self.weight, &self.is_random)
     }
 }

@@ -19,7 +19,7 @@ impl Bins {
                 edges.len()
             )));
         }
-        if edges.len() - 1 >= OUT as usize {
+        if edges.len() > OUT as usize {
             return Err(CoreError::InvalidBins(format!(
                 "at most {} separation bins are supported, got {}",
                 OUT as usize - 1,

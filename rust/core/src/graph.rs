@@ -11,6 +11,7 @@ use arrow_buffer::ScalarBuffer;
 use half::f16;
 use rayon::prelude::*;
 
+use crate::binned::NodeView;
 use crate::bins::{Bins, OUT};
 use crate::catalogue::{validate_inputs, Merged, Sample};
 use crate::control::Control;
@@ -243,30 +244,6 @@ impl Graph {
         self.offsets[i] as usize..self.offsets[i + 1] as usize
     }
 
-    /// True when every node is owned (no MPI buffer), so no owner test is needed.
-    pub fn all_owned(&self) -> bool {
-        self.region.iter().all(|&r| r == 0)
-    }
-
-    /// A key that orders all points of a distributed catalogue the same way
-    /// on every rank: a tuple is counted where its smallest-key vertex is owned.
-    #[inline(always)]
-    pub fn owner_key(&self, i: usize) -> u64 {
-        (self.index[i] << 1) | u64::from(self.is_random[i])
-    }
-
-    /// Is `i` the owner of a tuple whose vertices are `i` and `others`?
-    #[inline(always)]
-    pub fn owns(&self, i: usize, others: &[usize]) -> bool {
-        let mut best = i;
-        for &o in others {
-            if self.owner_key(o) < self.owner_key(best) {
-                best = o;
-            }
-        }
-        self.region[best] == 0
-    }
-
     pub fn check_bins(&self, bins: &Bins) -> Result<()> {
         if bins.rmin() < self.meta.rmin || bins.rmax() > self.meta.rmax {
             return Err(CoreError::InvalidBins(format!(
@@ -315,13 +292,13 @@ impl Graph {
         self.check_bins(bins)?;
         let metric = self.meta.metric()?;
         let (nmu, per) = (bins.nmu(), bins.nbins() * bins.nmu());
-        let all_owned = self.all_owned();
+        let view = NodeView::of_graph(self);
         let flat = chunked_sum(self.n_nodes(), 3 * per, control, |nodes, acc| {
             for i in nodes {
                 let (wi, ti) = (self.weight[i], self.is_random[i]);
                 for e in self.edge_range(i) {
                     let j = self.neighbours[e] as usize;
-                    if !all_owned && !self.owns(i, &[j]) {
+                    if !view.owns(i, &[j]) {
                         continue;
                     }
                     let b = self.edge_bin(bins, &metric, i, e);

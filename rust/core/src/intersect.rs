@@ -12,7 +12,7 @@ pub fn intersect(a: &[u32], b: &[u32], mut hit: impl FnMut(usize, usize)) {
         return;
     }
     if a.len() * GALLOP_RATIO < b.len() {
-        gallop(a, b, |p, q| hit(p, q));
+        gallop(a, b, &mut hit);
     } else if b.len() * GALLOP_RATIO < a.len() {
         gallop(b, a, |q, p| hit(p, q));
     } else {

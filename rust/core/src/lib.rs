@@ -23,5 +23,5 @@ pub mod intersect;
 pub mod quads;
 pub mod triangles;
 
-pub use quads::{count_quads, QuadCounts, QuadShapes};
-pub use triangles::{count_triangles, TriangleCounts};
+pub use quads::{count_quads, count_quads_direct, QuadCounts, QuadShapes};
+pub use triangles::{count_triangles, count_triangles_direct, TriangleCounts};

@@ -6,10 +6,12 @@
 //! form under relabelling of its four vertices, so the counts do not depend
 //! on the order of the input points.
 
-use crate::binned::Binned;
+use crate::binned::{Binned, DirectBinned, NodeView};
 use crate::bins::Bins;
+use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
+use crate::geometry::Metric;
 use crate::graph::Graph;
 use crate::intersect::intersect;
 use crate::reduce::{chunk_count, chunked_sum};
@@ -137,8 +139,33 @@ pub fn count_quads(
     control: &Control,
 ) -> Result<QuadCounts> {
     let shapes = QuadShapes::new(bins.nbins(), max_memory)?;
+    check_accumulators(&shapes, g.n_nodes(), max_memory)?;
+    let bl = Binned::from_graph(g, bins)?;
+    quads_on(&bl, &NodeView::of_graph(g), shapes, control)
+}
+
+/// Quads straight from the catalogues (no stored graph).
+pub fn count_quads_direct(
+    data: &Sample,
+    randoms: Option<&Sample>,
+    bins: &Bins,
+    metric: &Metric,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<QuadCounts> {
+    let shapes = QuadShapes::new(bins.nbins(), max_memory)?;
+    check_accumulators(
+        &shapes,
+        data.len() + randoms.map_or(0, |r| r.len()),
+        max_memory,
+    )?;
+    let db = DirectBinned::build(data, randoms, bins, metric, control)?;
+    quads_on(&db.lists, &db.nodes(), shapes, control)
+}
+
+fn check_accumulators(shapes: &QuadShapes, n: usize, max_memory: Option<u64>) -> Result<()> {
     let ns = shapes.shapes.len();
-    let acc_bytes = 5 * ns as u64 * 8 * chunk_count(g.n_nodes(), 5 * ns) as u64;
+    let acc_bytes = 5 * ns as u64 * 8 * chunk_count(n, 5 * ns) as u64;
     if let Some(budget) = max_memory {
         if acc_bytes > budget {
             return Err(CoreError::MemoryBudget {
@@ -150,9 +177,17 @@ pub fn count_quads(
             });
         }
     }
-    let bl = Binned::new(g, bins)?;
-    let all_owned = g.all_owned();
-    let flat = chunked_sum(g.n_nodes(), 5 * ns, control, |nodes, acc| {
+    Ok(())
+}
+
+fn quads_on(
+    bl: &Binned,
+    g: &NodeView,
+    shapes: QuadShapes,
+    control: &Control,
+) -> Result<QuadCounts> {
+    let ns = shapes.shapes.len();
+    let flat = chunked_sum(bl.n_nodes(), 5 * ns, control, |nodes, acc| {
         // (k, bin ik, bin jk) for the common neighbours of i and j.
         let mut common: Vec<(u32, u8, u8)> = Vec::new();
         let mut ks: Vec<u32> = Vec::new();
@@ -186,7 +221,7 @@ pub fn count_quads(
                     intersect(rest, &bl.nbr[lk.clone()], |p, q| {
                         let (l, bil, bjl) = common[u + 1 + p];
                         let l = l as usize;
-                        if !all_owned && !g.owns(i, &[j, k, l]) {
+                        if !g.owns(i, &[j, k, l]) {
                             return;
                         }
                         let id = shapes.id([bij, bik, bil, bjk, bjl, bl.bin[lk.start + q]]);

@@ -34,16 +34,32 @@ pub(crate) fn chunked_sum<F>(
 where
     F: Fn(Range<usize>, &mut [f64]) + Sync,
 {
+    chunked_sum_with(nitems, acc_len, control, || (), |_, r, acc| f(r, acc))
+}
+
+/// As `chunked_sum`, with a scratch value made by `init` and reused by the
+/// chunks one worker runs (its contents must not leak between chunks).
+pub(crate) fn chunked_sum_with<S, I, F>(
+    nitems: usize,
+    acc_len: usize,
+    control: &Control,
+    init: I,
+    f: F,
+) -> Result<Vec<f64>>
+where
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, Range<usize>, &mut [f64]) + Sync,
+{
     let nchunks = chunk_count(nitems, acc_len);
     control.begin(nchunks as u64);
     let parts: Vec<Option<Vec<f64>>> = (0..nchunks)
         .into_par_iter()
-        .map(|c| {
+        .map_init(init, |scratch, c| {
             if control.is_cancelled() {
                 return None;
             }
             let mut acc = vec![0.0; acc_len];
-            f(chunk_range(c, nchunks, nitems), &mut acc);
+            f(scratch, chunk_range(c, nchunks, nitems), &mut acc);
             control.tick();
             Some(acc)
         })

@@ -1,16 +1,21 @@
-//! Exact triangle counts by sorted-list intersection.
+//! Exact triangle counts from sorted forward neighbour lists.
 //!
-//! A triangle i < j < k exists when j and k are in N+(i) and k is in N+(j):
-//! intersecting the tail of N+(i) after j with N+(j) yields every k once,
-//! with both remaining sides' bins read off the two lists.
+//! A triangle i < j < k exists when j and k are in N+(i) and k is in N+(j).
+//! For each i the members of N+(i) are marked (with the bin of their edge to
+//! i) in a scratch array indexed by node id; scanning N+(j) for every j in
+//! N+(i) then finds each k with one lookup, together with both remaining
+//! sides' bins: every triangle exactly once, no distance recomputed. This is
+//! the sorted-list intersection N+(i) ∩ N+(j) done as a hash join, which on
+//! lists of similar length beats a branchy merge (see benchmarks/README.md).
 
-use crate::binned::Binned;
-use crate::bins::Bins;
+use crate::binned::{Binned, DirectBinned, NodeView};
+use crate::bins::{Bins, OUT};
+use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::Result;
+use crate::geometry::Metric;
 use crate::graph::Graph;
-use crate::intersect::intersect;
-use crate::reduce::chunked_sum;
+use crate::reduce::chunked_sum_with;
 
 /// Weighted triangle counts by number of random vertices (0..=3), each a
 /// (nbins, nbins, nbins) array indexed by the sorted side bins b1 <= b2 <= b3.
@@ -20,40 +25,118 @@ pub struct TriangleCounts {
     pub counts: [Vec<f64>; 4],
 }
 
-#[inline(always)]
-fn sort3(a: u8, b: u8, c: u8) -> (usize, usize, usize) {
-    let (a, b) = if a <= b { (a, b) } else { (b, a) };
-    let (b, c) = if b <= c { (b, c) } else { (c, b) };
-    let (a, b) = if a <= b { (a, b) } else { (b, a) };
-    (a as usize, b as usize, c as usize)
-}
-
-pub fn count_triangles(g: &Graph, bins: &Bins, control: &Control) -> Result<TriangleCounts> {
-    let bl = Binned::new(g, bins)?;
-    let nb = bins.nbins();
-    let per = nb * nb * nb;
-    let all_owned = g.all_owned();
-    let flat = chunked_sum(g.n_nodes(), 4 * per, control, |nodes, acc| {
-        for i in nodes {
-            let li = bl.range(i);
-            let (wi, ti) = (g.weight[i], g.is_random[i]);
-            for a in li.clone() {
-                let j = bl.nbr[a] as usize;
-                let (wij, tij, bij) = (wi * g.weight[j], ti + g.is_random[j], bl.bin[a]);
-                let lj = bl.range(j);
-                let tail = a + 1..li.end;
-                intersect(&bl.nbr[tail.clone()], &bl.nbr[lj.clone()], |p, q| {
-                    let k = bl.nbr[tail.start + p] as usize;
-                    if !all_owned && !g.owns(i, &[j, k]) {
-                        return;
-                    }
-                    let (b1, b2, b3) = sort3(bij, bl.bin[tail.start + p], bl.bin[lj.start + q]);
-                    let t = (tij + g.is_random[k]) as usize;
-                    acc[t * per + (b1 * nb + b2) * nb + b3] += wij * g.weight[k];
-                });
+/// Flat index of the sorted bins of any three side bins.
+fn sorted_index_table(nb: usize) -> Vec<u32> {
+    let mut t = vec![0u32; nb * nb * nb];
+    for a in 0..nb {
+        for b in 0..nb {
+            for c in 0..nb {
+                let mut v = [a, b, c];
+                v.sort_unstable();
+                t[(a * nb + b) * nb + c] = ((v[0] * nb + v[1]) * nb + v[2]) as u32;
             }
         }
-    })?;
+    }
+    t
+}
+
+/// Writes to `hits` the positions in `list` of the marked ids; returns how many.
+/// Branch-free: every position is written, and the cursor only advances on a mark.
+#[inline(always)]
+fn marked(list: &[u32], mark: &[u8], hits: &mut [u32]) -> usize {
+    assert!(hits.len() > list.len());
+    let mut found = 0;
+    for (q, &k) in list.iter().enumerate() {
+        // SAFETY: found <= q < list.len() < hits.len(); ids are < mark.len()
+        // (validated graph or grid-built lists).
+        unsafe {
+            *hits.get_unchecked_mut(found) = q as u32;
+            found += usize::from(*mark.get_unchecked(k as usize) != OUT);
+        }
+    }
+    found
+}
+
+pub(crate) fn triangles_on(
+    bl: &Binned,
+    nodes: &NodeView,
+    nb: usize,
+    control: &Control,
+) -> Result<TriangleCounts> {
+    let per = nb * nb * nb;
+    let table = sorted_index_table(nb);
+    let n = bl.n_nodes();
+    let max_degree = (0..n).map(|i| bl.range(i).len()).max().unwrap_or(0);
+    // Hits spread over LANES copies of the accumulator, so that consecutive
+    // triangles in one bin do not wait on each other's read-modify-write.
+    const LANES: usize = 4;
+    let flat = chunked_sum_with(
+        n,
+        4 * per,
+        control,
+        || {
+            (
+                vec![OUT; n],
+                vec![0u32; max_degree + 1],
+                vec![0.0f64; LANES * 4 * per],
+            )
+        },
+        |(mark, hits, lanes), range, acc| {
+            for i in range {
+                let li = bl.range(i);
+                for a in li.clone() {
+                    mark[bl.nbr[a] as usize] = bl.bin[a];
+                }
+                let (wi, ti) = (nodes.weight[i], nodes.is_random[i]);
+                for a in li.clone() {
+                    let j = bl.nbr[a] as usize;
+                    let lj = bl.range(j);
+                    let found = marked(&bl.nbr[lj.clone()], mark, hits);
+                    let wij = wi * nodes.weight[j];
+                    let tij = ti + nodes.is_random[j];
+                    let row = bl.bin[a] as usize * nb;
+                    for (h, &q) in hits[..found].iter().enumerate() {
+                        let q = lj.start + q as usize;
+                        let k = bl.nbr[q] as usize;
+                        if !nodes.all_owned && !nodes.owns(i, &[j, k]) {
+                            continue;
+                        }
+                        let t = (tij + nodes.is_random[k]) as usize;
+                        let idx =
+                            table[(row + mark[k] as usize) * nb + bl.bin[q] as usize] as usize;
+                        lanes[((h % LANES) * 4 + t) * per + idx] += wij * nodes.weight[k];
+                    }
+                }
+                for a in li {
+                    mark[bl.nbr[a] as usize] = OUT;
+                }
+            }
+            for lane in lanes.chunks_exact_mut(4 * per) {
+                for (a, l) in acc.iter_mut().zip(lane.iter_mut()) {
+                    *a += *l;
+                    *l = 0.0;
+                }
+            }
+        },
+    )?;
     let counts = std::array::from_fn(|t| flat[t * per..(t + 1) * per].to_vec());
     Ok(TriangleCounts { nbins: nb, counts })
+}
+
+/// Triangles straight from the catalogues (no stored graph).
+pub fn count_triangles_direct(
+    data: &Sample,
+    randoms: Option<&Sample>,
+    bins: &Bins,
+    metric: &Metric,
+    control: &Control,
+) -> Result<TriangleCounts> {
+    let db = DirectBinned::build(data, randoms, bins, metric, control)?;
+    triangles_on(&db.lists, &db.nodes(), bins.nbins(), control)
+}
+
+/// Triangles of a stored graph.
+pub fn count_triangles(g: &Graph, bins: &Bins, control: &Control) -> Result<TriangleCounts> {
+    let bl = Binned::from_graph(g, bins)?;
+    triangles_on(&bl, &NodeView::of_graph(g), bins.nbins(), control)
 }

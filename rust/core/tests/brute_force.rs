@@ -282,10 +282,25 @@ fn triangle_counts_match_brute_force() {
                 })
                 .unwrap();
                 let flat = got.counts.concat();
+                let direct = with_threads(Some(threads), || {
+                    count_triangles_direct(
+                        &d.sample(weighted),
+                        Some(&r.sample(weighted)),
+                        &bins,
+                        &m,
+                        &c,
+                    )
+                })
+                .unwrap()
+                .unwrap()
+                .counts
+                .concat();
                 if weighted {
                     close(&flat, &want);
+                    close(&direct, &want);
                 } else {
                     assert_eq!(flat, want);
+                    assert_eq!(direct, want);
                 }
             }
         }
@@ -294,7 +309,22 @@ fn triangle_counts_match_brute_force() {
 
 #[test]
 fn quad_counts_match_brute_force() {
-    for (d, r, boxsize, los) in cases() {
+    // Fewer points than the other cases: the reference is O(N^4).
+    let small = |seed, n, clustered| catalogue(seed, n, 12.0, clustered);
+    for (d, r, boxsize, los) in [
+        (
+            small(3, 60, true),
+            small(103, 40, false),
+            None,
+            Los::Midpoint,
+        ),
+        (
+            small(4, 60, false),
+            small(104, 40, false),
+            Some(12.0),
+            Los::Z,
+        ),
+    ] {
         let m = Metric::new(boxsize, los).unwrap();
         let bins = Bins::new(vec![0.0, 1.5, 3.0, 4.5], 1).unwrap();
         let shapes = QuadShapes::new(3, None).unwrap();
@@ -310,6 +340,16 @@ fn quad_counts_match_brute_force() {
         .unwrap();
         let got = count_quads(&g, &bins, None, &c).unwrap();
         assert_eq!(got.counts.concat(), want);
+        let direct = count_quads_direct(
+            &d.sample(false),
+            Some(&r.sample(false)),
+            &bins,
+            &m,
+            None,
+            &c,
+        )
+        .unwrap();
+        assert_eq!(direct.counts.concat(), want);
         assert!(
             want.iter().sum::<f64>() > 0.0,
             "test catalogue has no quads"

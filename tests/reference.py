@@ -1,0 +1,149 @@
+"""Brute-force references in plain numpy, spelling out the core's formulas.
+
+Separations are s = p_j - p_i (minimum image in a box), d = sqrt(sx*sx +
+sy*sy + sz*sz); a pair is in bin b when edges[b] <= d < edges[b+1]; mu is
+|s.m| / (d |m|) with m the midpoint (or |sz| / d for los='z'), 0 at d = 0,
+in bin min(floor(mu * nmu), nmu - 1). Same operations, same order: the
+counts must agree exactly.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+import numpy as np
+
+QUAD_EDGES = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+
+
+def merged(data, randoms=None, dw=None, rw=None):
+    p = [np.asarray(data, float)]
+    w = [np.ones(len(data)) if dw is None else np.asarray(dw, float)]
+    t = [np.zeros(len(data), int)]
+    if randoms is not None:
+        p.append(np.asarray(randoms, float))
+        w.append(np.ones(len(randoms)) if rw is None else np.asarray(rw, float))
+        t.append(np.ones(len(randoms), int))
+    return np.vstack(p), np.concatenate(w), np.concatenate(t)
+
+
+def separation(p, q, box=None):
+    s = q - p
+    if box is not None:
+        half = 0.5 * box
+        s = np.where(s > half, s - box, np.where(s < -half, s + box, s))
+    d = np.sqrt(s[..., 0] * s[..., 0] + s[..., 1] * s[..., 1] + s[..., 2] * s[..., 2])
+    return s, d
+
+
+def mu_of(p, q, s, d, los):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if los == "z":
+            mu = np.abs(s[..., 2]) / d
+        else:
+            m = 0.5 * (p + q)
+            mn = np.sqrt(m[..., 0] * m[..., 0] + m[..., 1] * m[..., 1] + m[..., 2] * m[..., 2])
+            dot = s[..., 0] * m[..., 0] + s[..., 1] * m[..., 1] + s[..., 2] * m[..., 2]
+            mu = np.abs(dot) / (d * mn)
+            mu = np.where(mn == 0, 0.0, mu)
+    mu = np.where(d == 0, 0.0, mu)
+    return np.minimum(mu, 1.0)
+
+
+def bin_of(d, edges):
+    b = np.searchsorted(edges, d, side="right") - 1
+    return np.where((d >= edges[0]) & (d < edges[-1]), b, -1)
+
+
+def pairs(data, randoms=None, *, edges, nmu=1, box=None, los="midpoint", dw=None, rw=None):
+    """(3, nbins, nmu): DD, DR, RR over unordered pairs."""
+    edges = np.asarray(edges, float)
+    p, w, t = merged(data, randoms, dw, rw)
+    out = np.zeros((3, len(edges) - 1, nmu))
+    for i in range(len(p) - 1):
+        q = p[i + 1 :]
+        s, d = separation(p[i], q, box)
+        b = bin_of(d, edges)
+        ok = b >= 0
+        mu = mu_of(np.broadcast_to(p[i], q.shape), q, s, d, los)
+        mb = np.minimum((mu * nmu).astype(int), nmu - 1)
+        np.add.at(out, (t[i] + t[i + 1 :][ok], b[ok], mb[ok]), w[i] * w[i + 1 :][ok])
+    return out
+
+
+def pair_bins(p, edges, box=None):
+    n = len(p)
+    _, d = separation(p[:, None, :], p[None, :, :], box)
+    b = bin_of(d, edges)
+    b[np.arange(n), np.arange(n)] = -1
+    return b
+
+
+def triangles(data, randoms=None, *, edges, box=None, dw=None, rw=None):
+    """(4, nb, nb, nb): triangles by number of randoms, at sorted side bins."""
+    edges = np.asarray(edges, float)
+    p, w, t = merged(data, randoms, dw, rw)
+    nb = len(edges) - 1
+    b = pair_bins(p, edges, box)
+    out = np.zeros((4, nb, nb, nb))
+    n = len(p)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if b[i, j] < 0:
+                continue
+            k = np.arange(j + 1, n)
+            ok = (b[i, k] >= 0) & (b[j, k] >= 0)
+            k = k[ok]
+            sides = np.sort(np.stack([np.full(k.size, b[i, j]), b[i, k], b[j, k]]), axis=0)
+            np.add.at(out, (t[i] + t[j] + t[k], sides[0], sides[1], sides[2]), w[i] * w[j] * w[k])
+    return out
+
+
+def canonical(sides):
+    """Smallest relabelling of six side bins (QUAD_EDGES order) over vertex permutations."""
+    slot = {e: s for s, e in enumerate(QUAD_EDGES)}
+    best = None
+    for perm in permutations(range(4)):
+        t = tuple(sides[slot[tuple(sorted((perm[a], perm[b])))]] for a, b in QUAD_EDGES)
+        best = t if best is None or t < best else best
+    return best
+
+
+def quads(data, randoms=None, *, edges, box=None):
+    """dict canonical shape -> array of 5 counts (by number of randoms)."""
+    edges = np.asarray(edges, float)
+    p, _, t = merged(data, randoms)
+    b = pair_bins(p, edges, box)
+    n = len(p)
+    out: dict[tuple, np.ndarray] = {}
+    for i in range(n):
+        for j in range(i + 1, n):
+            if b[i, j] < 0:
+                continue
+            for k in range(j + 1, n):
+                if b[i, k] < 0 or b[j, k] < 0:
+                    continue
+                for l in range(k + 1, n):
+                    v = (i, j, k, l)
+                    s = [b[v[a], v[c]] for a, c in QUAD_EDGES]
+                    if min(s) < 0:
+                        continue
+                    key = canonical(s)
+                    out.setdefault(key, np.zeros(5))[t[i] + t[j] + t[k] + t[l]] += 1
+    return out
+
+
+def lattice_with_duplicates(rng, n, size):
+    """Uniform points plus integer-lattice points (exact separations on integer
+    bin edges) and exact duplicates (d = 0)."""
+    pts = rng.uniform(0, size, (n, 3))
+    k = n // 5
+    pts[:k] = rng.integers(0, int(size), (k, 3)).astype(float)
+    pts[k : k + n // 10] = pts[: n // 10]
+    return pts
+
+
+def clustered(rng, n, size, nclumps=4, width=1.0):
+    centres = rng.uniform(0.2 * size, 0.8 * size, (nclumps, 3))
+    pts = centres[rng.integers(0, nclumps, n)] + rng.normal(0, width, (n, 3))
+    return np.clip(pts, 0, size)

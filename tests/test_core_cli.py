@@ -1,0 +1,103 @@
+"""The command line: demo, graph build/info, 2pcf/3pcf/4pcf, clear failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import astrograph as ag
+
+EXE = shutil.which("astrograph", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    cmd = [EXE] if EXE else [sys.executable, "-m", "astrograph"]
+    return subprocess.run([*cmd, "--quiet", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_console_script_is_installed():
+    assert EXE is not None, "the 'astrograph' command is not installed next to this Python"
+
+
+def test_help(tmp_path):
+    for sub in ([], ["demo"], ["graph", "build"], ["2pcf"], ["3pcf"], ["4pcf"]):
+        r = run(*sub, "--help", cwd=tmp_path)
+        assert r.returncode == 0 and "usage:" in r.stdout
+
+
+def test_demo_runs_without_arguments_or_downloads(tmp_path):
+    r = run("demo", "--parents", "600", "--out", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "out"
+    for name in ("demo.png", "xi.parquet", "xi.txt", "zeta.parquet", "zeta.txt", "summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    s = json.loads((out / "summary.json").read_text())
+    xi = np.array(list(s["xi_s"].values()))
+    assert xi[0] > 1.0 and xi[0] > xi[-1]  # clustered mock: strong small-scale clustering
+    assert s["triangles"] > 0 and s["graph_bytes_per_edge"] == 10
+    assert "3PCF" in r.stdout
+
+
+@pytest.fixture()
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    d = ag.mocks.thomas_process(300, 5.0, 1.5, 40.0, seed=3)
+    r = rng.uniform(0, 40, (3000, 3))
+    np.savetxt(tmp_path / "gal.txt", d)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": r[:, 0], "y": r[:, 1], "z": r[:, 2]}), tmp_path / "ran.parquet")
+    return d, r
+
+
+def test_pair_and_npoint_commands_match_the_library(tmp_path, files):
+    d, r = files
+    res = run("2pcf", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "8",
+              "--nbins", "5", "--out", "xi", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    import pyarrow.parquet as pq
+
+    got = pq.read_table(tmp_path / "xi.parquet").column("dd").to_numpy()
+    want = ag.count_pairs(d, r, bins=ag.Bins.log(1, 8, 5)).dd.ravel()
+    np.testing.assert_array_equal(got, want)
+    res = run("graph", "build", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmax", "8",
+              "--out", "g.arrow", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = run("graph", "info", "g.arrow", cwd=tmp_path)
+    assert res.returncode == 0 and "bytes per edge: 10" in res.stdout
+    res = run("3pcf", "--graph", "g.arrow", "--rmin", "1", "--rmax", "8", "--nbins", "3", "--out", "z", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    tc = ag.count_triangles(d, r, bins=ag.Bins.linear(1, 8, 3))
+    got = pq.read_table(tmp_path / "z.parquet").column("ddd").to_numpy()
+    np.testing.assert_array_equal(np.sort(got), np.sort(tc.ddd[tc.valid]))
+    res = run("4pcf", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "4",
+              "--nbins", "2", "--out", "q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "q.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["2pcf", "--data", "missing.txt"], "not found"),
+        (["2pcf", "--data", "nan.txt"], "NaN"),
+        (["2pcf", "--data", "gal.txt", "--rmin", "5", "--rmax", "2"], "smaller than rmax"),
+        (["2pcf", "--data", "gal.txt", "--box", "50", "--rmax", "30"], "half the box"),
+        (["2pcf", "--data", "gal.txt", "--box", "10", "--rmax", "4"], "outside the periodic box"),
+        (["graph", "info", "gal.txt"], "not a readable Arrow IPC"),
+    ],
+)
+def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, files, args, message):
+    (tmp_path / "nan.txt").write_text("1 2 3\nnan 1 1\n")
+    res = run(*args, cwd=tmp_path)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astrograph: error:") and message in lines[0], res.stderr

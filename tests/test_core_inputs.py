@@ -1,0 +1,130 @@
+"""Bad input raises a specific, clear exception; catalogues read from files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import astrograph as ag
+from astrograph import errors
+
+rng = np.random.default_rng(0)
+GOOD = rng.uniform(0, 10, (50, 3))
+BINS = ag.Bins.linear(0.5, 3.0, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(data=np.full((5, 3), np.nan)), errors.InputError, "NaN"),
+        (dict(data=np.array([[0, 0, np.inf], [1, 1, 1]])), errors.InputError, "row 0"),
+        (dict(data=np.zeros((5, 2))), errors.InputError, r"shape \(N, 3\)"),
+        (dict(data=np.zeros((0, 3))), errors.InputError, "empty"),
+        (dict(randoms=np.zeros((0, 3))), errors.InputError, "random catalogue is empty"),
+        (dict(data_weights=np.ones(49)), errors.InputError, r"shape \(50,\)"),
+        (dict(data_weights=-np.ones(50)), errors.InputError, ">= 0"),
+        (dict(data_weights=np.full(50, np.nan)), errors.InputError, "NaN"),
+        (dict(box=10.0, bins=ag.Bins.linear(0.5, 6.0, 3)), errors.BoxError, "half the box"),
+        (dict(box=5.0), errors.BoxError, "outside the periodic box"),
+        (dict(box=-1.0), errors.BoxError, "positive"),
+        (dict(los="sideways"), errors.InputError, "los"),
+        (dict(num_threads=0), errors.InputError, "num_threads"),
+        (dict(box=10.0, los="midpoint"), errors.BoxError, "los='z'"),
+    ],
+)
+def test_count_pairs_refuses_bad_input(kwargs, exc, match):
+    args = dict(data=GOOD, randoms=None, bins=BINS)
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        ag.count_pairs(args.pop("data"), args.pop("randoms"), **args)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: ag.Bins([1.0, 0.5]), "strictly increasing"),
+        (lambda: ag.Bins([0.0, np.nan]), "finite"),
+        (lambda: ag.Bins([1.0]), "at least 2"),
+        (lambda: ag.Bins([-1.0, 1.0]), ">= 0"),
+        (lambda: ag.Bins.linear(2.0, 1.0, 3), "smaller than rmax"),
+        (lambda: ag.Bins.linear(1.0, 1.0, 3), "smaller than rmax"),
+        (lambda: ag.Bins.log(0.0, 1.0, 3), "rmin > 0"),
+        (lambda: ag.Bins([0, 1], nmu=0), "nmu"),
+    ],
+)
+def test_bad_bins(make, match):
+    with pytest.raises(errors.BinningError, match=match):
+        make()
+
+
+def test_graph_build_errors():
+    with pytest.raises(errors.BinningError, match="smaller than rmax"):
+        ag.NeighbourGraph.build(GOOD, rmax=1.0, rmin=1.0)
+    with pytest.raises(errors.BoxError, match="half the box"):
+        ag.NeighbourGraph.build(GOOD, rmax=5.0, box=10.0)
+    with pytest.raises(errors.MemoryBudgetError, match=r"estimated .* edges.*smaller rmax.*MPI ranks"):
+        ag.NeighbourGraph.build(GOOD, rmax=9.0, max_memory=10_000)
+    assert issubclass(errors.MemoryBudgetError, MemoryError)
+    assert issubclass(errors.InputError, ValueError)
+
+
+def test_memory_estimate_is_close_to_the_real_edge_count():
+    pts = rng.uniform(0, 50, (20000, 3))
+    est = ag.NeighbourGraph.estimate(pts, rmax=3.0)
+    g = ag.NeighbourGraph.build(pts, rmax=3.0)
+    assert est["edges"] == pytest.approx(g.n_edges, rel=0.1)
+
+
+def test_read_catalog_formats(tmp_path):
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+    from astropy.table import Table
+
+    w = rng.uniform(0.5, 1.5, len(GOOD))
+    table = pa.table({"x": GOOD[:, 0], "y": GOOD[:, 1], "z": GOOD[:, 2], "weight": w})
+    pq.write_table(table, tmp_path / "c.parquet")
+    feather.write_feather(table, tmp_path / "c.feather")
+    pcsv.write_csv(table, tmp_path / "c.csv")
+    Table({"X": GOOD[:, 0], "Y": GOOD[:, 1], "Z": GOOD[:, 2], "WEIGHT": w}).write(tmp_path / "c.fits")
+    np.savetxt(tmp_path / "c.txt", np.column_stack([GOOD, w]), header="x y z w")
+    for name in ("c.parquet", "c.feather", "c.csv", "c.fits", "c.txt"):
+        cat = ag.read_catalog(tmp_path / name)
+        np.testing.assert_allclose(cat.positions, GOOD, rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(cat.weights, w, rtol=1e-12, err_msg=name)
+    np.savetxt(tmp_path / "bad.txt", GOOD[:, :2])
+    with pytest.raises(errors.CatalogFormatError, match="3 .* or 4"):
+        ag.read_catalog(tmp_path / "bad.txt")
+    pq.write_table(pa.table({"a": [1.0]}), tmp_path / "cols.parquet")
+    with pytest.raises(errors.CatalogFormatError, match="x, y, z or ra, dec, z"):
+        ag.read_catalog(tmp_path / "cols.parquet")
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(errors.CatalogFormatError, match="junk.parquet"):
+        ag.read_catalog(tmp_path / "junk.parquet")
+    with pytest.raises(FileNotFoundError):
+        ag.read_catalog(tmp_path / "missing.fits")
+
+
+def test_catalog_from_sky_matches_astropy():
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.cosmology import Planck18
+
+    ra, dec, z = rng.uniform(0, 360, 20), rng.uniform(-80, 80, 20), rng.uniform(0.01, 0.5, 20)
+    cat = ag.Catalog.from_sky(ra, dec, z)
+    c = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, distance=Planck18.comoving_distance(z))
+    want = np.column_stack([c.cartesian.x.value, c.cartesian.y.value, c.cartesian.z.value]) * Planck18.h
+    np.testing.assert_allclose(cat.positions, want, rtol=1e-10)
+    mpc = ag.Catalog.from_sky(ra * u.deg, dec, z, h_units=False)
+    np.testing.assert_allclose(mpc.positions, want / Planck18.h, rtol=1e-10)
+    with pytest.raises(errors.InputError, match="redshifts"):
+        ag.Catalog.from_sky(ra, dec, -z)
+
+
+def test_catalog_objects_are_accepted_everywhere():
+    w = rng.uniform(0.5, 1.5, len(GOOD))
+    cat = ag.Catalog(GOOD, w)
+    a = ag.count_pairs(cat, bins=BINS)
+    b = ag.count_pairs(GOOD, bins=BINS, data_weights=w)
+    np.testing.assert_array_equal(a.dd, b.dd)
