@@ -123,13 +123,13 @@ def quads(data, randoms=None, *, edges, box=None):
             for k in range(j + 1, n):
                 if b[i, k] < 0 or b[j, k] < 0:
                     continue
-                for l in range(k + 1, n):
-                    v = (i, j, k, l)
+                for m in range(k + 1, n):
+                    v = (i, j, k, m)
                     s = [b[v[a], v[c]] for a, c in QUAD_EDGES]
                     if min(s) < 0:
                         continue
                     key = canonical(s)
-                    out.setdefault(key, np.zeros(5))[t[i] + t[j] + t[k] + t[l]] += 1
+                    out.setdefault(key, np.zeros(5))[t[i] + t[j] + t[k] + t[m]] += 1
     return out
 
 

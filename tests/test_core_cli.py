@@ -14,12 +14,16 @@ import pytest
 
 import astrograph as ag
 
-EXE = shutil.which("astrograph", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+EXE = shutil.which(
+    "astrograph", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+)
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     cmd = [EXE] if EXE else [sys.executable, "-m", "astrograph"]
-    return subprocess.run([*cmd, "--quiet", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [*cmd, "--quiet", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_console_script_is_installed():
@@ -60,26 +64,78 @@ def files(tmp_path):
 
 def test_pair_and_npoint_commands_match_the_library(tmp_path, files):
     d, r = files
-    res = run("2pcf", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "8",
-              "--nbins", "5", "--out", "xi", cwd=tmp_path)
+    res = run(
+        "2pcf",
+        "--data",
+        "gal.txt",
+        "--randoms",
+        "ran.parquet",
+        "--rmin",
+        "1",
+        "--rmax",
+        "8",
+        "--nbins",
+        "5",
+        "--out",
+        "xi",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     import pyarrow.parquet as pq
 
     got = pq.read_table(tmp_path / "xi.parquet").column("dd").to_numpy()
     want = ag.count_pairs(d, r, bins=ag.Bins.log(1, 8, 5)).dd.ravel()
     np.testing.assert_array_equal(got, want)
-    res = run("graph", "build", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmax", "8",
-              "--out", "g.arrow", cwd=tmp_path)
+    res = run(
+        "graph",
+        "build",
+        "--data",
+        "gal.txt",
+        "--randoms",
+        "ran.parquet",
+        "--rmax",
+        "8",
+        "--out",
+        "g.arrow",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     res = run("graph", "info", "g.arrow", cwd=tmp_path)
     assert res.returncode == 0 and "bytes per edge: 10" in res.stdout
-    res = run("3pcf", "--graph", "g.arrow", "--rmin", "1", "--rmax", "8", "--nbins", "3", "--out", "z", cwd=tmp_path)
+    res = run(
+        "3pcf",
+        "--graph",
+        "g.arrow",
+        "--rmin",
+        "1",
+        "--rmax",
+        "8",
+        "--nbins",
+        "3",
+        "--out",
+        "z",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     tc = ag.count_triangles(d, r, bins=ag.Bins.linear(1, 8, 3))
     got = pq.read_table(tmp_path / "z.parquet").column("ddd").to_numpy()
     np.testing.assert_array_equal(np.sort(got), np.sort(tc.ddd[tc.valid]))
-    res = run("4pcf", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "4",
-              "--nbins", "2", "--out", "q", cwd=tmp_path)
+    res = run(
+        "4pcf",
+        "--data",
+        "gal.txt",
+        "--randoms",
+        "ran.parquet",
+        "--rmin",
+        "1",
+        "--rmax",
+        "4",
+        "--nbins",
+        "2",
+        "--out",
+        "q",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "q.parquet").exists()
 
@@ -100,4 +156,6 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, files, args, messag
     res = run(*args, cwd=tmp_path)
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("astrograph: error:") and message in lines[0], res.stderr
+    assert len(lines) == 1 and lines[0].startswith("astrograph: error:") and message in lines[0], (
+        res.stderr
+    )

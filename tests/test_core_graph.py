@@ -86,7 +86,9 @@ def test_query_with_pyarrow_compute(graph, tmp_path):
     graph.save(tmp_path / "g.arrow")
     edges = ag.NeighbourGraph.load(tmp_path / "g.arrow").edges()
     close = edges.filter(pc.less(edges["separation"], 1.0))
-    direct = ag.count_pairs(graph.nodes().select(["x", "y", "z"]).to_pandas().to_numpy(), bins=ag.Bins([0.0, 1.0]))
+    direct = ag.count_pairs(
+        graph.nodes().select(["x", "y", "z"]).to_pandas().to_numpy(), bins=ag.Bins([0.0, 1.0])
+    )
     assert close.num_rows >= direct.dd.sum()  # data-only pairs are a subset of all pairs < 1
 
 
@@ -96,7 +98,10 @@ def test_query_with_pyarrow_compute(graph, tmp_path):
         (lambda b: b[: len(b) // 2], "not a readable Arrow IPC"),
         (lambda b: b"\x00" * 64 + b[64:], "not a readable Arrow IPC"),
         (lambda b: b"PAR1" + os.urandom(200), "not a readable Arrow IPC"),
-        (lambda b: b[:2000] + bytes([b[2000] ^ 0xFF]) + b[2001:], "checksum mismatch|not a readable"),
+        (
+            lambda b: b[:2000] + bytes([b[2000] ^ 0xFF]) + b[2001:],
+            "checksum mismatch|not a readable",
+        ),
     ],
 )
 def test_corrupt_files_are_refused(graph, tmp_path, damage, match):

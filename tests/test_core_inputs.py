@@ -62,7 +62,9 @@ def test_graph_build_errors():
         ag.NeighbourGraph.build(GOOD, rmax=1.0, rmin=1.0)
     with pytest.raises(errors.BoxError, match="half the box"):
         ag.NeighbourGraph.build(GOOD, rmax=5.0, box=10.0)
-    with pytest.raises(errors.MemoryBudgetError, match=r"estimated .* edges.*smaller rmax.*MPI ranks"):
+    with pytest.raises(
+        errors.MemoryBudgetError, match=r"estimated .* edges.*smaller rmax.*MPI ranks"
+    ):
         ag.NeighbourGraph.build(GOOD, rmax=9.0, max_memory=10_000)
     assert issubclass(errors.MemoryBudgetError, MemoryError)
     assert issubclass(errors.InputError, ValueError)
@@ -87,7 +89,9 @@ def test_read_catalog_formats(tmp_path):
     pq.write_table(table, tmp_path / "c.parquet")
     feather.write_feather(table, tmp_path / "c.feather")
     pcsv.write_csv(table, tmp_path / "c.csv")
-    Table({"X": GOOD[:, 0], "Y": GOOD[:, 1], "Z": GOOD[:, 2], "WEIGHT": w}).write(tmp_path / "c.fits")
+    Table({"X": GOOD[:, 0], "Y": GOOD[:, 1], "Z": GOOD[:, 2], "WEIGHT": w}).write(
+        tmp_path / "c.fits"
+    )
     np.savetxt(tmp_path / "c.txt", np.column_stack([GOOD, w]), header="x y z w")
     for name in ("c.parquet", "c.feather", "c.csv", "c.fits", "c.txt"):
         cat = ag.read_catalog(tmp_path / name)
@@ -114,7 +118,10 @@ def test_catalog_from_sky_matches_astropy():
     ra, dec, z = rng.uniform(0, 360, 20), rng.uniform(-80, 80, 20), rng.uniform(0.01, 0.5, 20)
     cat = ag.Catalog.from_sky(ra, dec, z)
     c = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, distance=Planck18.comoving_distance(z))
-    want = np.column_stack([c.cartesian.x.value, c.cartesian.y.value, c.cartesian.z.value]) * Planck18.h
+    want = (
+        np.column_stack([c.cartesian.x.value, c.cartesian.y.value, c.cartesian.z.value])
+        * Planck18.h
+    )
     np.testing.assert_allclose(cat.positions, want, rtol=1e-10)
     mpc = ag.Catalog.from_sky(ra * u.deg, dec, z, h_units=False)
     np.testing.assert_allclose(mpc.positions, want / Planck18.h, rtol=1e-10)

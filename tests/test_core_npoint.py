@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference as ref
 
 import astrograph as ag
 from astrograph import errors
 from astrograph.mocks import thomas_process, uniform_randoms
 from astrograph.npoint import QUAD_EDGES, triangle_probability
+
+import reference as ref
 
 
 def small(kind: str, seed: int, n: int, size: float):
@@ -31,10 +32,19 @@ def test_triangles_match_brute_force(kind, box, weighted):
     dw, rw = (rng.uniform(0.5, 2, 90), rng.uniform(0.5, 2, 70)) if weighted else (None, None)
     want = ref.triangles(data, randoms, edges=TRI_BINS.edges, box=box, dw=dw, rw=rw)
     assert want.sum() > 0
-    graph = ag.NeighbourGraph.build(data, randoms, rmax=6.0, box=box, data_weights=dw, random_weights=rw)
+    graph = ag.NeighbourGraph.build(
+        data, randoms, rmax=6.0, box=box, data_weights=dw, random_weights=rw
+    )
     for threads in (1, 2, None):
-        direct = ag.count_triangles(data, randoms, bins=TRI_BINS, data_weights=dw, random_weights=rw,
-                                    box=box, num_threads=threads)
+        direct = ag.count_triangles(
+            data,
+            randoms,
+            bins=TRI_BINS,
+            data_weights=dw,
+            random_weights=rw,
+            box=box,
+            num_threads=threads,
+        )
         viag = graph.count_triangles(TRI_BINS, num_threads=threads)
         for tc in (direct, viag):
             got = np.stack([tc.ddd, tc.ddr, tc.drr, tc.rrr])
@@ -52,7 +62,9 @@ def test_triangles_do_not_depend_on_input_order():
     a = ag.count_triangles(data, randoms, bins=TRI_BINS)
     p, q = np.random.default_rng(0).permutation(120), np.random.default_rng(1).permutation(100)
     b = ag.count_triangles(data[p], randoms[q], bins=TRI_BINS)
-    np.testing.assert_array_equal(np.stack([a.ddd, a.ddr, a.drr, a.rrr]), np.stack([b.ddd, b.ddr, b.drr, b.rrr]))
+    np.testing.assert_array_equal(
+        np.stack([a.ddd, a.ddr, a.drr, a.rrr]), np.stack([b.ddd, b.ddr, b.drr, b.rrr])
+    )
 
 
 def _quad_table(qc):
@@ -77,7 +89,9 @@ def test_quads_match_brute_force_and_input_order(box):
     g = ag.NeighbourGraph.build(data, randoms, rmax=4.5, box=box)
     np.testing.assert_array_equal(g.count_quads(bins, num_threads=1).counts, qc.counts)
     p = np.random.default_rng(9).permutation(len(data))
-    np.testing.assert_array_equal(ag.count_quads(data[p], randoms, bins=bins, box=box).counts, qc.counts)
+    np.testing.assert_array_equal(
+        ag.count_quads(data[p], randoms, bins=bins, box=box).counts, qc.counts
+    )
 
 
 def test_quad_shapes_are_canonical():

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference as ref
 
 import astrograph as ag
 from astrograph.mocks import thomas_process, thomas_xi, uniform_randoms
+
+import reference as ref
 
 THREADS = [1, 2, None]
 
 
 def catalogues(kind: str, seed: int = 0, n: int = 180, size: float = 20.0):
     rng = np.random.default_rng(seed)
-    data = ref.clustered(rng, n, size) if kind == "clustered" else ref.lattice_with_duplicates(rng, n, size)
+    data = (
+        ref.clustered(rng, n, size)
+        if kind == "clustered"
+        else ref.lattice_with_duplicates(rng, n, size)
+    )
     randoms = ref.lattice_with_duplicates(rng, n + 20, size)
     return data, randoms, rng.uniform(0.5, 2.0, n), rng.uniform(0.5, 2.0, n + 20)
 
@@ -39,8 +44,15 @@ def test_pairs_match_brute_force(kind, box, weighted, bins):
     want = ref.pairs(data, randoms, edges=bins.edges, nmu=bins.nmu, box=box, los=los, dw=dw, rw=rw)
     results = []
     for threads in THREADS:
-        pc = ag.count_pairs(data, randoms, bins=bins, data_weights=dw, random_weights=rw,
-                            box=box, num_threads=threads)
+        pc = ag.count_pairs(
+            data,
+            randoms,
+            bins=bins,
+            data_weights=dw,
+            random_weights=rw,
+            box=box,
+            num_threads=threads,
+        )
         got = np.stack([pc.dd, pc.dr, pc.rr])
         if weighted:
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
@@ -49,7 +61,9 @@ def test_pairs_match_brute_force(kind, box, weighted, bins):
         results.append(got)
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])  # bit-identical across thread counts
-    g = ag.NeighbourGraph.build(data, randoms, rmax=9.0, data_weights=dw, random_weights=rw, box=box)
+    g = ag.NeighbourGraph.build(
+        data, randoms, rmax=9.0, data_weights=dw, random_weights=rw, box=box
+    )
     for threads in THREADS:
         gp = g.count_pairs(bins, num_threads=threads)
         got = np.stack([gp.dd, gp.dr, gp.rr])
@@ -76,7 +90,9 @@ def test_graph_without_mu_and_with_rmin_counts_the_same():
     g = ag.NeighbourGraph.build(data, randoms, rmin=1.0, rmax=6.0, store_mu=False)
     assert g.bytes_per_edge == 8
     gp = g.count_pairs(bins)
-    np.testing.assert_array_equal(np.stack([gp.dd, gp.dr, gp.rr]), np.stack([direct.dd, direct.dr, direct.rr]))
+    np.testing.assert_array_equal(
+        np.stack([gp.dd, gp.dr, gp.rr]), np.stack([direct.dd, direct.dr, direct.rr])
+    )
     with pytest.raises(ag.errors.BinningError, match="rebuild the graph"):
         g.count_pairs(ag.Bins.linear(0.5, 6.0, 5))
 
@@ -127,7 +143,15 @@ def test_outputs_table_parquet_ascii(tmp_path):
     data, randoms, _, _ = catalogues("clustered", seed=2)
     pc = ag.count_pairs(data, randoms, bins=ag.Bins.log(0.5, 8.0, 5, nmu=2))
     t = pc.to_arrow()
-    assert t.num_rows == 10 and set(t.column_names) >= {"r_lo", "r_hi", "mu_lo", "mu_hi", "dd", "rr", "xi"}
+    assert t.num_rows == 10 and set(t.column_names) >= {
+        "r_lo",
+        "r_hi",
+        "mu_lo",
+        "mu_hi",
+        "dd",
+        "rr",
+        "xi",
+    }
     np.testing.assert_array_equal(t.column("dd").to_numpy(), pc.dd.ravel())
     pc.save_parquet(tmp_path / "xi.parquet")
     pc.save_ascii(tmp_path / "xi.txt")

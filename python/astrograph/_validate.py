@@ -38,11 +38,17 @@ def weights(w: Any, n: int, what: str) -> np.ndarray | None:
         return None
     a = np.ascontiguousarray(np.asarray(w, dtype=np.float64))
     if a.ndim != 1 or a.size != n:
-        raise InputError(f"{what} weights must have shape ({n},) to match the positions, got {a.shape}")
+        raise InputError(
+            f"{what} weights must have shape ({n},) to match the positions, got {a.shape}"
+        )
     if not np.isfinite(a).all():
-        raise InputError(f"{what} weights contain NaN or inf (first: {np.flatnonzero(~np.isfinite(a))[0]})")
+        raise InputError(
+            f"{what} weights contain NaN or inf (first: {np.flatnonzero(~np.isfinite(a))[0]})"
+        )
     if (a < 0).any():
-        raise InputError(f"{what} weights must be >= 0 (first negative: {np.flatnonzero(a < 0)[0]})")
+        raise InputError(
+            f"{what} weights must be >= 0 (first negative: {np.flatnonzero(a < 0)[0]})"
+        )
     return a
 
 

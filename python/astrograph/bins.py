@@ -27,7 +27,9 @@ class Bins:
     def __init__(self, edges: Sequence[float] | np.ndarray, nmu: int = 1) -> None:
         e = np.asarray(edges, dtype=np.float64)
         if e.ndim != 1 or e.size < 2:
-            raise BinningError(f"bin edges must be a 1-D array of at least 2 values, got shape {e.shape}")
+            raise BinningError(
+                f"bin edges must be a 1-D array of at least 2 values, got shape {e.shape}"
+            )
         if not np.all(np.isfinite(e)):
             raise BinningError(f"bin edges must be finite, got {e.tolist()}")
         if e[0] < 0:

@@ -20,7 +20,9 @@ DEMO_BOX = 250.0
 def _mpi_comm() -> Any:
     """COMM_WORLD when started by mpiexec/srun with more than one rank, else None."""
     for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS", "PMIX_SIZE"):
-        if int(os.environ.get(var, "1") or 1) > 1 and ("SLURM" not in var or "PMI_RANK" in os.environ):
+        if int(os.environ.get(var, "1") or 1) > 1 and (
+            "SLURM" not in var or "PMI_RANK" in os.environ
+        ):
             try:
                 from mpi4py import MPI
             except ImportError:
@@ -57,16 +59,26 @@ def _read(path: str | None, comm: Any = None) -> Any:
 
 
 def _add_catalogue_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", required=True, help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)",
+    )
     p.add_argument("--randoms", help="random catalogue (same formats); optional in a periodic box")
     p.add_argument("--box", type=float, help="periodic box size (minimum-image separations)")
 
 
-def _add_bin_args(p: argparse.ArgumentParser, rmin: float, rmax: float, nbins: int, scale: str) -> None:
+def _add_bin_args(
+    p: argparse.ArgumentParser, rmin: float, rmax: float, nbins: int, scale: str
+) -> None:
     p.add_argument("--rmin", type=float, default=rmin, help=f"smallest separation (default {rmin})")
     p.add_argument("--rmax", type=float, default=rmax, help=f"largest separation (default {rmax})")
-    p.add_argument("--nbins", type=int, default=nbins, help=f"number of separation bins (default {nbins})")
-    p.add_argument("--scale", choices=("log", "linear"), default=scale, help=f"bin spacing (default {scale})")
+    p.add_argument(
+        "--nbins", type=int, default=nbins, help=f"number of separation bins (default {nbins})"
+    )
+    p.add_argument(
+        "--scale", choices=("log", "linear"), default=scale, help=f"bin spacing (default {scale})"
+    )
 
 
 def _outdir(path: str, comm: Any) -> Path:
@@ -90,11 +102,16 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
     n_parents, sigma = args.parents, 3.0
     data = thomas_process(n_parents, 8.0, sigma, DEMO_BOX, seed=args.seed)
     randoms = uniform_randoms(2 * len(data), DEMO_BOX, seed=args.seed + 1)
-    _say(comm, f"mock: {len(data)} clustered points (Thomas process, {n_parents} parents, sigma = {sigma} Mpc/h)"
-              f" and {len(randoms)} randoms in a ({DEMO_BOX:g} Mpc/h)^3 box")
+    _say(
+        comm,
+        f"mock: {len(data)} clustered points (Thomas process, {n_parents} parents, sigma = {sigma} Mpc/h)"
+        f" and {len(randoms)} randoms in a ({DEMO_BOX:g} Mpc/h)^3 box",
+    )
     t0 = time.perf_counter()
     # under MPI rank 0's mock is spread over the ranks; counts are reduced to rank 0
-    g = NeighbourGraph.build(data, randoms, rmax=20.0, num_threads=args.threads, progress=not args.quiet, comm=comm)
+    g = NeighbourGraph.build(
+        data, randoms, rmax=20.0, num_threads=args.threads, progress=not args.quiet, comm=comm
+    )
     t_build = time.perf_counter() - t0
     b2 = Bins.log(1.0, 20.0, 10, nmu=5)
     t0 = time.perf_counter()
@@ -113,7 +130,9 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     pc.plot("xi", ax=axes[0], label="astrograph (Landy-Szalay)")
     s = np.geomspace(1, 20, 50)
-    axes[0].loglog(s, thomas_xi(s, n_parents, sigma, DEMO_BOX), "k--", label="Thomas process, exact")
+    axes[0].loglog(
+        s, thomas_xi(s, n_parents, sigma, DEMO_BOX), "k--", label="Thomas process, exact"
+    )
     axes[0].legend()
     pc.plot("multipoles", ax=axes[1])
     tc.plot("equilateral", ax=axes[2])
@@ -133,10 +152,17 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
         "zeta_equilateral": np.round(tc.equilateral().filled(np.nan), 4).tolist(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(f"graph: {g.n_nodes} nodes, {g.n_edges} edges (< 20 Mpc/h), {g.bytes_per_edge} bytes/edge, built in {t_build:.2f} s")
-    print(f"2PCF: DD/DR/RR in {t_pairs:.2f} s; xi(s) at s = {b2.centers[0]:.2f} .. {b2.centers[-1]:.2f} Mpc/h:")
+    share = f" (rank 0's share of {comm.Get_size()}: owned + buffer)" if comm is not None else ""
+    print(
+        f"graph{share}: {g.n_nodes} nodes, {g.n_edges} edges (< 20 Mpc/h), {g.bytes_per_edge} bytes/edge, built in {t_build:.2f} s"
+    )
+    print(
+        f"2PCF: DD/DR/RR in {t_pairs:.2f} s; xi(s) at s = {b2.centers[0]:.2f} .. {b2.centers[-1]:.2f} Mpc/h:"
+    )
     print("   ", " ".join(f"{v:.3g}" for v in xi))
-    print(f"3PCF: {tc.total:.4g} triangles (DDD+DDR+DRR+RRR) in {t_tri:.2f} s ({tc.total / max(t_tri, 1e-9):.3g} /s)")
+    print(
+        f"3PCF: {tc.total:.4g} triangles (DDD+DDR+DRR+RRR) in {t_tri:.2f} s ({tc.total / max(t_tri, 1e-9):.3g} /s)"
+    )
     print(f"outputs in {out}/: demo.png, xi.parquet, xi.txt, zeta.parquet, zeta.txt, summary.json")
 
 
@@ -144,9 +170,16 @@ def cmd_graph_build(args: argparse.Namespace, comm: Any) -> None:
     from .graph import NeighbourGraph
 
     g = NeighbourGraph.build(
-        _read(args.data, comm), _read(args.randoms, comm), rmax=args.rmax, rmin=args.rmin, box=args.box,
-        store_mu=not args.no_mu, max_memory=args.max_memory, num_threads=args.threads,
-        progress=not args.quiet, comm=comm,
+        _read(args.data, comm),
+        _read(args.randoms, comm),
+        rmax=args.rmax,
+        rmin=args.rmin,
+        box=args.box,
+        store_mu=not args.no_mu,
+        max_memory=args.max_memory,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        comm=comm,
     )
     out = Path(args.out)
     if comm is not None:
@@ -161,8 +194,11 @@ def cmd_graph_info(args: argparse.Namespace, comm: Any) -> None:
     g = NeighbourGraph.load(args.path)
     deg = g.nodes().column("degree").to_numpy()
     _say(comm, repr(g))
-    _say(comm, f"bytes per edge: {g.bytes_per_edge}; total {g.nbytes / 2**20:.1f} MiB; "
-               f"degree mean {deg.mean():.2f}, max {deg.max()}")
+    _say(
+        comm,
+        f"bytes per edge: {g.bytes_per_edge}; total {g.nbytes / 2**20:.1f} MiB; "
+        f"degree mean {deg.mean():.2f}, max {deg.max()}",
+    )
 
 
 def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
@@ -172,8 +208,14 @@ def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
     if args.graph:
         return NeighbourGraph.load(args.graph).count_pairs(bins, num_threads=args.threads)
     return count_pairs(
-        _read(args.data, comm), _read(args.randoms, comm), bins=bins, box=args.box, los=args.los,
-        num_threads=args.threads, progress=not args.quiet, comm=comm,
+        _read(args.data, comm),
+        _read(args.randoms, comm),
+        bins=bins,
+        box=args.box,
+        los=args.los,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        comm=comm,
     )
 
 
@@ -201,16 +243,23 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
         tc = NeighbourGraph.load(args.graph).count_triangles(bins, num_threads=args.threads)
     else:
         tc = count_triangles(
-            _read(args.data, comm), _read(args.randoms, comm), bins=bins, box=args.box,
-            num_threads=args.threads, progress=not args.quiet, comm=comm,
+            _read(args.data, comm),
+            _read(args.randoms, comm),
+            bins=bins,
+            box=args.box,
+            num_threads=args.threads,
+            progress=not args.quiet,
+            comm=comm,
         )
     if _rank(comm) != 0:
         return
     out = Path(args.out)
     tc.save_parquet(out.with_suffix(".parquet"))
     tc.save_ascii(out.with_suffix(".txt"))
-    print(f"{tc.total:.6g} triangles; DDD {tc.ddd.sum():.6g}, DDR {tc.ddr.sum():.6g}, "
-          f"DRR {tc.drr.sum():.6g}, RRR {tc.rrr.sum():.6g}")
+    print(
+        f"{tc.total:.6g} triangles; DDD {tc.ddd.sum():.6g}, DDR {tc.ddr.sum():.6g}, "
+        f"DRR {tc.drr.sum():.6g}, RRR {tc.rrr.sum():.6g}"
+    )
     print("equilateral zeta:", " ".join(f"{v:.4g}" for v in tc.equilateral().filled(np.nan)))
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
@@ -221,15 +270,25 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     from .npoint import count_quads
 
     qc = count_quads(
-        _read(args.data, comm), _read(args.randoms, comm), bins=_bins(args), box=args.box,
-        num_threads=args.threads, progress=not args.quiet, comm=comm,
+        _read(args.data, comm),
+        _read(args.randoms, comm),
+        bins=_bins(args),
+        box=args.box,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        comm=comm,
     )
     if _rank(comm) != 0:
         return
     out = Path(args.out).with_suffix(".parquet")
     pq.write_table(qc.to_arrow(), out)
-    print(f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "
-          + ", ".join(f"{n.upper()} {c.sum():.6g}" for n, c in zip(("dddd", "dddr", "ddrr", "drrr", "rrrr"), qc.counts, strict=True)))
+    print(
+        f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "
+        + ", ".join(
+            f"{n.upper()} {c.sum():.6g}"
+            for n, c in zip(("dddd", "dddr", "ddrr", "drrr", "rrrr"), qc.counts, strict=True)
+        )
+    )
     print(f"written {out}")
 
 
@@ -238,23 +297,38 @@ def build_parser() -> argparse.ArgumentParser:
         prog="astrograph",
         description="Exact clustering statistics (2-, 3-, 4-point) through a neighbour-graph database.",
     )
-    p.add_argument("--threads", type=int, default=None, help="threads per process (default: all cores)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="threads per process (default: all cores)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="clustered mock -> graph -> 2PCF and 3PCF, no downloads")
-    d.add_argument("--out", default="astrograph-demo", help="output folder (default astrograph-demo)")
-    d.add_argument("--parents", type=int, default=2500, help="cluster parents in the mock (default 2500)")
+    d.add_argument(
+        "--out", default="astrograph-demo", help="output folder (default astrograph-demo)"
+    )
+    d.add_argument(
+        "--parents", type=int, default=2500, help="cluster parents in the mock (default 2500)"
+    )
     d.add_argument("--seed", type=int, default=42)
     d.set_defaults(func=cmd_demo)
 
-    g = sub.add_parser("graph", help="build or inspect a neighbour graph").add_subparsers(dest="graph_command", required=True)
+    g = sub.add_parser("graph", help="build or inspect a neighbour graph").add_subparsers(
+        dest="graph_command", required=True
+    )
     gb = g.add_parser("build", help="build a graph and save it as Arrow IPC")
     _add_catalogue_args(gb)
     gb.add_argument("--rmax", type=float, required=True)
     gb.add_argument("--rmin", type=float, default=0.0)
-    gb.add_argument("--no-mu", action="store_true", help="do not store mu (8 instead of 10 bytes per edge)")
-    gb.add_argument("--max-memory", type=float, default=None, help="refuse above this many bytes (default: half the free RAM)")
+    gb.add_argument(
+        "--no-mu", action="store_true", help="do not store mu (8 instead of 10 bytes per edge)"
+    )
+    gb.add_argument(
+        "--max-memory",
+        type=float,
+        default=None,
+        help="refuse above this many bytes (default: half the free RAM)",
+    )
     gb.add_argument("--out", default="graph.arrow")
     gb.set_defaults(func=cmd_graph_build)
     gi = g.add_parser("info", help="summarise a saved graph")
@@ -271,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
             _add_catalogue_args(c)
         else:
             grp = c.add_mutually_exclusive_group(required=True)
-            grp.add_argument("--data", help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)")
+            grp.add_argument(
+                "--data", help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)"
+            )
             grp.add_argument("--graph", help="a saved graph instead of catalogues")
             c.add_argument("--randoms", help="random catalogue; optional in a periodic box")
             c.add_argument("--box", type=float, help="periodic box size")

@@ -104,29 +104,68 @@ class NeighbourGraph:
             from .parallel import build_graph_mpi
 
             return build_graph_mpi(
-                data, randoms, rmax=rmax, rmin=rmin, data_weights=data_weights,
-                random_weights=random_weights, box=box, los=los, store_mu=store_mu,
-                max_memory=max_memory, num_threads=num_threads, comm=comm,
+                data,
+                randoms,
+                rmax=rmax,
+                rmin=rmin,
+                data_weights=data_weights,
+                random_weights=random_weights,
+                box=box,
+                los=los,
+                store_mu=store_mu,
+                max_memory=max_memory,
+                num_threads=num_threads,
+                comm=comm,
                 allreduce=allreduce,
             )
         args = _validate.catalogues(data, randoms, data_weights, random_weights, box, los)
         return cls._build_raw(
-            *args, rmin=rmin, rmax=rmax, store_mu=store_mu, max_memory=max_memory,
-            num_threads=num_threads, progress=progress,
+            *args,
+            rmin=rmin,
+            rmax=rmax,
+            store_mu=store_mu,
+            max_memory=max_memory,
+            num_threads=num_threads,
+            progress=progress,
         )
 
     @classmethod
     def _build_raw(
-        cls, d, dw, r, rw, box, los, *, rmin, rmax, store_mu=True, max_memory="auto",
-        ids=None, buffer=None, num_threads=None, progress=False,
+        cls,
+        d,
+        dw,
+        r,
+        rw,
+        box,
+        los,
+        *,
+        rmin,
+        rmax,
+        store_mu=True,
+        max_memory="auto",
+        ids=None,
+        buffer=None,
+        num_threads=None,
+        progress=False,
     ) -> NeighbourGraph:
         from . import _lib
 
         with progress_bar("building graph", progress) as cb:
             g = _lib.Graph.build(
-                d, dw, r, rw, float(rmin), float(rmax), box, los, store_mu=store_mu,
-                max_memory=_budget(max_memory), ids=ids, buffer=buffer,
-                num_threads=_validate.num_threads(num_threads), progress=cb,
+                d,
+                dw,
+                r,
+                rw,
+                float(rmin),
+                float(rmax),
+                box,
+                los,
+                store_mu=store_mu,
+                max_memory=_budget(max_memory),
+                ids=ids,
+                buffer=buffer,
+                num_threads=_validate.num_threads(num_threads),
+                progress=cb,
             )
         return cls(g)
 
@@ -146,8 +185,17 @@ class NeighbourGraph:
 
         d, dw, r, rw, box, los = _validate.catalogues(data, randoms, None, None, box, None)
         return _lib.Graph.build(
-            d, dw, r, rw, float(rmin), float(rmax), box, los, store_mu=store_mu,
-            num_threads=_validate.num_threads(num_threads), estimate_only=True,
+            d,
+            dw,
+            r,
+            rw,
+            float(rmin),
+            float(rmax),
+            box,
+            los,
+            store_mu=store_mu,
+            num_threads=_validate.num_threads(num_threads),
+            estimate_only=True,
         )
 
     # -- Arrow ---------------------------------------------------------------
@@ -200,7 +248,12 @@ class NeighbourGraph:
 
     @classmethod
     def load(
-        cls, path: str | Path, *, mmap: bool = True, verify: bool = True, num_threads: int | None = None
+        cls,
+        path: str | Path,
+        *,
+        mmap: bool = True,
+        verify: bool = True,
+        num_threads: int | None = None,
     ) -> NeighbourGraph:
         """Reads a saved graph, memory-mapped by default, refusing corrupt files.
 
@@ -227,7 +280,9 @@ class NeighbourGraph:
             raise FileNotFoundError(f"graph file not found: {p}")
         with open(p, "rb") as f:
             if f.read(6) != b"ARROW1":
-                raise GraphFormatError(f"{p}: not a readable Arrow IPC graph file (bad magic bytes)")
+                raise GraphFormatError(
+                    f"{p}: not a readable Arrow IPC graph file (bad magic bytes)"
+                )
         try:
             source = pa.memory_map(str(p)) if mmap else pa.OSFile(str(p))
             reader = pa.ipc.open_file(source)
@@ -259,7 +314,9 @@ class NeighbourGraph:
         r = w[owned & rnd]
         return Norms.of(d.size, d), (Norms.of(r.size, r) if self.n_random else None)
 
-    def count_pairs(self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False) -> PairCounts:
+    def count_pairs(
+        self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False
+    ) -> PairCounts:
         """DD, DR, RR from the stored edges; identical to :func:`astrograph.count_pairs`."""
         b = as_bins(bins)
         with progress_bar("pair counts", progress) as cb:
@@ -270,15 +327,21 @@ class NeighbourGraph:
         dn, rn = self._norms()
         return PairCounts(b, dd, dr, rr, dn, rn, self.box)
 
-    def count_triangles(self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False) -> Any:
+    def count_triangles(
+        self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False
+    ) -> Any:
         """DDD, DDR, DRR, RRR by sorted-list intersection; see :class:`TriangleCounts`."""
         from .npoint import _triangles_from_graph
 
         return _triangles_from_graph(self, as_bins(bins), num_threads, progress)
 
     def count_quads(
-        self, bins: Bins | Any, *, max_memory: int | str | None = "auto",
-        num_threads: int | None = None, progress: bool = False,
+        self,
+        bins: Bins | Any,
+        *,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
     ) -> Any:
         """4-point counts by canonical shape; see :class:`QuadCounts`."""
         from .npoint import _quads_from_graph
@@ -319,5 +382,7 @@ def _checksum(batch: Any) -> int:
     for col in batch.columns:
         parts = [col.offsets, col.values] if hasattr(col, "offsets") else [col]
         for arr in parts:
-            crc = zlib.crc32(memoryview(np.ascontiguousarray(arr.to_numpy(zero_copy_only=True))).cast("B"), crc)
+            crc = zlib.crc32(
+                memoryview(np.ascontiguousarray(arr.to_numpy(zero_copy_only=True))).cast("B"), crc
+            )
     return crc

@@ -50,7 +50,9 @@ def thomas_process(
 def thomas_xi(r: np.ndarray, n_parents: int, sigma: float, box: float) -> np.ndarray:
     """The exact two-point function of :func:`thomas_process`."""
     density = n_parents / box**3
-    return np.exp(-np.asarray(r) ** 2 / (4.0 * sigma**2)) / (density * (4.0 * np.pi * sigma**2) ** 1.5)
+    return np.exp(-(np.asarray(r) ** 2) / (4.0 * sigma**2)) / (
+        density * (4.0 * np.pi * sigma**2) ** 1.5
+    )
 
 
 def uniform_randoms(n: int, box: float, *, seed: int | None = 1) -> np.ndarray:

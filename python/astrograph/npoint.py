@@ -31,7 +31,9 @@ def _sorted_mask(nb: int) -> np.ndarray:
     return (b1 <= b2) & (b2 <= b3)
 
 
-def _labelled_integral(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> float:
+def _labelled_integral(
+    a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]
+) -> float:
     """int_a dr1 int_b dr2 int_c dr3 r1 r2 r3 over closed triangles, exactly.
 
     The r3 integral is analytic; the rest is piecewise polynomial in r2 and
@@ -47,7 +49,7 @@ def _labelled_integral(a: tuple[float, float], b: tuple[float, float], c: tuple[
 
     r1, w1 = pieces(*a, [bb + cc for bb in b for cc in c] + [abs(bb - cc) for bb in b for cc in c])
     total = 0.0
-    for ri, wi in zip(r1, w1):
+    for ri, wi in zip(r1, w1, strict=False):
         r2, w2 = pieces(*b, [ri + cc for cc in c] + [ri - cc for cc in c] + [cc - ri for cc in c])
         lo = np.maximum(c[0], np.abs(ri - r2))
         hi = np.minimum(c[1], ri + r2)
@@ -70,8 +72,15 @@ def triangle_probability(bins: Bins, box: float) -> np.ndarray:
     edge = [(e[i], e[i + 1]) for i in range(nb)]
     labelled: dict[tuple[int, int, int], float] = {}
     out = np.zeros((nb, nb, nb))
-    for b1, b2, b3 in zip(*np.nonzero(_sorted_mask(nb))):
-        for p in {(b1, b2, b3), (b1, b3, b2), (b2, b1, b3), (b2, b3, b1), (b3, b1, b2), (b3, b2, b1)}:
+    for b1, b2, b3 in zip(*np.nonzero(_sorted_mask(nb)), strict=False):
+        for p in {
+            (b1, b2, b3),
+            (b1, b3, b2),
+            (b2, b1, b3),
+            (b2, b3, b1),
+            (b3, b1, b2),
+            (b3, b2, b1),
+        }:
             if p not in labelled:
                 labelled[p] = _labelled_integral(edge[p[0]], edge[p[1]], edge[p[2]])
             out[b1, b2, b3] += labelled[p]
@@ -174,7 +183,16 @@ class TriangleCounts:
     def isosceles(self, b: int) -> np.ma.MaskedArray:
         """zeta for two sides in bin ``b`` against the third side's bin, shape (nbins,)."""
         z = self.zeta()
-        return z[tuple(np.sort(np.stack([np.full(self.nbins, b), np.full(self.nbins, b), np.arange(self.nbins)]), axis=0))]
+        return z[
+            tuple(
+                np.sort(
+                    np.stack(
+                        [np.full(self.nbins, b), np.full(self.nbins, b), np.arange(self.nbins)]
+                    ),
+                    axis=0,
+                )
+            )
+        ]
 
     def zeta_r1r2(self, b1: int, b2: int) -> tuple[np.ndarray, np.ndarray, np.ma.MaskedArray]:
         """zeta(r1, r2, theta): for sides in bins b1 and b2, against the third side.
@@ -316,7 +334,9 @@ class QuadCounts:
         return float(self.counts.sum())
 
 
-def _triangles_from_graph(graph: Any, bins: Bins, num_threads: int | None, progress: bool) -> TriangleCounts:
+def _triangles_from_graph(
+    graph: Any, bins: Bins, num_threads: int | None, progress: bool
+) -> TriangleCounts:
     if bins.nmu != 1:
         bins = Bins(bins.edges)
     with progress_bar("triangles", progress) as cb:
@@ -329,35 +349,55 @@ def _triangles_from_graph(graph: Any, bins: Bins, num_threads: int | None, progr
     return TriangleCounts(bins, *arrays, pairs, pairs.data, pairs.randoms, graph.box)
 
 
-def _quads_from_graph(graph: Any, bins: Bins, max_memory: Any, num_threads: int | None, progress: bool) -> QuadCounts:
+def _quads_from_graph(
+    graph: Any, bins: Bins, max_memory: Any, num_threads: int | None, progress: bool
+) -> QuadCounts:
     from .graph import _budget
 
     if bins.nmu != 1:
         bins = Bins(bins.edges)
     with progress_bar("quads", progress) as cb:
         shapes, counts = graph._g.count_quads(
-            bins.edges.tolist(), max_memory=_budget(max_memory),
-            num_threads=_validate.num_threads(num_threads), progress=cb,
+            bins.edges.tolist(),
+            max_memory=_budget(max_memory),
+            num_threads=_validate.num_threads(num_threads),
+            progress=cb,
         )
     pairs = graph.count_pairs(bins, num_threads=num_threads)
     return QuadCounts(bins, shapes, np.array(counts), pairs, pairs.data, pairs.randoms)
 
 
-def _direct(kind: str, data, randoms, bins, data_weights, random_weights, box, num_threads, progress, **kw):
+def _direct(
+    kind: str, data, randoms, bins, data_weights, random_weights, box, num_threads, progress, **kw
+):
     """Counts straight from the catalogues, plus the pair counts of the same bins."""
     from . import _lib
     from .paircounts import count_pairs
 
-    d, dw, r, rw, box, _ = _validate.catalogues(data, randoms, data_weights, random_weights, box, None)
+    d, dw, r, rw, box, _ = _validate.catalogues(
+        data, randoms, data_weights, random_weights, box, None
+    )
     fn = _lib.count_triangles if kind == "triangles" else _lib.count_quads
     with progress_bar(kind, progress) as cb:
         raw = fn(
-            d, dw, r, rw, bins.edges.tolist(), box, **kw,
-            num_threads=_validate.num_threads(num_threads), progress=cb,
+            d,
+            dw,
+            r,
+            rw,
+            bins.edges.tolist(),
+            box,
+            **kw,
+            num_threads=_validate.num_threads(num_threads),
+            progress=cb,
         )
     pairs = count_pairs(
-        data, randoms, bins=bins, data_weights=data_weights, random_weights=random_weights,
-        box=box, num_threads=num_threads,
+        data,
+        randoms,
+        bins=bins,
+        data_weights=data_weights,
+        random_weights=random_weights,
+        box=box,
+        num_threads=num_threads,
     )
     return raw, pairs
 
@@ -387,10 +427,27 @@ def count_triangles(
         from .parallel import count_triangles_mpi
 
         return count_triangles_mpi(
-            data, randoms, bins=b, data_weights=data_weights, random_weights=random_weights,
-            box=box, num_threads=num_threads, comm=comm, allreduce=allreduce,
+            data,
+            randoms,
+            bins=b,
+            data_weights=data_weights,
+            random_weights=random_weights,
+            box=box,
+            num_threads=num_threads,
+            comm=comm,
+            allreduce=allreduce,
         )
-    raw, pairs = _direct("triangles", data, randoms, Bins(b.edges), data_weights, random_weights, box, num_threads, progress)
+    raw, pairs = _direct(
+        "triangles",
+        data,
+        randoms,
+        Bins(b.edges),
+        data_weights,
+        random_weights,
+        box,
+        num_threads,
+        progress,
+    )
     nb = b.nbins
     arrays = [a.reshape(nb, nb, nb) for a in raw]
     return TriangleCounts(pairs.bins, *arrays, pairs, pairs.data, pairs.randoms, pairs.box)
@@ -416,14 +473,29 @@ def count_quads(
         from .parallel import count_quads_mpi
 
         return count_quads_mpi(
-            data, randoms, bins=b, data_weights=data_weights, random_weights=random_weights,
-            box=box, max_memory=max_memory, num_threads=num_threads, comm=comm,
+            data,
+            randoms,
+            bins=b,
+            data_weights=data_weights,
+            random_weights=random_weights,
+            box=box,
+            max_memory=max_memory,
+            num_threads=num_threads,
+            comm=comm,
             allreduce=allreduce,
         )
     from .graph import _budget
 
     (shapes, counts), pairs = _direct(
-        "quads", data, randoms, Bins(b.edges), data_weights, random_weights, box, num_threads,
-        progress, max_memory=_budget(max_memory),
+        "quads",
+        data,
+        randoms,
+        Bins(b.edges),
+        data_weights,
+        random_weights,
+        box,
+        num_threads,
+        progress,
+        max_memory=_budget(max_memory),
     )
     return QuadCounts(pairs.bins, shapes, np.array(counts), pairs, pairs.data, pairs.randoms)

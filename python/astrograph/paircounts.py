@@ -112,7 +112,9 @@ class PairCounts:
 
         Bins with RR = 0 are NaN (nothing to normalise by).
         """
-        return self._xi(self.dd, self.dr, self.rr, estimator, self.rr_analytic if self.box else None)
+        return self._xi(
+            self.dd, self.dr, self.rr, estimator, self.rr_analytic if self.box else None
+        )
 
     def _xi(self, dd, dr, rr, estimator, analytic) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -140,11 +142,11 @@ class PairCounts:
     def xi_s(self, estimator: str = "landy-szalay") -> np.ndarray:
         """Angle-averaged xi(s) from the counts summed over mu, shape (nbins,)."""
         a = self.rr_analytic if self.box else None
-        return self._xi(
-            self.dd.sum(1), self.dr.sum(1), self.rr.sum(1), estimator, a
-        )
+        return self._xi(self.dd.sum(1), self.dr.sum(1), self.rr.sum(1), estimator, a)
 
-    def multipoles(self, ells: tuple[int, ...] = (0, 2, 4), estimator: str = "landy-szalay") -> np.ndarray:
+    def multipoles(
+        self, ells: tuple[int, ...] = (0, 2, 4), estimator: str = "landy-szalay"
+    ) -> np.ndarray:
         """Legendre multipoles xi_l(s) = (2l+1) int_0^1 xi(s, mu) P_l(mu) dmu, shape (len(ells), nbins)."""
         xi = self.xi(estimator)
         mu = self.bins.mu_edges
@@ -171,7 +173,9 @@ class PairCounts:
                 "mu_hi": m[im + 1],
                 "dd": self.dd.ravel(),
                 "dr": self.dr.ravel(),
-                "rr": self.rr.ravel() if self.has_randoms else (self.rr_analytic().ravel() if self.box else self.rr.ravel()),
+                "rr": self.rr.ravel()
+                if self.has_randoms
+                else (self.rr_analytic().ravel() if self.box else self.rr.ravel()),
                 "xi": xi,
             }
         )
@@ -194,7 +198,9 @@ class PairCounts:
     def save_ascii(self, path: str | Path) -> None:
         """The column layout of the classic graph code: r edges, mu edges, NN, RR, xi."""
         t = self.to_arrow()
-        cols = [t.column(c).to_numpy() for c in ("r_lo", "r_hi", "mu_lo", "mu_hi", "dd", "rr", "xi")]
+        cols = [
+            t.column(c).to_numpy() for c in ("r_lo", "r_hi", "mu_lo", "mu_hi", "dd", "rr", "xi")
+        ]
         header = (
             f"r_lo r_hi mu_lo mu_hi NN RR xi\n"
             f"NN norm {self.dd_norm:.17g}  RR norm {self.rr_norm:.17g}  DR norm {self.dr_norm:.17g}"
@@ -257,20 +263,43 @@ def count_pairs(
         from .parallel import count_pairs_mpi
 
         return count_pairs_mpi(
-            data, randoms, bins=bins, data_weights=data_weights, random_weights=random_weights,
-            box=box, los=los, num_threads=num_threads, comm=comm, allreduce=allreduce,
+            data,
+            randoms,
+            bins=bins,
+            data_weights=data_weights,
+            random_weights=random_weights,
+            box=box,
+            los=los,
+            num_threads=num_threads,
+            comm=comm,
+            allreduce=allreduce,
         )
     from . import _lib
 
     b = as_bins(bins)
-    d, dw, r, rw, box, los = _validate.catalogues(data, randoms, data_weights, random_weights, box, los)
+    d, dw, r, rw, box, los = _validate.catalogues(
+        data, randoms, data_weights, random_weights, box, los
+    )
     with progress_bar("pair counts", progress) as cb:
         raw = _lib.count_pairs(
-            d, dw, r, rw, b.edges.tolist(), b.nmu, box, los,
-            num_threads=_validate.num_threads(num_threads), progress=cb,
+            d,
+            dw,
+            r,
+            rw,
+            b.edges.tolist(),
+            b.nmu,
+            box,
+            los,
+            num_threads=_validate.num_threads(num_threads),
+            progress=cb,
         )
     dd, dr, rr = _reshape(raw, b)
     return PairCounts(
-        b, dd, dr, rr, Norms.of(d.shape[1], dw),
-        None if r is None else Norms.of(r.shape[1], rw), box,
+        b,
+        dd,
+        dr,
+        rr,
+        Norms.of(d.shape[1], dw),
+        None if r is None else Norms.of(r.shape[1], rw),
+        box,
     )

@@ -27,7 +27,7 @@ def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
         ax.plot(s, s**2 * pc.xi_s(), "o-", **kwargs)
         ax.set_ylabel(r"$s^2\xi(s)$")
     elif kind == "multipoles":
-        for ell, m in zip((0, 2, 4), pc.multipoles()):
+        for ell, m in zip((0, 2, 4), pc.multipoles(), strict=False):
             ax.plot(s, s**2 * m, "o-", label=rf"$\ell={ell}$", **kwargs)
         ax.set_ylabel(r"$s^2\xi_\ell(s)$")
         ax.legend()
@@ -41,7 +41,9 @@ def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
     return ax
 
 
-def plot_triangles(tc: Any, kind: str = "r1r2", ax: Any = None, b1: int = 0, b2: int | None = None, **kwargs: Any) -> Any:
+def plot_triangles(
+    tc: Any, kind: str = "r1r2", ax: Any = None, b1: int = 0, b2: int | None = None, **kwargs: Any
+) -> Any:
     """zeta(r1, r2, theta), zeta on equilateral / isosceles configurations, or Q."""
     ax = _axes(ax)
     c = tc.bins.centers

@@ -7,10 +7,15 @@
 //! points by cell, which is what the library does).
 //!
 //! ```text
-//! cargo run --release -p astrograph-core --example kdtree_vs_grid [-- N REPEATS]
+//! cargo run --release -p astrograph-core --example kdtree_vs_grid [-- N REPEATS ORDER]
 //! ```
 //!
 //! Defaults: N = 100_000 points in a 250 box, rmax in {10, 20}, best of 3.
+//! ORDER is `raw` (default: generation order, random for the uniform set,
+//! parent by parent for the Thomas set) or `morton` (the points are first put
+//! in Morton order, so that consecutive kd-tree queries touch nearby leaves;
+//! the grid sorts by cell anyway). On the 2-core test machine the order made
+//! no consistent difference to kiddo (see benchmarks/perf.md).
 
 use std::time::Instant;
 
@@ -69,6 +74,23 @@ fn thomas(n: usize, seed: u64) -> Vec<[f64; 3]> {
     out
 }
 
+/// Sorts points along a Morton (z-order) curve of 2^10 cells per axis.
+fn morton_sort(pts: &mut [[f64; 3]]) {
+    fn spread(v: u64) -> u64 {
+        // 10 bits -> every third bit
+        let mut x = v & 0x3ff;
+        x = (x | (x << 16)) & 0x0300_00ff;
+        x = (x | (x << 8)) & 0x0300_f00f;
+        x = (x | (x << 4)) & 0x030c_30c3;
+        (x | (x << 2)) & 0x0924_9249
+    }
+    let key = |p: &[f64; 3]| -> u64 {
+        let c = |v: f64| ((v / BOX * 1024.0) as u64).min(1023);
+        spread(c(p[0])) << 2 | spread(c(p[1])) << 1 | spread(c(p[2]))
+    };
+    pts.sort_by_key(key);
+}
+
 /// All pairs closer than rmax through the grid, parallel over cells.
 fn count_grid(pts: &[[f64; 3]], rmax: f64) -> u64 {
     let (x, y, z): (Vec<f64>, Vec<f64>, Vec<f64>) = (
@@ -89,7 +111,11 @@ fn count_grid(pts: &[[f64; 3]], rmax: f64) -> u64 {
             for i in grid.range(a) {
                 let p = sorted[i];
                 for &b in near.iter().filter(|&&b| b >= a) {
-                    let js = if a == b { i + 1 } else { grid.start[b] as usize };
+                    let js = if a == b {
+                        i + 1
+                    } else {
+                        grid.start[b] as usize
+                    };
                     for q in &sorted[js..grid.start[b + 1] as usize] {
                         let (dx, dy, dz) = (q[0] - p[0], q[1] - p[1], q[2] - p[2]);
                         n += u64::from(dx * dx + dy * dy + dz * dz < r2);
@@ -151,18 +177,28 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map_or(100_000, |s| s.parse().unwrap());
     let repeats: usize = args.get(2).map_or(3, |s| s.parse().unwrap());
+    let order = args.get(3).map_or("raw", |s| s.as_str());
+    assert!(
+        order == "morton" || order == "raw",
+        "ORDER is morton or raw"
+    );
     let methods: [(&str, Counter); 3] = [
         ("grid", count_grid),
         ("kiddo ImmutableKdTree", count_kiddo_immutable),
         ("kiddo KdTree", count_kiddo_mutable),
     ];
-    println!("N = {n}, box = {BOX}, best of {repeats}; times include building the structure");
+    println!(
+        "N = {n}, box = {BOX}, best of {repeats}, point order {order}; times include building the structure"
+    );
     println!(
         "{:<10} {:>5} {:>7} {:<22} {:>13} {:>10} {:>10}",
         "points", "rmax", "threads", "method", "pairs", "seconds", "vs grid"
     );
     let mut all_agree = true;
-    for (name, pts) in [("uniform", uniform(n, 42)), ("thomas", thomas(n, 43))] {
+    for (name, mut pts) in [("uniform", uniform(n, 42)), ("thomas", thomas(n, 43))] {
+        if order == "morton" {
+            morton_sort(&mut pts);
+        }
         for rmax in [10.0, 20.0] {
             for threads in [1, 2] {
                 let pool = rayon::ThreadPoolBuilder::new()
@@ -190,7 +226,11 @@ fn main() {
     }
     println!(
         "counts agree: {}",
-        if all_agree { "yes (all methods, all cases)" } else { "NO" }
+        if all_agree {
+            "yes (all methods, all cases)"
+        } else {
+            "NO"
+        }
     );
     assert!(all_agree, "pair counts differ between grid and kiddo");
 }

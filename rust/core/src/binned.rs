@@ -165,28 +165,17 @@ impl DirectBinned {
                     return None;
                 }
                 let (mut deg, mut nbr, mut bin) = (Vec::new(), Vec::new(), Vec::new());
-                let mut near = Vec::new();
+                let (mut near, mut found) = (Vec::new(), Vec::new());
                 for a in chunk_range(c, nchunks, ncell) {
                     grid.neighbours(a, &mut near);
                     for i in grid.range(a) {
+                        grid.forward(&pts.cols, metric, i, a, &near, cut, &mut found);
                         let before = nbr.len();
-                        let pi = pts.p[i];
-                        for &b in near.iter().filter(|&&b| b >= a) {
-                            let js = if a == b {
-                                i + 1
-                            } else {
-                                grid.start[b] as usize
-                            };
-                            for j in js..grid.start[b + 1] as usize {
-                                let d2 = metric.d2(pi, pts.p[j]);
-                                if d2 >= cut {
-                                    continue;
-                                }
-                                let k = bins.bin(d2.sqrt());
-                                if k != OUT {
-                                    nbr.push(j as u32);
-                                    bin.push(k);
-                                }
+                        for &(j, d2) in &found {
+                            let k = bins.bin_d2(d2);
+                            if k != OUT {
+                                nbr.push(j);
+                                bin.push(k);
                             }
                         }
                         deg.push(nbr.len() - before);

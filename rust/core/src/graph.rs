@@ -418,7 +418,9 @@ fn build_parts(
 ) -> Result<Vec<Part>> {
     let ncell = grid.ncells();
     let nchunks = chunk_count(ncell, 1 << 14).max(ncell.min(4096));
-    let cut = opts.rmax * opts.rmax * (1.0 + 1e-12);
+    // The [rmin, rmax) test on d^2, exactly as on sqrt(d^2).
+    let range = Bins::new(vec![opts.rmin, opts.rmax], 1)?;
+    let (rmin2, cut) = (range.d2_threshold(0), range.d2_cut());
     control.begin(nchunks as u64);
     let parts: Vec<Option<Part>> = (0..nchunks)
         .into_par_iter()
@@ -434,34 +436,24 @@ fn build_parts(
                 separation: Vec::new(),
                 mu: Vec::new(),
             };
-            let mut near = Vec::new();
+            let (mut near, mut found) = (Vec::new(), Vec::new());
             for a in cells {
                 grid.neighbours(a, &mut near);
                 for i in grid.range(a) {
+                    grid.forward(&pts.cols, metric, i, a, &near, cut, &mut found);
                     let before = part.neighbours.len();
                     let pi = pts.p[i];
-                    for &b in near.iter().filter(|&&b| b >= a) {
-                        let js = if a == b {
-                            i + 1
-                        } else {
-                            grid.start[b] as usize
-                        };
-                        for j in js..grid.start[b + 1] as usize {
-                            let pj = pts.p[j];
-                            let s = metric.diff(pi, pj);
-                            let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
-                            if d2 >= cut {
-                                continue;
-                            }
-                            let d = d2.sqrt();
-                            if d < opts.rmin || d >= opts.rmax {
-                                continue;
-                            }
-                            part.neighbours.push(j as u32);
-                            part.separation.push(d as f32);
-                            if opts.store_mu {
-                                part.mu.push(f16::from_f64(metric.mu(pi, pj, s, d)));
-                            }
+                    for &(j, d2) in &found {
+                        if d2 < rmin2 {
+                            continue;
+                        }
+                        let d = d2.sqrt();
+                        part.neighbours.push(j);
+                        part.separation.push(d as f32);
+                        if opts.store_mu {
+                            let pj = pts.p[j as usize];
+                            part.mu
+                                .push(f16::from_f64(metric.mu(pi, pj, metric.diff(pi, pj), d)));
                         }
                     }
                     part.degree.push((part.neighbours.len() - before) as u32);

@@ -5,7 +5,7 @@ use crate::catalogue::{validate_inputs, Merged, Sample};
 use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::Metric;
-use crate::grid::Grid;
+use crate::grid::{Columns, Grid};
 use crate::reduce::chunked_sum;
 
 /// Weighted pair counts over unordered pairs {i, j}, i != j, each of shape
@@ -30,24 +30,30 @@ impl PairCounts {
 /// Points in cell order, laid out for the inner loop.
 pub(crate) struct Sorted {
     pub p: Vec<[f64; 3]>,
+    pub cols: Columns,
     pub w: Vec<f64>,
     pub t: Vec<u8>,
 }
 
 impl Sorted {
     pub fn new(m: &Merged, grid: &Grid) -> Self {
-        let p = grid
+        let p: Vec<[f64; 3]> = grid
             .order
             .iter()
             .map(|&i| [m.x[i as usize], m.y[i as usize], m.z[i as usize]])
             .collect();
+        let cols = Columns {
+            x: p.iter().map(|q| q[0]).collect(),
+            y: p.iter().map(|q| q[1]).collect(),
+            z: p.iter().map(|q| q[2]).collect(),
+        };
         let w = grid.order.iter().map(|&i| m.w[i as usize]).collect();
         let t = grid
             .order
             .iter()
             .map(|&i| u8::from(i as usize >= m.n_data))
             .collect();
-        Self { p, w, t }
+        Self { p, cols, w, t }
     }
 }
 
@@ -71,6 +77,7 @@ pub fn count_pairs(
     // terms in the same order, so even weighted sums agree to the last bit.
     let flat = chunked_sum(pts.p.len(), 3 * per, control, |nodes, acc| {
         let mut near = Vec::new();
+        let mut found = Vec::new();
         let mut cell = usize::MAX;
         for i in nodes {
             let a = cell_of[i] as usize;
@@ -78,33 +85,22 @@ pub fn count_pairs(
                 grid.neighbours(a, &mut near);
                 cell = a;
             }
-            let (pi, wi, ti) = (pts.p[i], pts.w[i], pts.t[i]);
-            for &b in near.iter().filter(|&&b| b >= a) {
-                let js = if a == b {
-                    i + 1
-                } else {
-                    grid.start[b] as usize
-                };
-                for j in js..grid.start[b + 1] as usize {
-                    let pj = pts.p[j];
-                    let s = metric.diff(pi, pj);
-                    let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
-                    if d2 >= d2cut {
-                        continue;
-                    }
-                    let d = d2.sqrt();
-                    let bin = bins.bin(d);
-                    if bin == OUT {
-                        continue;
-                    }
-                    let m = if nmu == 1 {
-                        0
-                    } else {
-                        bins.mu_bin(metric.mu(pi, pj, s, d))
-                    };
-                    let k = (ti + pts.t[j]) as usize * per + bin as usize * nmu + m;
-                    acc[k] += wi * pts.w[j];
+            grid.forward(&pts.cols, metric, i, a, &near, d2cut, &mut found);
+            let (wi, ti) = (pts.w[i], pts.t[i]);
+            for &(j, d2) in &found {
+                let j = j as usize;
+                let bin = bins.bin_d2(d2);
+                if bin == OUT {
+                    continue;
                 }
+                let m = if nmu == 1 {
+                    0
+                } else {
+                    let (pi, pj) = (pts.p[i], pts.p[j]);
+                    bins.mu_bin(metric.mu(pi, pj, metric.diff(pi, pj), d2.sqrt()))
+                };
+                let k = (ti + pts.t[j]) as usize * per + bin as usize * nmu + m;
+                acc[k] += wi * pts.w[j];
             }
         }
     })?;
