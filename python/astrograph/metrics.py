@@ -18,9 +18,7 @@ def _as_redshifts(z_phot: ArrayLike, z_spec: ArrayLike) -> tuple[np.ndarray, np.
     zp = np.asarray(z_phot, dtype=float)
     zs = np.asarray(z_spec, dtype=float)
     if zp.ndim != 1 or zs.ndim != 1:
-        raise ValueError(
-            f"z_phot and z_spec must be 1-d; got shapes {zp.shape} and {zs.shape}"
-        )
+        raise ValueError(f"z_phot and z_spec must be 1-d; got shapes {zp.shape} and {zs.shape}")
     if zp.shape != zs.shape:
         raise ValueError(f"z_phot has {zp.size} values but z_spec has {zs.size}")
     if zp.size == 0:

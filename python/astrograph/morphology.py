@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,20 @@ class MorphologyNet(nnx.Module):
         return self.out(x)
 
 
+@partial(jax.jit, static_argnames=("graphdef", "size", "tta"))
+def _forward(graphdef, params, rest, xb, mean, std, size, tta):
+    """Network outputs in inference mode; with ``tta`` for the 8 dihedral views, (8, n, k).
+
+    Module-level and keyed on the (hashable) graph definition, so repeated predictions
+    and per-epoch validation reuse one compiled function.
+    """
+    m = nnx.merge(graphdef, params, rest)
+    xb = _centre_crop((xb - mean) / std, size)
+    if not tta:
+        return m(xb)
+    return jax.vmap(lambda v: m(v))(dihedral_views(xb))
+
+
 # --------------------------------------------------------------------------- estimator
 class GalaxyCNN(BaseEstimator):
     """Scikit-learn-style CNN for galaxy images (classification or vote-fraction regression).
@@ -269,8 +284,10 @@ class GalaxyCNN(BaseEstimator):
     warmup_epochs : int
     label_smoothing : float
         Cross-entropy label smoothing (robustness to noisy volunteer labels).
-    augment : dict or None
-        Keyword arguments of :func:`augment_images` (``None`` disables augmentation).
+    augment : "default", dict or None
+        On-the-fly augmentation: keyword arguments of :func:`augment_images`, or
+        ``"default"`` (random mirror, any rotation, zoom 0.9-1.1, shift up to 2 px);
+        ``None`` disables it.
     tta : bool
         Average predictions over the 8 rotations/reflections (dihedral group).
     n_ensemble : int
@@ -307,8 +324,8 @@ class GalaxyCNN(BaseEstimator):
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
         warmup_epochs: int = 2,
-        label_smoothing: float = 0.0,
-        augment: dict | None = None,
+        label_smoothing: float = 0.1,
+        augment: dict | str | None = "default",
         tta: bool = True,
         n_ensemble: int = 1,
         validation_fraction: float = 0.0,
@@ -343,9 +360,15 @@ class GalaxyCNN(BaseEstimator):
     def _augment_kwargs(self) -> dict | None:
         if self.augment is None:
             return None
-        default = {"flip": True, "rotate": "any", "zoom": (1.0, 1.0), "shift": 0.0}
-        default.update(self.augment)
-        return default
+        kwargs = {"flip": True, "rotate": "any", "zoom": (1.0, 1.0), "shift": 0.0}
+        if isinstance(self.augment, str):
+            if self.augment != "default":
+                raise ValueError(f"augment must be 'default', a dict or None, got {self.augment!r}")
+            kwargs.update(zoom=(0.9, 1.1), shift=2.0)
+        else:
+            kwargs.update(self.augment)
+        kwargs["zoom"] = tuple(kwargs["zoom"])  # hashable, also after a JSON round trip
+        return kwargs
 
     def _build(self, seed: int) -> MorphologyNet:
         return MorphologyNet(
@@ -437,12 +460,11 @@ class GalaxyCNN(BaseEstimator):
             self.history_.append(hist)
         self.fit_seconds_ = time.perf_counter() - t0
         self.compile_seconds_ = float(sum(h.compile_seconds for h in self.history_))
-        steps = len(train_idx) // self.batch_size
-        n_epochs_run = sum(len(h.epoch) for h in self.history_)
-        self.images_per_second_ = (
-            steps * self.batch_size * n_epochs_run / max(self.fit_seconds_, 1e-9)
-        )
-        self._predict_fn = None
+        # steady-state throughput: epochs after the first (which includes compilation)
+        per_epoch = (len(train_idx) // self.batch_size) * self.batch_size
+        done = sum(len(h.epoch) - 1 for h in self.history_)
+        spent = sum(h.seconds[-1] - h.seconds[0] for h in self.history_ if len(h.epoch) > 1)
+        self.images_per_second_ = per_epoch * done / spent if spent > 0 else float("nan")
         return self
 
     def _fit_one(self, x, y, train_idx, val_idx, seed):
@@ -517,28 +539,13 @@ class GalaxyCNN(BaseEstimator):
         return model, hist
 
     # ------------------------------------------------------------------ predict
-    def _forward_fn(self, graphdef):
-        mean, std = jnp.asarray(self.mean_), jnp.asarray(self.std_)
-        size, tta = self.input_size_, self.tta
-
-        @jax.jit
-        def forward(params, rest, xb):
-            m = nnx.merge(graphdef, params, rest)
-            xb = _centre_crop((xb - mean) / std, size)
-            if not tta:
-                return m(xb)
-            views = dihedral_views(xb)
-            outs = jax.vmap(lambda v: m(v))(views)
-            return outs
-
-        return forward
-
     def _forward_batches(self, graphdef, params, rest, x, raw=False, batch=256):
         """Network outputs for ``x``; with ``raw`` the (TTA-averaged) logits."""
-        forward = self._forward_fn(graphdef)
+        mean, std = jnp.asarray(self.mean_), jnp.asarray(self.std_)
         res = []
         for s in range(0, len(x), batch):
-            out = forward(params, rest, jnp.asarray(x[s : s + batch]))
+            xb = jnp.asarray(x[s : s + batch])
+            out = _forward(graphdef, params, rest, xb, mean, std, self.input_size_, self.tta)
             if self.tta:
                 # average probabilities over the 8 views; return log for raw logits
                 probs = self._outputs(out).mean(axis=0)

@@ -106,7 +106,9 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"unknown model {self.model!r}; choose one of {MODELS}")
         if self.pdf not in ("ensemble", "quantile"):
             raise ValueError(f"pdf must be 'ensemble' or 'quantile', got {self.pdf!r}")
-        leaf = self.min_samples_leaf if self.min_samples_leaf is not None else leaf_default[self.model]
+        leaf = (
+            self.min_samples_leaf if self.min_samples_leaf is not None else leaf_default[self.model]
+        )
         common = {"max_depth": self.max_depth, "min_samples_leaf": leaf}
         if self.model == "random_forest":
             return RandomForestRegressor(
@@ -143,7 +145,9 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
         return "quantile" if self.model == "gradient_boosting" else self.pdf
 
     # -- scikit-learn API -----------------------------------------------------------
-    def fit(self, mags: ArrayLike, z: ArrayLike, errors: ArrayLike | None = None) -> PhotoZRegressor:
+    def fit(
+        self, mags: ArrayLike, z: ArrayLike, errors: ArrayLike | None = None
+    ) -> PhotoZRegressor:
         """Fit on (N, 5) ugriz magnitudes and spectroscopic redshifts ``z`` (N,)."""
         X = self._features(mags, errors)
         y = np.asarray(z, dtype=float)
@@ -163,7 +167,7 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
             self.quantiles_ = _QUANTILES
             self.quantile_models_ = [
                 HistGradientBoostingRegressor(
-                    loss="quantile", quantile=q, max_iter=200, learning_rate=0.1,
+                    loss="quantile", quantile=q, max_iter=100, learning_rate=0.15,
                     random_state=self.random_state,
                 ).fit(X, y)
                 for q in _QUANTILES
@@ -195,7 +199,10 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
         return list(per_tree)
 
     def predict_quantiles(
-        self, mags: ArrayLike, quantiles: ArrayLike = (0.16, 0.5, 0.84), errors: ArrayLike | None = None
+        self,
+        mags: ArrayLike,
+        quantiles: ArrayLike = (0.16, 0.5, 0.84),
+        errors: ArrayLike | None = None,
     ) -> np.ndarray:
         """Photo-z quantiles, shape (N, len(quantiles))."""
         check_is_fitted(self, "estimator_")
@@ -245,7 +252,9 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
         if self._pdf_mode == "quantile":
             qs = np.sort(np.column_stack([m.predict(X) for m in self.quantile_models_]), axis=1)
             # Piecewise-linear CDF through the quantiles, flat tails beyond them.
-            cdf = np.stack([np.interp(grid, row, self.quantiles_, left=0.0, right=1.0) for row in qs])
+            cdf = np.stack(
+                [np.interp(grid, row, self.quantiles_, left=0.0, right=1.0) for row in qs]
+            )
             pdf = np.gradient(cdf, grid, axis=1)
         else:
             # Gaussian kernel density of the draws; width >= one grid step.
@@ -277,7 +286,9 @@ def depth_study(
         ``depth``, ``train_rms``, ``test_rms``, ``train_nmad``, ``test_nmad``
         (arrays over depths; errors are of dz = (zp - zs)/(1 + zs)).
     """
-    out: dict[str, list[float]] = {k: [] for k in ("train_rms", "test_rms", "train_nmad", "test_nmad")}
+    out: dict[str, list[float]] = {
+        k: [] for k in ("train_rms", "test_rms", "train_nmad", "test_nmad")
+    }
     for d in depths:
         reg = PhotoZRegressor(
             model=model, max_depth=int(d), min_samples_leaf=1, random_state=random_state, **kwargs

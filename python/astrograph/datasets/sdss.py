@@ -109,7 +109,7 @@ def load_sdss_dr14_classes(path: str | os.PathLike | None = None) -> Bunch:
     if missing:
         raise ValueError(f"{file} lacks columns {missing}; has {list(frame.columns)}")
     labels = frame["class"].to_numpy(str)
-    unknown = sorted(set(labels) - set(DR14_CLASSES))
+    unknown = sorted(map(str, set(labels) - set(DR14_CLASSES)))
     if unknown:
         raise ValueError(f"{file} has unknown class labels {unknown}")
     return Bunch(
@@ -139,7 +139,7 @@ def load_galaxy_zoo_features(path: str | os.PathLike | None = None) -> Bunch:
     names = [n for n in arr.dtype.names if n != "class"]
     features = np.column_stack([arr[n].astype(float) for n in names])
     labels = arr["class"].astype(str)
-    unknown = sorted(set(labels) - set(GZ_CLASSES))
+    unknown = sorted(map(str, set(labels) - set(GZ_CLASSES)))
     if unknown:
         raise ValueError(f"{file} has unknown class labels {unknown}")
     frame = pd.DataFrame(features, columns=names)

@@ -258,9 +258,7 @@ class SigmoidMLP:
     def _columns(self, X: Any, y: Any | None = None):
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(
-                f"X must have shape (n_samples, {self.layer_sizes[0]}), got {X.shape}"
-            )
+            raise ValueError(f"X must have shape (n_samples, {self.layer_sizes[0]}), got {X.shape}")
         if not np.isfinite(X).all():
             raise ValueError(f"X: row {np.flatnonzero(~np.isfinite(X).all(1))[0]} has NaN/inf")
         if y is None:
@@ -288,7 +286,9 @@ class SigmoidMLP:
         @jax.jit
         def update(params, Xb, Yb):
             grads = self.backprop(params, Xb, Yb)
-            return [(W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(params, grads)]
+            return [
+                (W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(params, grads, strict=True)
+            ]
 
         cost = jax.jit(self.cost_value)
         rng = np.random.default_rng(self.random_state)

@@ -49,7 +49,9 @@ class DenseNet(nnx.Module):
         rngs: nnx.Rngs,
     ):
         sizes = [n_in, *hidden]
-        self.layers = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes, sizes[1:])])
+        self.layers = nnx.List(
+            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+        )
         self.out = nnx.Linear(sizes[-1], n_out, rngs=rngs)
         self.activation = activation
 
@@ -64,7 +66,8 @@ def _mdn_split(out: jax.Array, k: int):
     """Network outputs -> mixture log-weights, means and standard deviations."""
     logw = jax.nn.log_softmax(out[:, :k], axis=-1)
     mu = out[:, k : 2 * k]
-    sigma = jax.nn.softplus(out[:, 2 * k :]) + 1e-3
+    # floor ~ 0.001 in redshift: narrower components only overfit the noise
+    sigma = jax.nn.softplus(out[:, 2 * k :]) + 0.02
     return logw, mu, sigma
 
 
@@ -144,7 +147,9 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         if bad.any():
             raise ValueError(f"X: row {np.flatnonzero(bad)[0]} contains NaN or inf")
         if not fitting and X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}"
+            )
         return X
 
     def _build(self) -> DenseNet:

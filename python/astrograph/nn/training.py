@@ -42,7 +42,7 @@ class History:
     best_epoch: int = -1
     interrupted: bool = False
     stopped_early: bool = False
-    compile_seconds: float = 0.0
+    compile_seconds: float = 0.0  # first step: tracing + XLA compilation + one step
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -111,10 +111,16 @@ def train_loop(
     t_start = time.perf_counter()
     try:
         for epoch in range(n_epochs):
-            t0 = time.perf_counter()
+            time.perf_counter()
             losses, metrics, weights = [], [], []
             for batch in epoch_batches(epoch):
-                state, loss, metric = step(state, batch)
+                if not hist.epoch and not losses:
+                    # time the first call on its own: tracing + XLA compilation + 1 step
+                    tc = time.perf_counter()
+                    state, loss, metric = jax.block_until_ready(step(state, batch))
+                    hist.compile_seconds = time.perf_counter() - tc
+                else:
+                    state, loss, metric = step(state, batch)
                 losses.append(loss)
                 metrics.append(metric)
                 weights.append(len(jax.tree.leaves(batch)[0]))
@@ -124,9 +130,6 @@ def train_loop(
             # one device->host transfer per epoch, not per step
             loss = float(np.average(np.asarray(jax.device_get(losses)), weights=w))
             metric = float(np.average(np.asarray(jax.device_get(metrics)), weights=w))
-            if epoch == 0:
-                # first epoch includes the XLA compilation of the step
-                hist.compile_seconds = time.perf_counter() - t0
             val_loss, val_metric = evaluate(state) if evaluate is not None else (np.nan, np.nan)
             if not np.isfinite(loss):
                 raise FloatingPointError(f"training loss became {loss} at epoch {epoch + 1}")
@@ -146,7 +149,9 @@ def train_loop(
             else:
                 since_best += 1
             if verbose and ((epoch + 1) % verbose == 0 or epoch == 0):
-                line = f"epoch {epoch + 1:4d}/{n_epochs}  loss {loss:.4f}  {metric_name} {metric:.4f}"
+                line = (
+                    f"epoch {epoch + 1:4d}/{n_epochs}  loss {loss:.4f}  {metric_name} {metric:.4f}"
+                )
                 if evaluate is not None:
                     line += f"  val_loss {val_loss:.4f}  val_{metric_name} {val_metric:.4f}"
                 line += f"  {hist.seconds[-1]:.1f}s" + ("  *" if since_best == 0 else "")
