@@ -37,7 +37,15 @@ __all__ = sorted(_LAZY) + ["__version__"]
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'astrograph' has no attribute {name!r}")
+        # Submodules (astrograph.mocks, astrograph.photoz, ...) on first use.
+        try:
+            value = importlib.import_module(f"astrograph.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"astrograph.{name}":
+                raise
+            raise AttributeError(f"module 'astrograph' has no attribute {name!r}") from None
+        globals()[name] = value
+        return value
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -21,7 +21,7 @@ def _mpi_comm() -> Any:
     """COMM_WORLD when started by mpiexec/srun with more than one rank, else None."""
     for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS", "PMIX_SIZE"):
         if int(os.environ.get(var, "1") or 1) > 1 and (
-            "SLURM" not in var or "PMI_RANK" in os.environ
+            "SLURM" not in var or "PMI_RANK" in os.environ or "PMIX_RANK" in os.environ
         ):
             try:
                 from mpi4py import MPI

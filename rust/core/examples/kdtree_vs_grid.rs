@@ -10,7 +10,7 @@
 //! cargo run --release -p astrograph-core --example kdtree_vs_grid [-- N REPEATS ORDER]
 //! ```
 //!
-//! Defaults: N = 100_000 points in a 250 box, rmax in {10, 20}, best of 3.
+//! Defaults: N = 100_000 points in a 250 box, rmax in {10, 20}, best of 5.
 //! ORDER is `raw` (default: generation order, random for the uniform set,
 //! parent by parent for the Thomas set) or `morton` (the points are first put
 //! in Morton order, so that consecutive kd-tree queries touch nearby leaves;
@@ -176,7 +176,7 @@ type Counter = fn(&[[f64; 3]], f64) -> u64;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map_or(100_000, |s| s.parse().unwrap());
-    let repeats: usize = args.get(2).map_or(3, |s| s.parse().unwrap());
+    let repeats: usize = args.get(2).map_or(5, |s| s.parse().unwrap());
     let order = args.get(3).map_or("raw", |s| s.as_str());
     assert!(
         order == "morton" || order == "raw",

@@ -28,19 +28,30 @@ pub(crate) struct Binned {
 pub(crate) struct NodeView<'a> {
     pub weight: &'a [f64],
     pub is_random: &'a [u8],
-    index: &'a [u64],
-    region: &'a [u8],
+    /// Owner keys, and the buffer flags, when any node is a buffer copy.
+    owner: Option<(Vec<u64>, &'a [u8])>,
     pub all_owned: bool,
 }
 
 impl<'a> NodeView<'a> {
     pub fn of_graph(g: &'a Graph) -> Self {
+        let all_owned = g.region.iter().all(|&r| r == 0);
+        // A key that orders all points of a distributed catalogue the same way
+        // on every rank (data and random ids may coincide).
+        let owner = (!all_owned).then(|| {
+            let keys = g
+                .index
+                .iter()
+                .zip(g.is_random.iter())
+                .map(|(&i, &r)| (i << 1) | u64::from(r))
+                .collect();
+            (keys, &g.region[..])
+        });
         Self {
             weight: &g.weight,
             is_random: &g.is_random,
-            index: &g.index,
-            region: &g.region,
-            all_owned: g.region.iter().all(|&r| r == 0),
+            owner,
+            all_owned,
         }
     }
 
@@ -48,17 +59,9 @@ impl<'a> NodeView<'a> {
         Self {
             weight,
             is_random,
-            index: &[],
-            region: &[],
+            owner: None,
             all_owned: true,
         }
-    }
-
-    /// A key that orders all points of a distributed catalogue the same way
-    /// on every rank (data and random ids may coincide).
-    #[inline(always)]
-    fn key(&self, i: usize) -> u64 {
-        (self.index[i] << 1) | u64::from(self.is_random[i])
     }
 
     /// Is the tuple made of `i` and `others` counted here? Yes when its
@@ -66,16 +69,20 @@ impl<'a> NodeView<'a> {
     /// it holds every other vertex (all lie within rmax of it).
     #[inline(always)]
     pub fn owns(&self, i: usize, others: &[usize]) -> bool {
-        if self.all_owned {
+        let Some((key, region)) = &self.owner else {
+            return true;
+        };
+        // All owned here: the smallest-key vertex is owned too.
+        if region[i] == 0 && others.iter().all(|&o| region[o] == 0) {
             return true;
         }
         let mut best = i;
         for &o in others {
-            if self.key(o) < self.key(best) {
+            if key[o] < key[best] {
                 best = o;
             }
         }
-        self.region[best] == 0
+        region[best] == 0
     }
 }
 

@@ -88,8 +88,10 @@ impl Grid {
         }
         // The slack (1e-6 of a cell) covers rounding in the cell assignment.
         let near = std::array::from_fn(|a| {
+            // More than the whole axis is never needed (and a degenerate
+            // extent would otherwise ask for an astronomical reach).
             let reach = if rmax > 0.0 {
-                (rmax / width[a] + 1e-6).ceil() as i64
+                ((rmax / width[a] + 1e-6).ceil()).min(dims[a] as f64) as i64
             } else {
                 1
             };

@@ -443,3 +443,85 @@ fn corrupt_graph_is_refused() {
     bad.offsets = off.into();
     assert!(matches!(bad.validate(), Err(CoreError::CorruptGraph(_))));
 }
+
+#[test]
+fn tiny_and_degenerate_catalogues_finish() {
+    let c = Control::new();
+    let m = Metric::new(None, Los::Midpoint).unwrap();
+    let one = ([1.0], [2.0], [3.0]);
+    let s = Sample::new(Positions::new(&one.0, &one.1, &one.2).unwrap(), None);
+    let g = Graph::build(&s, None, &m, &BuildOptions::new(0.0, 5.0), &c).unwrap();
+    assert_eq!((g.n_nodes(), g.n_edges()), (1, 0));
+    let same = ([1.0; 4], [1.0; 4], [1.0; 4]);
+    let s = Sample::new(Positions::new(&same.0, &same.1, &same.2).unwrap(), None);
+    let bins = Bins::new(vec![0.0, 1.0], 1).unwrap();
+    assert_eq!(count_pairs(&s, None, &bins, &m, &c).unwrap().dd, vec![6.0]);
+    let t = count_triangles_direct(&s, None, &bins, &m, &c).unwrap();
+    assert_eq!(t.counts[0][0], 4.0);
+}
+
+#[test]
+fn buffer_nodes_never_own_a_tuple_so_domains_add_up() {
+    // Two "ranks" that each hold every point but own only one half: the
+    // owned counts of the two must add up to the undivided counts.
+    let c = Control::new();
+    let m = Metric::new(Some(20.0), Los::Z).unwrap();
+    let (d, r) = (
+        catalogue(8, 150, 20.0, true),
+        catalogue(108, 120, 20.0, false),
+    );
+    let pbins = Bins::new(vec![0.0, 1.0, 2.5, 4.0], 2).unwrap();
+    let tbins = Bins::new(vec![0.0, 1.5, 3.0, 4.0], 1).unwrap();
+    let full = Graph::build(
+        &d.sample(true),
+        Some(&r.sample(true)),
+        &m,
+        &BuildOptions::new(0.0, 4.0),
+        &c,
+    )
+    .unwrap();
+    let whole = (
+        full.count_pairs(&pbins, &c).unwrap(),
+        count_triangles(&full, &tbins, &c).unwrap(),
+        count_quads(&full, &tbins, None, &c).unwrap().counts,
+    );
+    let n = d.x.len() + r.x.len();
+    let xs: Vec<f64> = d.x.iter().chain(&r.x).copied().collect();
+    let ids: Vec<u64> = (0..d.x.len() as u64).chain(0..r.x.len() as u64).collect();
+    let mut sums = (
+        vec![0.0; 3 * 6],
+        vec![0.0; 4 * 27],
+        vec![0.0; 5 * whole.2[0].len()],
+    );
+    for rank in 0..2 {
+        let mut opts = BuildOptions::new(0.0, 4.0);
+        opts.ids = Some(ids.clone());
+        opts.buffer = Some(
+            (0..n)
+                .map(|i| u8::from((xs[i] < 10.0) != (rank == 0)))
+                .collect(),
+        );
+        let g = Graph::build(&d.sample(true), Some(&r.sample(true)), &m, &opts, &c).unwrap();
+        let p = g.count_pairs(&pbins, &c).unwrap();
+        for (s, v) in sums.0.iter_mut().zip([p.dd, p.dr, p.rr].concat()) {
+            *s += v;
+        }
+        for (s, v) in sums
+            .1
+            .iter_mut()
+            .zip(count_triangles(&g, &tbins, &c).unwrap().counts.concat())
+        {
+            *s += v;
+        }
+        for (s, v) in sums
+            .2
+            .iter_mut()
+            .zip(count_quads(&g, &tbins, None, &c).unwrap().counts.concat())
+        {
+            *s += v;
+        }
+    }
+    close(&sums.0, &[whole.0.dd, whole.0.dr, whole.0.rr].concat());
+    close(&sums.1, &whole.1.counts.concat());
+    close(&sums.2, &whole.2.concat());
+}

@@ -1,0 +1,131 @@
+"""Catalogues shared by tests/test_mpi.py (single process) and tests/mpi_worker.py (MPI).
+
+Arrays are made on every rank from fixed seeds, but only rank 0 passes
+them (other ranks pass ``None``, exercising the scatter); file cases pass
+the same paths on every rank (each rank reads a slice).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from astrograph import Bins
+from astrograph.mocks import thomas_process, uniform_randoms
+
+BOX = 100.0
+
+#: name -> kinds of counts and the bins used
+CASES: dict[str, dict[str, Any]] = {
+    # clusters (sigma 2) everywhere, so they straddle every domain boundary
+    "clustered": {"kinds": ("pairs", "triangles", "quads")},
+    "periodic_weighted": {"kinds": ("pairs", "triangles", "quads")},
+    "periodic_noran": {"kinds": ("pairs", "triangles")},
+    "files": {"kinds": ("pairs", "triangles")},
+    # Arrow IPC data (sliced, memory-mapped) and CSV randoms (read on rank 0, scattered)
+    "files2": {"kinds": ("pairs",)},
+    # 4 data points in one corner, 5 randoms in the other: with 3-4 ranks some
+    # ranks own nothing, and one rank holds only randoms
+    "tiny": {"kinds": ("pairs", "triangles", "quads")},
+}
+
+
+def _arrays(name: str) -> dict[str, Any]:
+    if name in ("clustered", "files", "files2"):
+        d = thomas_process(100, 8.0, 2.0, BOX, seed=3, periodic=False)
+        r = uniform_randoms(2 * len(d), BOX, seed=4)
+        dw = np.random.default_rng(5).uniform(0.5, 1.5, len(d)) if name != "clustered" else None
+        return {"data": d, "randoms": r, "data_weights": dw, "random_weights": None, "box": None}
+    if name == "periodic_weighted":
+        d = thomas_process(80, 8.0, 2.0, BOX, seed=6)
+        r = uniform_randoms(2 * len(d), BOX, seed=7)
+        rng = np.random.default_rng(8)
+        return {
+            "data": d,
+            "randoms": r,
+            "data_weights": rng.uniform(0.5, 1.5, len(d)),
+            "random_weights": rng.uniform(0.5, 1.5, len(r)),
+            "box": BOX,
+        }
+    if name == "periodic_noran":
+        d = thomas_process(120, 8.0, 2.0, BOX, seed=9)
+        return {
+            "data": d,
+            "randoms": None,
+            "data_weights": None,
+            "random_weights": None,
+            "box": BOX,
+        }
+    if name == "tiny":
+        tet = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
+        d = 5.0 + tet
+        r = np.vstack([50.0 + tet, [[50.5, 50.5, 50.5]]])
+        return {"data": d, "randoms": r, "data_weights": None, "random_weights": None, "box": None}
+    raise KeyError(name)
+
+
+def bins_for(name: str, kind: str) -> Bins:
+    if name == "tiny":
+        return Bins.linear(0.5, 3.0, 2, nmu=2 if kind == "pairs" else 1)
+    return Bins.linear(2.0, 8.0, 3, nmu=2 if kind == "pairs" else 1)
+
+
+def write_files(tmp: Path) -> None:
+    """The 'files' case on disk: Parquet data (small row groups, weight column), FITS randoms."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from astropy.table import Table
+
+    a = _arrays("files")
+    d, r = a["data"], a["randoms"]
+    pq.write_table(
+        pa.table({"x": d[:, 0], "y": d[:, 1], "z": d[:, 2], "w": a["data_weights"]}),
+        tmp / "data.parquet",
+        row_group_size=97,
+    )
+    Table({"x": r[:, 0], "y": r[:, 1], "z": r[:, 2]}).write(tmp / "randoms.fits", overwrite=True)
+    import pyarrow.csv as pcsv
+    import pyarrow.feather as feather
+
+    t = pa.table({"x": d[:, 0], "y": d[:, 1], "z": d[:, 2], "weight": a["data_weights"]})
+    feather.write_feather(t, tmp / "data.arrow", chunksize=101)
+    pcsv.write_csv(pa.table({"x": r[:, 0], "y": r[:, 1], "z": r[:, 2]}), tmp / "randoms.csv")
+
+
+def make_case(name: str, tmp: Path, rank: int = 0) -> dict[str, Any]:
+    """Keyword arguments (without bins) for the counting functions on this rank."""
+    if name == "files2":
+        return {"data": str(tmp / "data.arrow"), "randoms": str(tmp / "randoms.csv"), "box": None}
+    if name == "files":
+        kw: dict[str, Any] = {
+            "data": str(tmp / "data.parquet"),
+            "randoms": str(tmp / "randoms.fits"),
+        }
+    else:
+        kw = _arrays(name)
+        if rank != 0:
+            kw.update(data=None, randoms=None, data_weights=None, random_weights=None)
+    kw.setdefault("box", None)
+    return kw
+
+
+def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
+    """The count arrays and norms of a PairCounts, TriangleCounts or QuadCounts."""
+    out: dict[str, np.ndarray] = {}
+    for name in ("dd", "dr", "rr", "ddd", "ddr", "drr", "rrr", "shapes", "counts"):
+        if name in vars(result):
+            out[f"{prefix}.{name}"] = np.asarray(vars(result)[name])
+    for which in ("data", "randoms"):
+        n = getattr(result, which)
+        if n is not None:
+            out[f"{prefix}.{which}"] = np.array([n.n, n.s1, n.s2, n.s3, n.s4])
+    pairs = vars(result).get("pairs")
+    if pairs is not None:
+        out.update(flatten(f"{prefix}.pairs", pairs))
+    return out
+
+
+def single_process_case(name: str) -> dict[str, Any]:
+    return _arrays(name)
