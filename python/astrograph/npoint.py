@@ -424,9 +424,10 @@ def count_triangles(
     """
     b = as_bins(bins)
     if comm is not None:
-        from .parallel import count_triangles_mpi
+        from .parallel import count_mpi
 
-        return count_triangles_mpi(
+        return count_mpi(
+            "triangles",
             data,
             randoms,
             bins=b,
@@ -470,9 +471,10 @@ def count_quads(
     """Exact 4-point counts (DDDD ... RRRR) by canonical shape of the six side bins."""
     b = as_bins(bins)
     if comm is not None:
-        from .parallel import count_quads_mpi
+        from .parallel import count_mpi
 
-        return count_quads_mpi(
+        return count_mpi(
+            "quads",
             data,
             randoms,
             bins=b,

@@ -260,9 +260,10 @@ def count_pairs(
     PairCounts
     """
     if comm is not None:
-        from .parallel import count_pairs_mpi
+        from .parallel import count_mpi
 
-        return count_pairs_mpi(
+        return count_mpi(
+            "pairs",
             data,
             randoms,
             bins=bins,

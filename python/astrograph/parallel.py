@@ -898,7 +898,8 @@ def build_graph_mpi(
     return DistributedGraph(g._g, comm, meta, norms, swapped, allreduce, n_owned, n_local - n_owned)
 
 
-def count_pairs_mpi(
+def count_mpi(
+    kind: str,
     data: Any,
     randoms: Any = None,
     *,
@@ -907,11 +908,18 @@ def count_pairs_mpi(
     random_weights: Any = None,
     box: float | None = None,
     los: str | None = None,
+    max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     comm: Any,
     allreduce: bool = False,
-) -> PairCounts | None:
-    """:func:`astrograph.count_pairs` over MPI ranks: result on rank 0 (all with ``allreduce``)."""
+) -> Any:
+    """:func:`astrograph.count_pairs`, ``count_triangles`` or ``count_quads``
+    (``kind`` = "pairs", "triangles", "quads") over MPI ranks.
+
+    Each rank builds the graph of its domain plus buffer, counts the tuples it
+    owns, and the counts are reduced to rank 0 (to every rank with
+    ``allreduce``; other ranks get None). ``max_memory`` is per rank.
+    """
     b = as_bins(bins)
     g = build_graph_mpi(
         data,
@@ -922,72 +930,14 @@ def count_pairs_mpi(
         random_weights=random_weights,
         box=box,
         los=los,
-        store_mu=b.nmu > 1,
-        max_memory="auto",
-        num_threads=num_threads,
-        comm=comm,
-        allreduce=allreduce,
-    )
-    return g.count_pairs(b, num_threads=num_threads)
-
-
-def count_triangles_mpi(
-    data: Any,
-    randoms: Any = None,
-    *,
-    bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    box: float | None = None,
-    num_threads: int | None = None,
-    comm: Any,
-    allreduce: bool = False,
-) -> Any:
-    """:func:`astrograph.count_triangles` over MPI ranks."""
-    b = as_bins(bins)
-    g = build_graph_mpi(
-        data,
-        randoms,
-        rmax=b.rmax,
-        rmin=b.rmin,
-        data_weights=data_weights,
-        random_weights=random_weights,
-        box=box,
-        store_mu=False,
-        num_threads=num_threads,
-        comm=comm,
-        allreduce=allreduce,
-    )
-    return g.count_triangles(b, num_threads=num_threads)
-
-
-def count_quads_mpi(
-    data: Any,
-    randoms: Any = None,
-    *,
-    bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    box: float | None = None,
-    max_memory: int | str | None = "auto",
-    num_threads: int | None = None,
-    comm: Any,
-    allreduce: bool = False,
-) -> Any:
-    """:func:`astrograph.count_quads` over MPI ranks (``max_memory`` per rank)."""
-    b = as_bins(bins)
-    g = build_graph_mpi(
-        data,
-        randoms,
-        rmax=b.rmax,
-        rmin=b.rmin,
-        data_weights=data_weights,
-        random_weights=random_weights,
-        box=box,
-        store_mu=False,
+        store_mu=kind == "pairs" and b.nmu > 1,
         max_memory=max_memory,
         num_threads=num_threads,
         comm=comm,
         allreduce=allreduce,
     )
+    if kind == "pairs":
+        return g.count_pairs(b, num_threads=num_threads)
+    if kind == "triangles":
+        return g.count_triangles(b, num_threads=num_threads)
     return g.count_quads(b, max_memory=max_memory, num_threads=num_threads)
