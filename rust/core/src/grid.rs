@@ -27,8 +27,9 @@ impl Grid {
         let mut lo = [0.0; 3];
         let mut width = [1.0; 3];
         let mut dims = [1usize; 3];
-        // Too many cells for the points only costs empty-cell visits: cap them.
-        let max_cells = (8 * n).max(64) as f64;
+        // Visiting a cell costs about as much as a few distance tests, so
+        // cells holding fewer than ~4 points on average are not worth it.
+        let max_cells = (n / 4).max(64) as f64;
         let per_axis_cap = max_cells.cbrt().floor().max(1.0) as usize;
         for a in 0..3 {
             let (l0, extent) = match metric.boxsize {
