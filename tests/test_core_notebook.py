@@ -14,7 +14,9 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 def test_clustering_graph_notebook(tmp_path):
     nb = nbformat.read(NOTEBOOKS / "clustering_graph.ipynb", as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     s = json.loads((tmp_path / "clustering_graph_summary.json").read_text())
     xi, exact = np.array(s["xi"]), np.array(s["xi_exact"])
     strong = exact > 0.5

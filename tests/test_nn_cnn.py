@@ -1,0 +1,227 @@
+"""GalaxyCNN: augmentation, classification, vote-fraction regression, checkpoints, Ctrl-C,
+bad input, and the CI accuracy bar on real Galaxy Zoo 2 images."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import astrograph.morphology as morph
+from astrograph.datasets import load_image_folder
+from astrograph.morphology import GalaxyCNN, augment_images, dihedral_views, galaxy_zoo_rmse
+from astrograph.nn.training import train_loop
+
+# the CI configuration (benchmarks/cnn_benchmark.py trains the full one)
+CI_IMAGE, CI_CROP = 48, 200
+CI_CONFIG = dict(
+    input_size=44,
+    channels=(16, 32, 64, 128),
+    epochs=20,
+    learning_rate=4e-3,
+    label_smoothing=0.1,
+    augment={"shift": 2.0, "zoom": (0.9, 1.1)},
+    tta=True,
+    random_state=0,
+)
+
+
+def _blobs(n=120, side=16, seed=0):
+    """Three rotation-invariant synthetic classes: small blob, large blob, ring."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3
+    c = (side - 1) / 2
+    yy, xx = np.mgrid[:side, :side]
+    X = np.empty((n, side, side, 2), np.float32)
+    for i, k in enumerate(y):
+        cy, cx = c + rng.normal(0, 0.7, 2)
+        r = np.hypot(yy - cy, xx - cx)
+        img = [np.exp(-(r**2) / 4), np.exp(-(r**2) / 20), np.exp(-((r - 5) ** 2) / 2)][k]
+        X[i, ..., 0] = img + rng.normal(0, 0.05, r.shape)
+        X[i, ..., 1] = 0.5 * img + rng.normal(0, 0.05, r.shape)
+    return X, np.array(["small", "large", "ring"])[y]
+
+
+SMALL = dict(channels=(8, 16), dense=16, epochs=12, batch_size=16, learning_rate=5e-3)
+
+augment = jax.jit(
+    augment_images, static_argnames=("out_size", "flip", "rotate", "zoom", "shift", "brightness")
+)
+
+
+@pytest.fixture(scope="module")
+def blob_model():
+    X, y = _blobs()
+    params = {**SMALL, "epochs": 8}
+    return GalaxyCNN(**params, augment={"rotate": "90"}, n_ensemble=2, verbose=4).fit(X, y)
+
+
+def test_augment_rot90_and_flip_exact():
+    x = jax.random.uniform(jax.random.key(0), (6, 9, 9, 2))
+    out = augment(jax.random.key(1), x, rotate="90", flip=False)
+    for a, b in zip(np.asarray(out), np.asarray(x), strict=True):
+        assert any(np.allclose(a, np.rot90(b, k), atol=1e-5) for k in range(4))
+    flipped = augment(jax.random.key(2), x, rotate=None, flip=True)
+    for a, b in zip(np.asarray(flipped), np.asarray(x), strict=True):
+        assert np.allclose(a, b, atol=1e-6) or np.allclose(a, b[:, ::-1], atol=1e-6)
+
+
+def test_augment_rotation_zoom_crop():
+    side = 33
+    yy, xx = np.mgrid[:side, :side] - 16.0
+    disk = np.exp(-(xx**2 + yy**2) / 20.0)[None, ..., None].astype(np.float32)
+    x = jnp.asarray(np.repeat(disk, 4, axis=0))
+    rot = np.asarray(augment(jax.random.key(3), x, rotate="any", flip=True))
+    np.testing.assert_allclose(rot, np.asarray(x), atol=0.02)  # a round galaxy stays round
+    crop = augment(jax.random.key(4), x, out_size=21, rotate=None, shift=3.0)
+    assert crop.shape == (4, 21, 21, 1)
+    peaks = [np.unravel_index(np.argmax(c[..., 0]), c.shape[:2]) for c in np.asarray(crop)]
+    assert all(7 <= p[0] <= 13 and 7 <= p[1] <= 13 for p in peaks)  # shifted by <= 3 px
+    zoom = np.asarray(augment(jax.random.key(5), x, rotate=None, zoom=(1.5, 1.5)))
+    assert zoom[0, 16, 20, 0] > x[0, 16, 20, 0]  # magnified: the profile widens
+
+
+def test_dihedral_views():
+    x = jax.random.uniform(jax.random.key(0), (2, 5, 5, 1))
+    v = np.asarray(dihedral_views(x))
+    assert v.shape == (8, 2, 5, 5, 1)
+    np.testing.assert_array_equal(v[0], np.asarray(x))
+    flat = {v[k, 0].tobytes() for k in range(8)}
+    assert len(flat) == 8
+
+
+def test_multiclass_fit_predict(blob_model, capsys):
+    Xt, yt = _blobs(60, seed=1)
+    m = blob_model
+    assert list(m.classes_) == ["large", "ring", "small"]
+    assert len(m.models_) == 2 and len(m.history_) == 2
+    p = m.predict_proba(Xt)
+    assert p.shape == (60, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert m.score(Xt, yt) >= 0.9
+    assert set(m.predict(Xt)) <= set(m.classes_)
+    assert m.history_[0].loss[-1] < m.history_[0].loss[0]
+
+
+def test_progress_and_reproducible(capsys):
+    X, y = _blobs(60)
+    a = GalaxyCNN(**{**SMALL, "epochs": 2}, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch    1/2" in out and "loss" in out and "acc" in out
+    b = GalaxyCNN(**{**SMALL, "epochs": 2}).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_vote_fraction_regression():
+    # 37 vote fractions that depend on the image: the size of the blob
+    rng = np.random.default_rng(0)
+    X, labels = _blobs(300)
+    base = rng.uniform(0.1, 0.9, (3, 37))
+    k = np.searchsorted(["large", "ring", "small"], labels)
+    Y = np.clip(base[k] + rng.normal(0, 0.03, (300, 37)), 0, 1).astype(np.float32)
+    params = {**SMALL, "epochs": 30, "learning_rate": 1e-2}
+    m = GalaxyCNN(**params, validation_fraction=0.2, patience=30).fit(X[:240], Y[:240])
+    pred = m.predict(X[240:])
+    assert pred.shape == (60, 37) and (0 <= pred).all() and (pred <= 1).all()
+    rmse = galaxy_zoo_rmse(Y[240:], pred)
+    baseline = galaxy_zoo_rmse(Y[240:], np.broadcast_to(Y[:240].mean(0), pred.shape))
+    assert rmse < 0.5 * baseline
+    assert m.score(X[240:], Y[240:]) == pytest.approx(-rmse)
+    with pytest.raises(ValueError, match="predict_proba"):
+        m.predict_proba(X[:2])
+    assert len(m.history_[0].val_loss) == len(m.history_[0].epoch)
+
+
+def test_save_load_exact(blob_model, tmp_path):
+    X, y = _blobs(60)
+    m = blob_model
+    path = m.save(tmp_path / "cnn")
+    loaded = GalaxyCNN.load(path)
+    assert loaded.get_params() == m.get_params()
+    for a, b in zip(m.models_, loaded.models_, strict=True):
+        la, lb = jax.tree.leaves(morph.nnx.state(a)), jax.tree.leaves(morph.nnx.state(b))
+        assert all(np.array_equal(u, v) for u, v in zip(la, lb, strict=True))
+    np.testing.assert_array_equal(loaded.predict_proba(X), m.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), m.predict(X))
+
+
+def test_ctrl_c_keeps_best_weights(monkeypatch):
+    # generic loop: interrupt in epoch 4, best state is the one of the lowest loss
+    losses = iter([3.0, 1.0, 2.0])
+
+    def step(state, batch):
+        try:
+            return state + 1, next(losses), 0.0
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    with pytest.warns(UserWarning, match="interrupted"):
+        best, hist = train_loop(0, step, lambda e: [np.zeros(1)], 10)
+    assert hist.interrupted and best == 2 and hist.best_epoch == 2 and len(hist.epoch) == 3
+
+    # the estimator: Ctrl-C during epoch 3 leaves a usable model with epoch-2 weights
+    real = morph.minibatches
+    calls = {"n": 0}
+
+    def interrupting(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(morph, "minibatches", interrupting)
+    X, y = _blobs(60)
+    with pytest.warns(UserWarning, match="interrupted"):
+        m = GalaxyCNN(**SMALL, tta=False).fit(X, y)
+    assert m.history_[0].interrupted and len(m.history_[0].epoch) == 2
+    assert m.predict_proba(X).shape == (60, 3)
+
+
+def test_bad_input(blob_model):
+    X, y = _blobs(40)
+    with pytest.raises(ValueError, match="shape"):
+        GalaxyCNN().fit(X[0, :, :, 0], y)
+    with pytest.raises(ValueError, match="square"):
+        GalaxyCNN().fit(X[:, :, :10], y)
+    bad = X.copy()
+    bad[23, 3, 4, 1] = np.nan
+    with pytest.raises(ValueError, match="image 23"):
+        GalaxyCNN().fit(bad, y)
+    with pytest.raises(ValueError, match="40 images but 39 labels"):
+        GalaxyCNN().fit(X, y[:39])
+    with pytest.raises(ValueError, match="trained on"):
+        blob_model.predict(X[:, :12, :12])
+    with pytest.raises(ValueError, match="not fitted"):
+        GalaxyCNN().predict(X)
+
+
+@pytest.fixture(scope="module")
+def gz2(shared_data, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("gz2") / f"gz2_{CI_IMAGE}_{CI_CROP}.npz"
+    return load_image_folder(shared_data / "gz2_spirals", size=CI_IMAGE, crop=CI_CROP, cache=cache)
+
+
+def test_gz2_spirals_ci_accuracy(gz2):
+    X, y, names = gz2
+    perm = np.random.default_rng(42).permutation(len(X))
+    test, train = perm[:280], perm[280:]  # galaxies never seen in training
+    t0 = time.perf_counter()
+    m = GalaxyCNN(**CI_CONFIG).fit(X[train], y[train])
+    seconds = time.perf_counter() - t0
+    acc = m.score(X[test], y[test])
+    print(
+        f"gz2 CI config: accuracy {acc:.4f}, fit {seconds:.1f}s, "
+        f"compile {m.compile_seconds_:.1f}s, {m.images_per_second_:.0f} images/s"
+    )
+    assert acc >= 0.78
+    # probabilities are informative: the confident half is more accurate
+    p = m.predict_proba(X[test])[:, 1]
+    conf = np.abs(p - 0.5) > np.median(np.abs(p - 0.5))
+    assert np.mean((p[conf] > 0.5) == y[test][conf]) > acc
