@@ -9,8 +9,7 @@ and needs the ``[ml]`` extra.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._lazy import attach
 
 __version__ = "0.1.0"
 
@@ -34,22 +33,4 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        # Submodules (astrograph.mocks, astrograph.photoz, ...) on first use.
-        try:
-            value = importlib.import_module(f"astrograph.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"astrograph.{name}":
-                raise
-            raise AttributeError(f"module 'astrograph' has no attribute {name!r}") from None
-        globals()[name] = value
-        return value
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = attach("astrograph", _LAZY, globals())

@@ -12,8 +12,7 @@ The galaxy-image CNN is :class:`astrograph.morphology.GalaxyCNN`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import attach
 
 _LAZY = {
     "SigmoidMLP": "astrograph.nn.ann",
@@ -29,14 +28,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'astrograph.nn' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = attach("astrograph.nn", _LAZY, globals())

@@ -40,6 +40,21 @@ pub fn sample<'a>(
     Ok(Sample::new(positions(pos)?, weights(w)?))
 }
 
+/// Data and optional randoms, each with optional weights.
+pub fn catalogues<'a>(
+    data: &'a PyReadonlyArray2<'_, f64>,
+    data_weights: &'a Option<PyReadonlyArray1<'_, f64>>,
+    randoms: &'a Option<PyReadonlyArray2<'_, f64>>,
+    random_weights: &'a Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<(Sample<'a>, Option<Sample<'a>>)> {
+    let d = sample(data, data_weights)?;
+    let r = randoms
+        .as_ref()
+        .map(|r| sample(r, random_weights))
+        .transpose()?;
+    Ok((d, r))
+}
+
 pub fn los(name: &str) -> PyResult<Los> {
     match name {
         "midpoint" => Ok(Los::Midpoint),

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::PyRecordBatch;
 
-use inputs::{bins, los_name, metric, sample};
+use inputs::{bins, catalogues, los_name, metric};
 use run::{run, to_pyerr};
 
 type Arrays<'py> = (
@@ -50,11 +50,7 @@ fn count_pairs<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Arrays<'py>> {
     let (m, b) = (metric(py, boxsize, los)?, bins(py, edges, nmu)?);
-    let d = sample(&data, &data_weights)?;
-    let r = randoms
-        .as_ref()
-        .map(|r| sample(r, &random_weights))
-        .transpose()?;
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         core_count_pairs(&d, r.as_ref(), &b, &m, ctl)
     })?;
@@ -77,11 +73,7 @@ fn count_triangles<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
-    let d = sample(&data, &data_weights)?;
-    let r = randoms
-        .as_ref()
-        .map(|r| sample(r, &random_weights))
-        .transpose()?;
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         count_triangles_direct(&d, r.as_ref(), &b, &m, ctl)
     })?;
@@ -108,11 +100,7 @@ fn count_quads<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<(Bound<'py, PyArray2<u8>>, Vec<Bound<'py, PyArray1<f64>>>)> {
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
-    let d = sample(&data, &data_weights)?;
-    let r = randoms
-        .as_ref()
-        .map(|r| sample(r, &random_weights))
-        .transpose()?;
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         count_quads_direct(&d, r.as_ref(), &b, &m, max_memory, ctl)
     })?;
@@ -172,11 +160,7 @@ impl PyGraph {
         estimate_only: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let m = metric(py, boxsize, los)?;
-        let d = sample(&data, &data_weights)?;
-        let r = randoms
-            .as_ref()
-            .map(|r| sample(r, &random_weights))
-            .transpose()?;
+        let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
         let opts = BuildOptions {
             rmin,
             rmax,

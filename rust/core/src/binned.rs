@@ -188,6 +188,8 @@ impl DirectBinned {
                         deg.push(nbr.len() - before);
                     }
                 }
+                nbr.shrink_to_fit(); // see graph::build_parts
+                bin.shrink_to_fit();
                 control.tick();
                 Some((deg, nbr, bin))
             })

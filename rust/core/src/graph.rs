@@ -459,6 +459,12 @@ fn build_parts(
                     part.degree.push((part.neighbours.len() - before) as u32);
                 }
             }
+            // Growth by doubling leaves up to half of each part unused; trim it
+            // now, while only this chunk is in flight, so that the parts of all
+            // chunks together stay close to the size of the final columns.
+            part.neighbours.shrink_to_fit();
+            part.separation.shrink_to_fit();
+            part.mu.shrink_to_fit();
             control.tick();
             Some(part)
         })
