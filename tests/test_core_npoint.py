@@ -110,6 +110,8 @@ def test_too_many_bins_for_the_four_point_table_is_refused_before_allocating():
         ag.count_quads(pts, bins=ag.Bins.linear(0.1, 4.0, 60))
     with pytest.raises(errors.MemoryBudgetError, match="4-point"):
         ag.count_quads(pts, bins=ag.Bins.linear(0.1, 4.0, 8), max_memory=1000)
+    with pytest.raises(errors.MemoryBudgetError, match="neighbour lists.*smaller rmax"):
+        ag.count_triangles(pts, bins=ag.Bins.linear(0.1, 4.0, 3), max_memory=1000)
 
 
 def test_uniform_catalogue_has_zeta_consistent_with_zero():

@@ -31,6 +31,7 @@ def count_triangles(
     random_weights: F64 | None,
     edges: list[float],
     boxsize: float | None,
+    max_memory: int | None = ...,
     num_threads: int | None = ...,
     progress: Progress = ...,
 ) -> list[F64]: ...

@@ -410,6 +410,7 @@ def count_triangles(
     data_weights: Any = None,
     random_weights: Any = None,
     box: float | None = None,
+    max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
     comm: Any = None,
@@ -420,7 +421,9 @@ def count_triangles(
     Finds the neighbour lists for ``bins`` (no stored graph) and intersects
     them; the counts equal ``NeighbourGraph.build(...).count_triangles(bins)``.
     See :class:`TriangleCounts` for the conventions. In a periodic box no
-    randoms are needed (RRR is computed analytically).
+    randoms are needed (RRR is computed analytically). ``max_memory`` (bytes,
+    "auto" = half the free memory) bounds the neighbour lists, checked on a
+    sampled estimate before they are built.
     """
     b = as_bins(bins)
     if comm is not None:
@@ -438,6 +441,8 @@ def count_triangles(
             comm=comm,
             allreduce=allreduce,
         )
+    from .graph import _budget
+
     raw, pairs = _direct(
         "triangles",
         data,
@@ -448,6 +453,7 @@ def count_triangles(
         box,
         num_threads,
         progress,
+        max_memory=_budget(max_memory),
     )
     nb = b.nbins
     arrays = [a.reshape(nb, nb, nb) for a in raw]

@@ -59,7 +59,7 @@ fn count_pairs<'py>(
 
 /// DDD, DDR, DRR, RRR straight from the catalogues, as flat (nbins^3) arrays.
 #[pyfunction]
-#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, num_threads=None, progress=None))]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, num_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn count_triangles<'py>(
     py: Python<'py>,
@@ -69,13 +69,14 @@ fn count_triangles<'py>(
     random_weights: Option<PyReadonlyArray1<'py, f64>>,
     edges: Vec<f64>,
     boxsize: Option<f64>,
+    max_memory: Option<u64>,
     num_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
-        count_triangles_direct(&d, r.as_ref(), &b, &m, ctl)
+        count_triangles_direct(&d, r.as_ref(), &b, &m, max_memory, ctl)
     })?;
     Ok(c.counts
         .into_iter()

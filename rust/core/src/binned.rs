@@ -10,7 +10,7 @@ use crate::catalogue::{validate_inputs, Merged, Sample};
 use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::Metric;
-use crate::graph::Graph;
+use crate::graph::{check_budget, Graph};
 use crate::grid::Grid;
 use crate::pairs::Sorted;
 use crate::reduce::{chunk_count, chunk_range};
@@ -155,12 +155,24 @@ impl DirectBinned {
         randoms: Option<&Sample>,
         bins: &Bins,
         metric: &Metric,
+        max_memory: Option<u64>,
         control: &Control,
     ) -> Result<Self> {
         validate_inputs(data, randoms, metric, bins.rmax())?;
         let merged = Merged::new(data, randoms);
         let grid = Grid::build(&merged.positions(), metric, bins.rmax());
         let pts = Sorted::new(&merged, &grid);
+        // A neighbour id and a bin per edge.
+        let range = (bins.rmin(), bins.rmax());
+        check_budget(
+            &pts,
+            &grid,
+            metric,
+            range,
+            5,
+            max_memory,
+            "the neighbour lists",
+        )?;
         let ncell = grid.ncells();
         let nchunks = chunk_count(ncell, 1 << 14).max(ncell.min(4096));
         let cut = bins.d2_cut();

@@ -121,7 +121,13 @@ fn check_radii(rmin: f64, rmax: f64) -> Result<()> {
     Ok(())
 }
 
-fn estimate_on(pts: &Sorted, grid: &Grid, metric: &Metric, opts: &BuildOptions) -> EdgeEstimate {
+fn estimate_on(
+    pts: &Sorted,
+    grid: &Grid,
+    metric: &Metric,
+    (rmin, rmax): (f64, f64),
+    bytes_per_edge: u64,
+) -> EdgeEstimate {
     let n = pts.p.len();
     let stride = n.div_ceil(SAMPLE_NODES).max(1);
     let cell_of = grid.cell_of_sorted();
@@ -136,7 +142,7 @@ fn estimate_on(pts: &Sorted, grid: &Grid, metric: &Metric, opts: &BuildOptions) 
                 for j in grid.range(b) {
                     if j != i {
                         let d = metric.d2(pts.p[i], pts.p[j]).sqrt();
-                        k += u64::from(d >= opts.rmin && d < opts.rmax);
+                        k += u64::from(d >= rmin && d < rmax);
                     }
                 }
             }
@@ -146,14 +152,43 @@ fn estimate_on(pts: &Sorted, grid: &Grid, metric: &Metric, opts: &BuildOptions) 
     let mean_degree = total as f64 / sampled.len().max(1) as f64;
     let edges = 0.5 * mean_degree * n as f64;
     // Building holds the per-chunk parts and the final columns at once.
-    let bytes =
-        (2.0 * edges * opts.bytes_per_edge() as f64) as u64 + n as u64 * (NODE_BYTES + 8 + 32);
+    let bytes = (2.0 * edges * bytes_per_edge as f64) as u64 + n as u64 * (NODE_BYTES + 8 + 32);
     EdgeEstimate {
         edges,
         mean_degree,
         sampled_nodes: sampled.len(),
         bytes,
     }
+}
+
+/// Refuses, before anything large is allocated, a build whose sampled
+/// estimate exceeds `max_memory`.
+pub(crate) fn check_budget(
+    pts: &Sorted,
+    grid: &Grid,
+    metric: &Metric,
+    range: (f64, f64),
+    bytes_per_edge: u64,
+    max_memory: Option<u64>,
+    what: &'static str,
+) -> Result<()> {
+    let Some(budget) = max_memory else {
+        return Ok(());
+    };
+    let est = estimate_on(pts, grid, metric, range, bytes_per_edge);
+    if est.bytes > budget {
+        return Err(CoreError::MemoryBudget {
+            what,
+            estimate_bytes: est.bytes,
+            budget_bytes: budget,
+            detail: format!(
+                "an estimated {:.3e} edges, mean degree {:.1} from {} sampled nodes, at {} bytes per edge",
+                est.edges, est.mean_degree, est.sampled_nodes, bytes_per_edge
+            ),
+            advice: "use a smaller rmax, raise max_memory, or spread the catalogue over more MPI ranks",
+        });
+    }
+    Ok(())
 }
 
 struct Part {
@@ -179,7 +214,8 @@ impl Graph {
             &Sorted::new(&merged, &grid),
             &grid,
             metric,
-            opts,
+            (opts.rmin, opts.rmax),
+            opts.bytes_per_edge(),
         ))
     }
 
@@ -206,21 +242,15 @@ impl Graph {
         }
         let grid = Grid::build(&merged.positions(), metric, opts.rmax);
         let pts = Sorted::new(&merged, &grid);
-        if let Some(budget) = opts.max_memory {
-            let est = estimate_on(&pts, &grid, metric, opts);
-            if est.bytes > budget {
-                return Err(CoreError::MemoryBudget {
-                    what: "the neighbour graph",
-                    estimate_bytes: est.bytes,
-                    budget_bytes: budget,
-                    detail: format!(
-                        "an estimated {:.3e} edges, mean degree {:.1} from {} sampled nodes, at {} bytes per edge",
-                        est.edges, est.mean_degree, est.sampled_nodes, opts.bytes_per_edge()
-                    ),
-                    advice: "use a smaller rmax, raise max_memory, or spread the catalogue over more MPI ranks",
-                });
-            }
-        }
+        check_budget(
+            &pts,
+            &grid,
+            metric,
+            (opts.rmin, opts.rmax),
+            opts.bytes_per_edge(),
+            opts.max_memory,
+            "the neighbour graph",
+        )?;
         control.check()?;
         let parts = build_parts(&pts, &grid, metric, opts, control)?;
         Ok(assemble(parts, &merged, &grid, &pts, metric, opts))

@@ -159,7 +159,7 @@ pub fn count_quads_direct(
         data.len() + randoms.map_or(0, |r| r.len()),
         max_memory,
     )?;
-    let db = DirectBinned::build(data, randoms, bins, metric, control)?;
+    let db = DirectBinned::build(data, randoms, bins, metric, max_memory, control)?;
     quads_on(&db.lists, &db.nodes(), shapes, control)
 }
 

@@ -124,14 +124,16 @@ pub(crate) fn triangles_on(
 }
 
 /// Triangles straight from the catalogues (no stored graph).
+/// `max_memory` bounds the neighbour lists (checked on a sampled estimate).
 pub fn count_triangles_direct(
     data: &Sample,
     randoms: Option<&Sample>,
     bins: &Bins,
     metric: &Metric,
+    max_memory: Option<u64>,
     control: &Control,
 ) -> Result<TriangleCounts> {
-    let db = DirectBinned::build(data, randoms, bins, metric, control)?;
+    let db = DirectBinned::build(data, randoms, bins, metric, max_memory, control)?;
     triangles_on(&db.lists, &db.nodes(), bins.nbins(), control)
 }
 

@@ -288,6 +288,7 @@ fn triangle_counts_match_brute_force() {
                         Some(&r.sample(weighted)),
                         &bins,
                         &m,
+                        None,
                         &c,
                     )
                 })
@@ -456,7 +457,7 @@ fn tiny_and_degenerate_catalogues_finish() {
     let s = Sample::new(Positions::new(&same.0, &same.1, &same.2).unwrap(), None);
     let bins = Bins::new(vec![0.0, 1.0], 1).unwrap();
     assert_eq!(count_pairs(&s, None, &bins, &m, &c).unwrap().dd, vec![6.0]);
-    let t = count_triangles_direct(&s, None, &bins, &m, &c).unwrap();
+    let t = count_triangles_direct(&s, None, &bins, &m, None, &c).unwrap();
     assert_eq!(t.counts[0][0], 4.0);
 }
 
