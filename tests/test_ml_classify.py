@@ -11,7 +11,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 from astrograph.classify import (  # noqa: E402
     PhotometricClassifier,
@@ -20,18 +19,9 @@ from astrograph.classify import (  # noqa: E402
     information_gain,
     make_classifier,
 )
-from astrograph.datasets import load_galaxy_zoo_features, load_sdss_dr14_classes  # noqa: E402
+from astrograph.datasets import load_galaxy_zoo_features  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with threadpool_limits(1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def dr14(shared_data):
-    return load_sdss_dr14_classes(shared_data)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

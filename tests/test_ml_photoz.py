@@ -12,19 +12,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 from sklearn.base import clone  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 from astrograph.datasets import load_sdss_mgs_photoz  # noqa: E402
 from astrograph.features import colour_features, feature_names  # noqa: E402
 from astrograph.metrics import METRIC_KEYS, photoz_metrics  # noqa: E402
 from astrograph.photoz import MODELS, PhotoZRegressor, depth_study, feature_importances  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Two shared cores: OpenMP oversubscription makes boosting crawl.
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

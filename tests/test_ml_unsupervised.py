@@ -11,9 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from threadpoolctl import threadpool_limits  # noqa: E402
 
-from astrograph.datasets import load_sdss_dr14_classes  # noqa: E402
 from astrograph.features import colour_features  # noqa: E402
 from astrograph.unsupervised import (  # noqa: E402
     anomaly_benchmark,
@@ -27,16 +25,7 @@ from astrograph.unsupervised import (  # noqa: E402
     tsne_embedding,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with threadpool_limits(1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def dr14(shared_data):
-    return load_sdss_dr14_classes(shared_data)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
