@@ -26,39 +26,11 @@ import jax
 import numpy as np
 
 from astrograph.datasets import load_image_folder
-from astrograph.morphology import GalaxyCNN
+from astrograph.morphology import GZ2_PRESETS, GalaxyCNN
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# image side after the centre crop of 200 px, and the estimator settings
-CONFIGS = {
-    "full": dict(
-        image=64,
-        crop=200,
-        model=dict(
-            input_size=56,
-            channels=(16, 32, 64, 128),
-            epochs=60,
-            learning_rate=3e-3,
-            label_smoothing=0.1,
-            augment={"shift": 3.0, "zoom": (0.9, 1.1)},
-            tta=True,
-        ),
-    ),
-    "ci": dict(
-        image=48,
-        crop=200,
-        model=dict(
-            input_size=44,
-            channels=(16, 32, 64, 128),
-            epochs=20,
-            learning_rate=4e-3,
-            label_smoothing=0.1,
-            augment={"shift": 2.0, "zoom": (0.9, 1.1)},
-            tta=True,
-        ),
-    ),
-}
+CONFIGS = GZ2_PRESETS
 
 
 def main() -> None:

@@ -16,21 +16,18 @@ import pytest
 
 import astrograph.morphology as morph
 from astrograph.datasets import load_image_folder
-from astrograph.morphology import GalaxyCNN, augment_images, dihedral_views, galaxy_zoo_rmse
+from astrograph.morphology import (
+    GZ2_PRESETS,
+    GalaxyCNN,
+    augment_images,
+    dihedral_views,
+    galaxy_zoo_rmse,
+)
 from astrograph.nn.training import train_loop
 
 # the CI configuration (benchmarks/cnn_benchmark.py trains the full one)
-CI_IMAGE, CI_CROP = 48, 200
-CI_CONFIG = dict(
-    input_size=44,
-    channels=(16, 32, 64, 128),
-    epochs=20,
-    learning_rate=4e-3,
-    label_smoothing=0.1,
-    augment={"shift": 2.0, "zoom": (0.9, 1.1)},
-    tta=True,
-    random_state=0,
-)
+CI_IMAGE, CI_CROP = GZ2_PRESETS["ci"]["image"], GZ2_PRESETS["ci"]["crop"]
+CI_CONFIG = dict(GZ2_PRESETS["ci"]["model"], random_state=0)
 
 
 def _blobs(n=120, side=16, seed=0):

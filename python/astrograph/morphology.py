@@ -642,3 +642,36 @@ class GalaxyCNN(BaseEstimator):
             nnx.update(m, s)
         est.models_ = models
         return est
+
+
+#: Settings for the Galaxy Zoo 2 spirals set: image side after a centre crop of
+#: ``crop`` px, and the GalaxyCNN arguments. "full" is the benchmark
+#: (benchmarks/cnn_benchmark.py), "ci" the smaller configuration the tests train.
+GZ2_PRESETS: dict[str, dict] = {
+    "full": dict(
+        image=64,
+        crop=200,
+        model=dict(
+            input_size=56,
+            channels=(16, 32, 64, 128),
+            epochs=60,
+            learning_rate=3e-3,
+            label_smoothing=0.1,
+            augment={"shift": 3.0, "zoom": (0.9, 1.1)},
+            tta=True,
+        ),
+    ),
+    "ci": dict(
+        image=48,
+        crop=200,
+        model=dict(
+            input_size=44,
+            channels=(16, 32, 64, 128),
+            epochs=20,
+            learning_rate=4e-3,
+            label_smoothing=0.1,
+            augment={"shift": 2.0, "zoom": (0.9, 1.1)},
+            tta=True,
+        ),
+    ),
+}
