@@ -1,10 +1,11 @@
 """astrograph: exact clustering statistics through a neighbour-graph database,
 and machine learning for astronomy.
 
-The clustering half (``count_pairs``, ``NeighbourGraph``, ``count_triangles``,
-...) is backed by a Rust core; the machine-learning half lives in the
-``photoz``, ``classify``, ``unsupervised``, ``nn`` and ``morphology`` modules
-and needs the ``[ml]`` extra.
+Two halves: :mod:`astrograph.clustering` (``count_pairs``,
+``count_triangles``, ``count_quads``, ``NeighbourGraph``, ..., backed by a
+Rust core; its main names are also available here) and :mod:`astrograph.ml`
+(photometric redshifts, classification, unsupervised learning, neural
+networks; needs the ``[ml]`` extra). Neither half imports the other.
 """
 
 from __future__ import annotations
@@ -16,18 +17,22 @@ __version__ = "0.1.0"
 # Public names resolved on first use, so that ``import astrograph`` stays fast
 # and the ML half does not pull in jax / scikit-learn unless it is used.
 _LAZY = {
-    "Bins": "astrograph.bins",
-    "Catalog": "astrograph.catalog",
-    "read_catalog": "astrograph.catalog",
-    "count_pairs": "astrograph.paircounts",
-    "PairCounts": "astrograph.paircounts",
-    "NeighbourGraph": "astrograph.graph",
-    "count_triangles": "astrograph.npoint",
-    "TriangleCounts": "astrograph.npoint",
-    "count_quads": "astrograph.npoint",
-    "QuadCounts": "astrograph.npoint",
-    "thomas_process": "astrograph.mocks",
-    "uniform_randoms": "astrograph.mocks",
+    name: "astrograph.clustering"
+    for name in (
+        "Bins",
+        "Catalog",
+        "read_catalog",
+        "count_pairs",
+        "count_triangles",
+        "count_quads",
+        "build_graph",
+        "NeighbourGraph",
+        "PairCounts",
+        "TriangleCounts",
+        "QuadCounts",
+        "thomas_process",
+        "uniform_randoms",
+    )
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

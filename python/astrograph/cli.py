@@ -12,6 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .clustering.api import build_graph, count_pairs, count_quads, count_triangles
+from .clustering.bins import Bins
+from .clustering.catalog import read_catalog
+from .clustering.graph import NeighbourGraph
+from .clustering.mocks import thomas_process, thomas_xi, uniform_randoms
+from .clustering.mpi.collective import abort
 from .errors import AstrographError
 
 DEMO_BOX = 250.0
@@ -24,7 +30,7 @@ def _mpi_comm() -> Any:
             "SLURM" not in var or "PMI_RANK" in os.environ or "PMIX_RANK" in os.environ
         ):
             try:
-                from mpi4py import MPI
+                from mpi4py import MPI  # lazy: optional dependency (the [mpi] extra)
             except ImportError:
                 raise AstrographError(
                     "started under MPI but mpi4py is not installed: pip install 'astrograph[mpi]'"
@@ -43,16 +49,12 @@ def _say(comm: Any, *args: Any) -> None:
 
 
 def _bins(args: argparse.Namespace, nmu: int = 1) -> Any:
-    from .bins import Bins
-
     make = Bins.log if args.scale == "log" else Bins.linear
     return make(args.rmin, args.rmax, args.nbins, nmu)
 
 
 def _read(path: str | None, comm: Any = None) -> Any:
     """A catalogue; under MPI its path, so that every rank reads only its slice."""
-    from .catalog import read_catalog
-
     if path is None or comm is not None:
         return path
     return read_catalog(path)
@@ -65,7 +67,7 @@ def _add_catalogue_args(p: argparse.ArgumentParser) -> None:
         help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)",
     )
     p.add_argument("--randoms", help="random catalogue (same formats); optional in a periodic box")
-    p.add_argument("--box", type=float, help="periodic box size (minimum-image separations)")
+    p.add_argument("--boxsize", type=float, help="periodic box size (minimum-image separations)")
 
 
 def _add_bin_args(
@@ -94,10 +96,6 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .bins import Bins
-    from .graph import NeighbourGraph
-    from .mocks import thomas_process, thomas_xi, uniform_randoms
-
     out = _outdir(args.out, comm)
     n_parents, sigma = args.parents, 3.0
     data = thomas_process(n_parents, 8.0, sigma, DEMO_BOX, seed=args.seed)
@@ -109,7 +107,7 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
     )
     t0 = time.perf_counter()
     # under MPI rank 0's mock is spread over the ranks; counts are reduced to rank 0
-    g = NeighbourGraph.build(
+    g = build_graph(
         data, randoms, rmax=20.0, num_threads=args.threads, progress=not args.quiet, comm=comm
     )
     t_build = time.perf_counter() - t0
@@ -167,14 +165,12 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
 
 
 def cmd_graph_build(args: argparse.Namespace, comm: Any) -> None:
-    from .graph import NeighbourGraph
-
-    g = NeighbourGraph.build(
+    g = build_graph(
         _read(args.data, comm),
         _read(args.randoms, comm),
         rmax=args.rmax,
         rmin=args.rmin,
-        box=args.box,
+        boxsize=args.boxsize,
         store_mu=not args.no_mu,
         max_memory=args.max_memory,
         num_threads=args.threads,
@@ -189,8 +185,6 @@ def cmd_graph_build(args: argparse.Namespace, comm: Any) -> None:
 
 
 def cmd_graph_info(args: argparse.Namespace, comm: Any) -> None:
-    from .graph import NeighbourGraph
-
     g = NeighbourGraph.load(args.path)
     deg = g.nodes().column("degree").to_numpy()
     _say(comm, repr(g))
@@ -202,16 +196,13 @@ def cmd_graph_info(args: argparse.Namespace, comm: Any) -> None:
 
 
 def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
-    from .graph import NeighbourGraph
-    from .paircounts import count_pairs
-
     if args.graph:
         return NeighbourGraph.load(args.graph).count_pairs(bins, num_threads=args.threads)
     return count_pairs(
         _read(args.data, comm),
         _read(args.randoms, comm),
         bins=bins,
-        box=args.box,
+        boxsize=args.boxsize,
         los=args.los,
         num_threads=args.threads,
         progress=not args.quiet,
@@ -226,7 +217,7 @@ def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
     out = Path(args.out)
     pc.save_parquet(out.with_suffix(".parquet"))
     pc.save_ascii(out.with_suffix(".txt"))
-    xi = pc.xi_s() if (pc.has_randoms or pc.box) else None
+    xi = pc.xi_s() if (pc.has_randoms or pc.boxsize) else None
     print("  r_lo      r_hi        DD            xi")
     for i in range(pc.bins.nbins):
         x = f"{xi[i]:.5g}" if xi is not None else "-"
@@ -235,9 +226,6 @@ def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
 
 
 def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
-    from .graph import NeighbourGraph
-    from .npoint import count_triangles
-
     bins = _bins(args)
     if args.graph:
         tc = NeighbourGraph.load(args.graph).count_triangles(bins, num_threads=args.threads)
@@ -246,7 +234,7 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
             _read(args.data, comm),
             _read(args.randoms, comm),
             bins=bins,
-            box=args.box,
+            boxsize=args.boxsize,
             num_threads=args.threads,
             progress=not args.quiet,
             comm=comm,
@@ -265,23 +253,20 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
 
 
 def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
-    import pyarrow.parquet as pq
-
-    from .npoint import count_quads
-
     qc = count_quads(
         _read(args.data, comm),
         _read(args.randoms, comm),
         bins=_bins(args),
-        box=args.box,
+        boxsize=args.boxsize,
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
     )
     if _rank(comm) != 0:
         return
-    out = Path(args.out).with_suffix(".parquet")
-    pq.write_table(qc.to_arrow(), out)
+    out = Path(args.out)
+    qc.save_parquet(out.with_suffix(".parquet"))
+    qc.save_ascii(out.with_suffix(".txt"))
     print(
         f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "
         + ", ".join(
@@ -289,7 +274,7 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
             for n, c in zip(("dddd", "dddr", "ddrr", "drrr", "rrrr"), qc.counts, strict=True)
         )
     )
-    print(f"written {out}")
+    print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -350,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
             grp.add_argument("--graph", help="a saved graph instead of catalogues")
             c.add_argument("--randoms", help="random catalogue; optional in a periodic box")
-            c.add_argument("--box", type=float, help="periodic box size")
+            c.add_argument("--boxsize", type=float, help="periodic box size")
         _add_bin_args(c, *defaults)
         if name == "2pcf":
             c.add_argument("--nmu", type=int, default=1, help="mu bins (default 1)")
@@ -371,8 +356,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (AstrographError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         if comm is not None:
-            from .parallel import abort
-
             abort(comm, exc)  # prints once (rank 0); Abort()s on errors of one rank only
             return 2
         print(f"astrograph: error: {exc}", file=sys.stderr)
@@ -380,8 +363,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if comm is None:
             raise
-        from .parallel import abort
-
         abort(comm, exc)  # an unexpected error on one rank: end the whole job
         return 2
     return 0

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from astrograph import Bins
-from astrograph.mocks import thomas_process, uniform_randoms
+from astrograph.clustering.mocks import thomas_process, uniform_randoms
 
 BOX = 100.0
 
@@ -37,7 +37,13 @@ def _arrays(name: str) -> dict[str, Any]:
         d = thomas_process(100, 8.0, 2.0, BOX, seed=3, periodic=False)
         r = uniform_randoms(2 * len(d), BOX, seed=4)
         dw = np.random.default_rng(5).uniform(0.5, 1.5, len(d)) if name != "clustered" else None
-        return {"data": d, "randoms": r, "data_weights": dw, "random_weights": None, "box": None}
+        return {
+            "data": d,
+            "randoms": r,
+            "data_weights": dw,
+            "random_weights": None,
+            "boxsize": None,
+        }
     if name == "periodic_weighted":
         d = thomas_process(80, 8.0, 2.0, BOX, seed=6)
         r = uniform_randoms(2 * len(d), BOX, seed=7)
@@ -47,7 +53,7 @@ def _arrays(name: str) -> dict[str, Any]:
             "randoms": r,
             "data_weights": rng.uniform(0.5, 1.5, len(d)),
             "random_weights": rng.uniform(0.5, 1.5, len(r)),
-            "box": BOX,
+            "boxsize": BOX,
         }
     if name == "periodic_noran":
         d = thomas_process(120, 8.0, 2.0, BOX, seed=9)
@@ -56,13 +62,19 @@ def _arrays(name: str) -> dict[str, Any]:
             "randoms": None,
             "data_weights": None,
             "random_weights": None,
-            "box": BOX,
+            "boxsize": BOX,
         }
     if name == "tiny":
         tet = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
         d = 5.0 + tet
         r = np.vstack([50.0 + tet, [[50.5, 50.5, 50.5]]])
-        return {"data": d, "randoms": r, "data_weights": None, "random_weights": None, "box": None}
+        return {
+            "data": d,
+            "randoms": r,
+            "data_weights": None,
+            "random_weights": None,
+            "boxsize": None,
+        }
     raise KeyError(name)
 
 
@@ -97,7 +109,11 @@ def write_files(tmp: Path) -> None:
 def make_case(name: str, tmp: Path, rank: int = 0) -> dict[str, Any]:
     """Keyword arguments (without bins) for the counting functions on this rank."""
     if name == "files2":
-        return {"data": str(tmp / "data.arrow"), "randoms": str(tmp / "randoms.csv"), "box": None}
+        return {
+            "data": str(tmp / "data.arrow"),
+            "randoms": str(tmp / "randoms.csv"),
+            "boxsize": None,
+        }
     if name == "files":
         kw: dict[str, Any] = {
             "data": str(tmp / "data.parquet"),
@@ -107,7 +123,7 @@ def make_case(name: str, tmp: Path, rank: int = 0) -> dict[str, Any]:
         kw = _arrays(name)
         if rank != 0:
             kw.update(data=None, randoms=None, data_weights=None, random_weights=None)
-    kw.setdefault("box", None)
+    kw.setdefault("boxsize", None)
     return kw
 
 

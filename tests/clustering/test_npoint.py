@@ -7,8 +7,9 @@ import pytest
 
 import astrograph as ag
 from astrograph import errors
-from astrograph.mocks import thomas_process, uniform_randoms
-from astrograph.npoint import QUAD_EDGES, triangle_probability
+from astrograph.clustering.mocks import thomas_process, uniform_randoms
+from astrograph.clustering.results import QUAD_EDGES
+from astrograph.clustering.results.analytic import triangle_probability
 
 import reference as ref
 
@@ -33,7 +34,7 @@ def test_triangles_match_brute_force(kind, box, weighted):
     want = ref.triangles(data, randoms, edges=TRI_BINS.edges, box=box, dw=dw, rw=rw)
     assert want.sum() > 0
     graph = ag.NeighbourGraph.build(
-        data, randoms, rmax=6.0, box=box, data_weights=dw, random_weights=rw
+        data, randoms, rmax=6.0, boxsize=box, data_weights=dw, random_weights=rw
     )
     for threads in (1, 2, None):
         direct = ag.count_triangles(
@@ -42,7 +43,7 @@ def test_triangles_match_brute_force(kind, box, weighted):
             bins=TRI_BINS,
             data_weights=dw,
             random_weights=rw,
-            box=box,
+            boxsize=box,
             num_threads=threads,
         )
         viag = graph.count_triangles(TRI_BINS, num_threads=threads)
@@ -81,16 +82,16 @@ def test_quads_match_brute_force_and_input_order(box):
     bins = ag.Bins([0.0, 1.5, 3.0, 4.5])
     want = ref.quads(data, randoms, edges=bins.edges, box=box)
     assert sum(v.sum() for v in want.values()) > 0
-    qc = ag.count_quads(data, randoms, bins=bins, box=box)
+    qc = ag.count_quads(data, randoms, bins=bins, boxsize=box)
     got = _quad_table(qc)
     assert set(got) == set(want)
     for k in want:
         np.testing.assert_array_equal(got[k], want[k])
-    g = ag.NeighbourGraph.build(data, randoms, rmax=4.5, box=box)
+    g = ag.NeighbourGraph.build(data, randoms, rmax=4.5, boxsize=box)
     np.testing.assert_array_equal(g.count_quads(bins, num_threads=1).counts, qc.counts)
     p = np.random.default_rng(9).permutation(len(data))
     np.testing.assert_array_equal(
-        ag.count_quads(data[p], randoms, bins=bins, box=box).counts, qc.counts
+        ag.count_quads(data[p], randoms, bins=bins, boxsize=box).counts, qc.counts
     )
 
 
@@ -143,7 +144,7 @@ def test_periodic_box_analytic_rrr_matches_random_triangles():
     box = 40.0
     pts = uniform_randoms(8000, box, seed=41)
     bins = ag.Bins.linear(1.0, 5.0, 3)
-    tc = ag.count_triangles(pts, bins=bins, box=box)
+    tc = ag.count_triangles(pts, bins=bins, boxsize=box)
     rrr = tc.rrr_analytic()
     ok = tc.valid
     # Poisson scatter of millions of triangles: a few per cent at most

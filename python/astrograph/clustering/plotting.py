@@ -1,4 +1,5 @@
-"""Matplotlib figures for pair and N-point results."""
+"""Matplotlib figures for pair and N-point results (matplotlib is imported
+only when a figure is made)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 
 def _axes(ax: Any) -> Any:
     if ax is None:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: only when a figure is drawn
 
         _, ax = plt.subplots(figsize=(5, 4))
     return ax
@@ -36,7 +39,7 @@ def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
         ax.figure.colorbar(im, ax=ax, label=r"$\xi(s,\mu)$")
         ax.set_ylabel(r"$\mu$")
     else:
-        raise ValueError(f"unknown plot kind {kind!r}")
+        raise InputError(f"unknown plot kind {kind!r}")
     ax.set_xlabel(r"$s$ [$h^{-1}$Mpc]")
     return ax
 
@@ -69,6 +72,37 @@ def plot_triangles(
         ax.plot(c[~qe.mask], qe.compressed(), "o-", **kwargs)
         ax.set_ylabel(r"$Q$ (equilateral)")
     else:
-        raise ValueError(f"unknown plot kind {kind!r}")
+        raise InputError(f"unknown plot kind {kind!r}")
     ax.set_xlabel(r"$r$ [$h^{-1}$Mpc]")
+    return ax
+
+
+def plot_quads(qc: Any, kind: str = "tetrahedra", ax: Any = None, **kwargs: Any) -> Any:
+    """The 4-point function on regular tetrahedra (with randoms: eta and its
+    connected part; without: DDDD), or the counts of every shape."""
+    ax = _axes(ax)
+    if kind == "tetrahedra":
+        t = qc.tetrahedra()
+        r = qc.bins.centers[qc.shapes[t, 0].astype(int)]
+        if qc.randoms is not None:
+            eta, conn = qc.eta()[t], qc.connected()[t]
+            ax.plot(r[~eta.mask], eta.compressed(), "o-", label=r"$\eta$ (full)", **kwargs)
+            ax.plot(r[~conn.mask], conn.compressed(), "s--", label="connected", **kwargs)
+            ax.set_ylabel("4-point function (regular tetrahedra)")
+            ax.legend()
+        else:
+            ax.semilogy(r, qc.counts[0][t], "o-", **kwargs)
+            ax.set_ylabel("DDDD (regular tetrahedra)")
+        ax.set_xlabel(r"side $r$ [$h^{-1}$Mpc]")
+    elif kind == "counts":
+        for name, c in zip(("DDDD", "DDDR", "DDRR", "DRRR", "RRRR"), qc.counts, strict=True):
+            if c.any():
+                ax.semilogy(
+                    np.arange(len(c)), np.where(c > 0, c, np.nan), ".", label=name, **kwargs
+                )
+        ax.set_xlabel("shape index")
+        ax.set_ylabel("weighted quads")
+        ax.legend()
+    else:
+        raise InputError(f"unknown plot kind {kind!r}")
     return ax

@@ -1,58 +1,24 @@
-"""Exact pair counts (DD, DR, RR) and two-point correlation estimators."""
+"""Pair counts (DD, DR, RR) and the two-point correlation estimators."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from . import _validate
-from ._progress import progress_bar
-from .bins import Bins, as_bins
-from .errors import InputError
-
-
-@dataclass(frozen=True)
-class Norms:
-    """Power sums of one catalogue's weights: S_k = sum w^k, k = 1..4."""
-
-    n: int
-    s1: float
-    s2: float
-    s3: float
-    s4: float
-
-    @classmethod
-    def of(cls, n: int, w: np.ndarray | None) -> Norms:
-        if w is None:
-            return cls(n, float(n), float(n), float(n), float(n))
-        return cls(n, *(float((w**k).sum()) for k in (1, 2, 3, 4)))
-
-    @property
-    def pairs(self) -> float:
-        """sum over unordered pairs i != j of w_i w_j."""
-        return 0.5 * (self.s1 * self.s1 - self.s2)
-
-    @property
-    def triples(self) -> float:
-        """sum over unordered triples of w_i w_j w_k."""
-        return (self.s1**3 - 3.0 * self.s1 * self.s2 + 2.0 * self.s3) / 6.0
-
-    @property
-    def quadruples(self) -> float:
-        """sum over unordered quadruples of w_i w_j w_k w_l."""
-        s1, s2, s3, s4 = self.s1, self.s2, self.s3, self.s4
-        return (s1**4 - 6 * s1 * s1 * s2 + 3 * s2 * s2 + 8 * s1 * s3 - 6 * s4) / 24.0
-
-    def combinations(self, k: int) -> float:
-        """Elementary symmetric sum of order k (0..4) of the weights."""
-        return (1.0, self.s1, self.pairs, self.triples, self.quadruples)[k]
+from ...errors import InputError
+from .. import plotting
+from ..bins import Bins
+from .norms import Norms
+from .table import ResultTable
 
 
 @dataclass
-class PairCounts:
+class PairCounts(ResultTable):
     """Weighted pair counts over unordered pairs {i, j}, i != j.
 
     Attributes
@@ -63,7 +29,7 @@ class PairCounts:
         zero when no randoms were given.
     data, randoms : Norms
         Weight sums used for the normalisations.
-    box : float or None
+    boxsize : float or None
         Periodic box size; with no randoms, RR is computed analytically.
     """
 
@@ -73,7 +39,20 @@ class PairCounts:
     rr: np.ndarray
     data: Norms
     randoms: Norms | None
-    box: float | None = None
+    boxsize: float | None = None
+
+    @classmethod
+    def from_raw(
+        cls,
+        bins: Bins,
+        raw: Sequence[np.ndarray],
+        data: Norms,
+        randoms: Norms | None,
+        boxsize: float | None,
+    ) -> PairCounts:
+        """From the core's flat (nbins * nmu) DD, DR, RR arrays."""
+        dd, dr, rr = (np.asarray(a, dtype=np.float64).reshape(bins.nbins, bins.nmu) for a in raw)
+        return cls(bins, dd, dr, rr, data, randoms, boxsize)
 
     @property
     def has_randoms(self) -> bool:
@@ -93,9 +72,9 @@ class PairCounts:
 
     def rr_analytic(self) -> np.ndarray:
         """Expected DD of an unclustered catalogue in the periodic box, (nbins, nmu)."""
-        if self.box is None:
-            raise InputError("analytic RR needs a periodic box (box=...)")
-        shell = self.bins.shell_volumes() / self.box**3
+        if self.boxsize is None:
+            raise InputError("analytic RR needs a periodic box (boxsize=...)")
+        shell = self.bins.shell_volumes() / self.boxsize**3
         return np.repeat((self.dd_norm * shell / self.bins.nmu)[:, None], self.bins.nmu, axis=1)
 
     def _normalised(self, dd: np.ndarray, dr: np.ndarray, rr: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -113,7 +92,7 @@ class PairCounts:
         Bins with RR = 0 are NaN (nothing to normalise by).
         """
         return self._xi(
-            self.dd, self.dr, self.rr, estimator, self.rr_analytic if self.box else None
+            self.dd, self.dr, self.rr, estimator, self.rr_analytic if self.boxsize else None
         )
 
     def _xi(self, dd, dr, rr, estimator, analytic) -> np.ndarray:
@@ -141,7 +120,7 @@ class PairCounts:
 
     def xi_s(self, estimator: str = "landy-szalay") -> np.ndarray:
         """Angle-averaged xi(s) from the counts summed over mu, shape (nbins,)."""
-        a = self.rr_analytic if self.box else None
+        a = self.rr_analytic if self.boxsize else None
         return self._xi(self.dd.sum(1), self.dr.sum(1), self.rr.sum(1), estimator, a)
 
     def multipoles(
@@ -159,12 +138,10 @@ class PairCounts:
 
     def to_arrow(self) -> Any:
         """One row per (s, mu) bin: edges, counts, normalisations and xi."""
-        import pyarrow as pa
-
         e, m = self.bins.edges, self.bins.mu_edges
         nb, nmu = self.bins.nbins, self.bins.nmu
         ib, im = np.divmod(np.arange(nb * nmu), nmu)
-        xi = self.xi().ravel() if (self.has_randoms or self.box) else np.full(nb * nmu, np.nan)
+        xi = self.xi().ravel() if (self.has_randoms or self.boxsize) else np.full(nb * nmu, np.nan)
         table = pa.table(
             {
                 "r_lo": e[ib],
@@ -175,7 +152,7 @@ class PairCounts:
                 "dr": self.dr.ravel(),
                 "rr": self.rr.ravel()
                 if self.has_randoms
-                else (self.rr_analytic().ravel() if self.box else self.rr.ravel()),
+                else (self.rr_analytic().ravel() if self.boxsize else self.rr.ravel()),
                 "xi": xi,
             }
         )
@@ -183,17 +160,9 @@ class PairCounts:
             "dd_norm": str(self.dd_norm),
             "dr_norm": str(self.dr_norm),
             "rr_norm": str(self.rr_norm),
-            "box": "" if self.box is None else str(self.box),
+            "boxsize": "" if self.boxsize is None else str(self.boxsize),
         }
         return table.replace_schema_metadata(meta)
-
-    def to_pandas(self) -> Any:
-        return self.to_arrow().to_pandas()
-
-    def save_parquet(self, path: str | Path) -> None:
-        import pyarrow.parquet as pq
-
-        pq.write_table(self.to_arrow(), path)
 
     def save_ascii(self, path: str | Path) -> None:
         """The column layout of the classic graph code: r edges, mu edges, NN, RR, xi."""
@@ -209,98 +178,4 @@ class PairCounts:
 
     def plot(self, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
         """Plots ``kind`` in {"xi", "s2xi", "multipoles", "xi_smu"}; returns the axes."""
-        from . import plotting
-
         return plotting.plot_pairs(self, kind=kind, ax=ax, **kwargs)
-
-
-def _reshape(pc: tuple[np.ndarray, np.ndarray, np.ndarray], bins: Bins) -> tuple[np.ndarray, ...]:
-    return tuple(a.reshape(bins.nbins, bins.nmu) for a in pc)
-
-
-def count_pairs(
-    data: Any,
-    randoms: Any = None,
-    *,
-    bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    box: float | None = None,
-    los: str | None = None,
-    num_threads: int | None = None,
-    progress: bool = False,
-    comm: Any = None,
-    allreduce: bool = False,
-) -> PairCounts:
-    """Exact DD, DR and RR pair counts straight from a cell grid (no stored graph).
-
-    Parameters
-    ----------
-    data, randoms : ndarray (N, 3) or Catalog
-        Comoving positions; ``randoms`` is optional.
-    bins : Bins or array_like of edges
-    data_weights, random_weights : ndarray, optional
-        Per-point weights (taken from a Catalog when not given).
-    box : float, optional
-        Periodic box size: minimum-image separations; rmax must be < box/2.
-    los : {"midpoint", "z"}, optional
-        Line of sight for mu; "midpoint" for surveys, "z" (default) in a box.
-    num_threads : int, optional
-        Threads to use (None: all cores).
-    progress : bool
-        Show a progress bar.
-    comm : mpi4py communicator, optional
-        Spread the work over MPI ranks (see :mod:`astrograph.parallel`): the
-        result is returned on rank 0 (None on the other ranks).
-    allreduce : bool
-        With ``comm``, return the result on every rank.
-
-    Returns
-    -------
-    PairCounts
-    """
-    if comm is not None:
-        from .parallel import count_mpi
-
-        return count_mpi(
-            "pairs",
-            data,
-            randoms,
-            bins=bins,
-            data_weights=data_weights,
-            random_weights=random_weights,
-            box=box,
-            los=los,
-            num_threads=num_threads,
-            comm=comm,
-            allreduce=allreduce,
-        )
-    from . import _lib
-
-    b = as_bins(bins)
-    d, dw, r, rw, box, los = _validate.catalogues(
-        data, randoms, data_weights, random_weights, box, los
-    )
-    with progress_bar("pair counts", progress) as cb:
-        raw = _lib.count_pairs(
-            d,
-            dw,
-            r,
-            rw,
-            b.edges.tolist(),
-            b.nmu,
-            box,
-            los,
-            num_threads=_validate.num_threads(num_threads),
-            progress=cb,
-        )
-    dd, dr, rr = _reshape(raw, b)
-    return PairCounts(
-        b,
-        dd,
-        dr,
-        rr,
-        Norms.of(d.shape[1], dw),
-        None if r is None else Norms.of(r.shape[1], rw),
-        box,
-    )

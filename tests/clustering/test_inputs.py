@@ -24,12 +24,12 @@ BINS = ag.Bins.linear(0.5, 3.0, 3)
         (dict(data_weights=np.ones(49)), errors.InputError, r"shape \(50,\)"),
         (dict(data_weights=-np.ones(50)), errors.InputError, ">= 0"),
         (dict(data_weights=np.full(50, np.nan)), errors.InputError, "NaN"),
-        (dict(box=10.0, bins=ag.Bins.linear(0.5, 6.0, 3)), errors.BoxError, "half the box"),
-        (dict(box=5.0), errors.BoxError, "outside the periodic box"),
-        (dict(box=-1.0), errors.BoxError, "positive"),
+        (dict(boxsize=10.0, bins=ag.Bins.linear(0.5, 6.0, 3)), errors.BoxError, "half the box"),
+        (dict(boxsize=5.0), errors.BoxError, "outside the periodic box"),
+        (dict(boxsize=-1.0), errors.BoxError, "positive"),
         (dict(los="sideways"), errors.InputError, "los"),
         (dict(num_threads=0), errors.InputError, "num_threads"),
-        (dict(box=10.0, los="midpoint"), errors.BoxError, "los='z'"),
+        (dict(boxsize=10.0, los="midpoint"), errors.BoxError, "los='z'"),
     ],
 )
 def test_count_pairs_refuses_bad_input(kwargs, exc, match):
@@ -61,7 +61,7 @@ def test_graph_build_errors():
     with pytest.raises(errors.BinningError, match="smaller than rmax"):
         ag.NeighbourGraph.build(GOOD, rmax=1.0, rmin=1.0)
     with pytest.raises(errors.BoxError, match="half the box"):
-        ag.NeighbourGraph.build(GOOD, rmax=5.0, box=10.0)
+        ag.NeighbourGraph.build(GOOD, rmax=5.0, boxsize=10.0)
     with pytest.raises(
         errors.MemoryBudgetError, match=r"estimated .* edges.*smaller rmax.*MPI ranks"
     ):

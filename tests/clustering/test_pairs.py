@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import astrograph as ag
-from astrograph.mocks import thomas_process, thomas_xi, uniform_randoms
+from astrograph.clustering.mocks import thomas_process, thomas_xi, uniform_randoms
 
 import reference as ref
 
@@ -50,7 +50,7 @@ def test_pairs_match_brute_force(kind, box, weighted, bins):
             bins=bins,
             data_weights=dw,
             random_weights=rw,
-            box=box,
+            boxsize=box,
             num_threads=threads,
         )
         got = np.stack([pc.dd, pc.dr, pc.rr])
@@ -62,7 +62,7 @@ def test_pairs_match_brute_force(kind, box, weighted, bins):
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])  # bit-identical across thread counts
     g = ag.NeighbourGraph.build(
-        data, randoms, rmax=9.0, data_weights=dw, random_weights=rw, box=box
+        data, randoms, rmax=9.0, data_weights=dw, random_weights=rw, boxsize=box
     )
     for threads in THREADS:
         gp = g.count_pairs(bins, num_threads=threads)
@@ -108,7 +108,7 @@ def test_landy_szalay_recovers_the_thomas_process():
     strong = want > 0.3
     np.testing.assert_allclose(xi[strong], want[strong], rtol=0.15)
     # Natural estimator with analytic RR in the box agrees with Landy-Szalay.
-    box_pc = ag.count_pairs(data, bins=bins, box=box)
+    box_pc = ag.count_pairs(data, bins=bins, boxsize=box)
     np.testing.assert_allclose(box_pc.xi_s()[strong], xi[strong], rtol=0.1)
     for est in ("natural", "davis-peebles", "hamilton"):
         np.testing.assert_allclose(pc.xi_s(est)[strong], want[strong], rtol=0.25)
@@ -118,7 +118,7 @@ def test_uniform_points_are_unclustered_and_isotropic():
     box = 100.0
     data = uniform_randoms(20000, box, seed=3)
     bins = ag.Bins.linear(5.0, 25.0, 4, nmu=10)
-    pc = ag.count_pairs(data, bins=bins, box=box)
+    pc = ag.count_pairs(data, bins=bins, boxsize=box)
     xi = pc.xi_s()
     assert np.all(np.abs(xi) < 0.02), xi
     mono, quad, hexa = pc.multipoles()
@@ -134,7 +134,7 @@ def test_multipoles_of_a_squashed_catalogue_have_a_quadrupole():
     offs = rng.normal(0, 2.0, kids.shape)
     offs[:, 2] *= 0.3  # flattened along the line of sight (Kaiser-like squashing)
     data = np.mod(kids + offs, box)
-    pc = ag.count_pairs(data, bins=ag.Bins.linear(1.0, 5.0, 4, nmu=10), box=box, los="z")
+    pc = ag.count_pairs(data, bins=ag.Bins.linear(1.0, 5.0, 4, nmu=10), boxsize=box, los="z")
     mono, quad, _ = pc.multipoles()
     assert np.all(mono > 0.05) and np.all(quad < -0.2 * mono), (mono, quad)
 

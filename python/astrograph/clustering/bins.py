@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import BinningError
+from ..errors import BinningError
 
 
 class Bins:

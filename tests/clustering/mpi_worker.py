@@ -20,7 +20,7 @@ from mpi_cases import CASES, bins_for, flatten, make_case  # noqa: E402
 
 import astrograph  # noqa: E402
 import astrograph.errors  # noqa: E402
-from astrograph import parallel  # noqa: E402
+from astrograph.clustering.mpi import load  # noqa: E402
 
 
 def main() -> None:
@@ -32,14 +32,12 @@ def main() -> None:
         def missing(path, fmt):
             raise FileNotFoundError(f"catalogue file not found on this node: {path}")
 
-        parallel._file_rows = missing
+        load.file_rows = missing
     results: dict[str, np.ndarray] = {}
     if spec.get("memory_fail"):
         kw = make_case("clustered", Path(spec["tmp"]), rank=rank)
         try:
-            astrograph.NeighbourGraph.build(
-                kw["data"], kw["randoms"], rmax=8.0, max_memory=1000, comm=comm
-            )
+            astrograph.build_graph(kw["data"], kw["randoms"], rmax=8.0, max_memory=1000, comm=comm)
         except astrograph.errors.MPIError as exc:
             results["memory_error"] = np.array(str(exc))
         else:

@@ -9,7 +9,7 @@ def thomas_process(
     n_parents: int,
     mean_children: float,
     sigma: float,
-    box: float,
+    boxsize: float,
     *,
     seed: int | None = 0,
     periodic: bool = True,
@@ -25,9 +25,9 @@ def thomas_process(
     n_parents : int
     mean_children : float
     sigma : float
-        Gaussian offset per axis (same units as ``box``).
-    box : float
-        Side of the cube [0, box).
+        Gaussian offset per axis (same units as ``boxsize``).
+    boxsize : float
+        Side of the cube [0, boxsize).
     seed : int, optional
     periodic : bool
         Wrap children into the box (True) or drop those outside.
@@ -37,24 +37,24 @@ def thomas_process(
     ndarray, shape (N, 3)
     """
     rng = np.random.default_rng(seed)
-    parents = rng.uniform(0.0, box, size=(n_parents, 3))
+    parents = rng.uniform(0.0, boxsize, size=(n_parents, 3))
     k = rng.poisson(mean_children, size=n_parents)
     pts = np.repeat(parents, k, axis=0) + rng.normal(0.0, sigma, size=(int(k.sum()), 3))
     if periodic:
-        pts = np.mod(pts, box)
-        pts[pts >= box] = 0.0  # mod can round up to box itself
+        pts = np.mod(pts, boxsize)
+        pts[pts >= boxsize] = 0.0  # mod can round up to the box size itself
         return pts
-    return pts[((pts >= 0) & (pts < box)).all(axis=1)]
+    return pts[((pts >= 0) & (pts < boxsize)).all(axis=1)]
 
 
-def thomas_xi(r: np.ndarray, n_parents: int, sigma: float, box: float) -> np.ndarray:
+def thomas_xi(r: np.ndarray, n_parents: int, sigma: float, boxsize: float) -> np.ndarray:
     """The exact two-point function of :func:`thomas_process`."""
-    density = n_parents / box**3
+    density = n_parents / boxsize**3
     return np.exp(-(np.asarray(r) ** 2) / (4.0 * sigma**2)) / (
         density * (4.0 * np.pi * sigma**2) ** 1.5
     )
 
 
-def uniform_randoms(n: int, box: float, *, seed: int | None = 1) -> np.ndarray:
-    """``n`` uniform points in [0, box)^3."""
-    return np.random.default_rng(seed).uniform(0.0, box, size=(n, 3))
+def uniform_randoms(n: int, boxsize: float, *, seed: int | None = 1) -> np.ndarray:
+    """``n`` uniform points in [0, boxsize)^3."""
+    return np.random.default_rng(seed).uniform(0.0, boxsize, size=(n, 3))

@@ -52,7 +52,7 @@ def test_demo_runs_without_arguments_or_downloads(tmp_path):
 @pytest.fixture()
 def files(tmp_path):
     rng = np.random.default_rng(0)
-    d = ag.mocks.thomas_process(300, 5.0, 1.5, 40.0, seed=3)
+    d = ag.clustering.mocks.thomas_process(300, 5.0, 1.5, 40.0, seed=3)
     r = rng.uniform(0, 40, (3000, 3))
     np.savetxt(tmp_path / "gal.txt", d)
     import pyarrow as pa
@@ -146,8 +146,11 @@ def test_pair_and_npoint_commands_match_the_library(tmp_path, files):
         (["2pcf", "--data", "missing.txt"], "not found"),
         (["2pcf", "--data", "nan.txt"], "NaN"),
         (["2pcf", "--data", "gal.txt", "--rmin", "5", "--rmax", "2"], "smaller than rmax"),
-        (["2pcf", "--data", "gal.txt", "--box", "50", "--rmax", "30"], "half the box"),
-        (["2pcf", "--data", "gal.txt", "--box", "10", "--rmax", "4"], "outside the periodic box"),
+        (["2pcf", "--data", "gal.txt", "--boxsize", "50", "--rmax", "30"], "half the box"),
+        (
+            ["2pcf", "--data", "gal.txt", "--boxsize", "10", "--rmax", "4"],
+            "outside the periodic box",
+        ),
         (["graph", "info", "gal.txt"], "not a readable Arrow IPC"),
     ],
 )

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def test_clustering_graph_notebook(tmp_path):

@@ -1,0 +1,32 @@
+"""Clustering statistics through a neighbour-graph database.
+
+Layers, bottom to top (a module imports only modules below it):
+``inputs``, ``bins`` < ``io`` < ``catalog`` < ``mocks``, ``plotting`` <
+``results`` < ``direct``, ``graph_file`` < ``graph`` < ``mpi`` < ``api``.
+The public names are re-exported here and at the package top level.
+"""
+
+from __future__ import annotations
+
+from .._lazy import attach
+
+_LAZY = {
+    "Bins": "astrograph.clustering.bins",
+    "Catalog": "astrograph.clustering.catalog",
+    "read_catalog": "astrograph.clustering.catalog",
+    "count_pairs": "astrograph.clustering.api",
+    "count_triangles": "astrograph.clustering.api",
+    "count_quads": "astrograph.clustering.api",
+    "build_graph": "astrograph.clustering.api",
+    "NeighbourGraph": "astrograph.clustering.graph",
+    "PairCounts": "astrograph.clustering.results",
+    "TriangleCounts": "astrograph.clustering.results",
+    "QuadCounts": "astrograph.clustering.results",
+    "Norms": "astrograph.clustering.results",
+    "thomas_process": "astrograph.clustering.mocks",
+    "uniform_randoms": "astrograph.clustering.mocks",
+}
+
+__all__ = sorted(_LAZY)
+
+__getattr__, __dir__ = attach("astrograph.clustering", _LAZY, globals())

@@ -1,0 +1,332 @@
+"""The neighbour-graph database: nodes and all pairs closer than rmax, in Arrow.
+
+Each count is written once, over three small hooks — run the core locally,
+reduce the raw arrays, and the weight norms — that the distributed graph
+(:mod:`astrograph.clustering.mpi.graph`) overrides to count its share and
+reduce over an MPI communicator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .. import _lib
+from .._progress import progress_bar
+from ..errors import GraphFormatError
+from . import graph_file, inputs
+from .bins import Bins, as_bins
+from .results import Norms, PairCounts, QuadCounts, TriangleCounts
+
+NODE_COLUMNS = ("x", "y", "z", "weight", "is_random", "index", "region", "degree")
+
+
+def build_core(
+    d: np.ndarray,
+    dw: np.ndarray | None,
+    r: np.ndarray | None,
+    rw: np.ndarray | None,
+    boxsize: float | None,
+    los: str,
+    *,
+    rmin: float,
+    rmax: float,
+    store_mu: bool = True,
+    max_memory: Any = "auto",
+    ids: Any = None,
+    buffer: Any = None,
+    num_threads: int | None = None,
+    progress: bool = False,
+    estimate_only: bool = False,
+) -> Any:
+    """The core graph of validated (3, N) arrays (or its sampled size estimate)."""
+    with progress_bar("building graph", progress and not estimate_only) as cb:
+        return _lib.Graph.build(
+            d,
+            dw,
+            r,
+            rw,
+            float(rmin),
+            float(rmax),
+            boxsize,
+            los,
+            store_mu=store_mu,
+            max_memory=None if estimate_only else inputs.budget(max_memory),
+            ids=ids,
+            buffer=buffer,
+            num_threads=inputs.num_threads(num_threads),
+            progress=cb,
+            estimate_only=estimate_only,
+        )
+
+
+class NeighbourGraph:
+    """Data and random points with every pair closer than ``rmax`` as edges.
+
+    Each undirected edge is stored once, at its lower-id end (forward
+    adjacency), with neighbour ids ascending; edges carry the separation
+    (float32) and the line-of-sight cosine mu (float16). Exact counts do not
+    depend on that storage precision: a stored value within its rounding
+    error of a bin edge is recomputed in float64 from the positions.
+
+    Build with :meth:`build` (or :func:`astrograph.build_graph`, which also
+    spreads a catalogue over MPI ranks); read with :meth:`load`.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._g = inner
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        data: Any,
+        randoms: Any = None,
+        *,
+        rmax: float,
+        rmin: float = 0.0,
+        data_weights: Any = None,
+        random_weights: Any = None,
+        boxsize: float | None = None,
+        los: str | None = None,
+        store_mu: bool = True,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> NeighbourGraph:
+        """Builds the graph of all pairs with ``rmin <= d < rmax`` in this process.
+
+        Parameters
+        ----------
+        data, randoms : ndarray (N, 3) or Catalog
+        rmax, rmin : float
+            Separation range kept as edges.
+        data_weights, random_weights : ndarray, optional
+        boxsize : float, optional
+            Periodic box size (minimum image; rmax < boxsize/2).
+        los : {"midpoint", "z"}, optional
+        store_mu : bool
+            Keep mu on the edges (10 bytes per edge); without it 8 bytes per
+            edge and mu is recomputed from positions when asked for.
+        max_memory : int, "auto" or "unlimited"
+            Refuse to build (:class:`~astrograph.errors.MemoryBudgetError`)
+            when the sampled estimate exceeds this many bytes. "auto": half the
+            memory available now.
+        num_threads : int, optional
+        progress : bool
+        """
+        d, dw, r, rw, boxsize, los = inputs.catalogues(
+            data, randoms, data_weights, random_weights, boxsize, los
+        )
+        g = build_core(
+            d,
+            dw,
+            r,
+            rw,
+            boxsize,
+            los,
+            rmin=rmin,
+            rmax=rmax,
+            store_mu=store_mu,
+            max_memory=max_memory,
+            num_threads=num_threads,
+            progress=progress,
+        )
+        return cls(g)
+
+    @staticmethod
+    def estimate(
+        data: Any,
+        randoms: Any = None,
+        *,
+        rmax: float,
+        rmin: float = 0.0,
+        boxsize: float | None = None,
+        store_mu: bool = True,
+        num_threads: int | None = None,
+    ) -> dict[str, float]:
+        """Sampled estimate of edges, mean degree and bytes, without building."""
+        d, dw, r, rw, boxsize, los = inputs.catalogues(data, randoms, None, None, boxsize, None)
+        return build_core(
+            d,
+            dw,
+            r,
+            rw,
+            boxsize,
+            los,
+            rmin=rmin,
+            rmax=rmax,
+            store_mu=store_mu,
+            num_threads=num_threads,
+            estimate_only=True,
+        )
+
+    # -- Arrow ---------------------------------------------------------------
+    def to_arrow(self) -> Any:
+        """The graph as a ``pyarrow.RecordBatch``: one row per node.
+
+        Node columns: x, y, z, weight, is_random, index (row in its input
+        catalogue), region (0 owned, 1 MPI buffer), degree. Adjacency
+        columns (``large_list``): neighbours (node ids, ascending),
+        separation, mu. The arrays share the graph's memory; nothing is
+        copied.
+        """
+        return self._g.to_arrow()
+
+    def nodes(self) -> Any:
+        """Node properties as a ``pyarrow.Table`` (no copy)."""
+        return pa.Table.from_batches([self.to_arrow().select(list(NODE_COLUMNS))])
+
+    def edges(self) -> Any:
+        """One row per edge: source, target, separation, mu (targets and values shared)."""
+        b = self.to_arrow()
+        nbr = b.column("neighbours")
+        offsets = nbr.offsets.to_numpy()
+        source = np.repeat(np.arange(self.n_nodes, dtype=np.uint32), np.diff(offsets))
+        cols = {"source": pa.array(source), "target": nbr.values}
+        cols["separation"] = b.column("separation").values
+        if "mu" in b.schema.names:
+            cols["mu"] = b.column("mu").values
+        return pa.table(cols)
+
+    # -- files ---------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Writes the graph as an Arrow IPC file (metadata and a CRC-32 in the schema)."""
+        graph_file.save(self.to_arrow(), path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        mmap: bool = True,
+        verify: bool = True,
+        num_threads: int | None = None,
+    ) -> NeighbourGraph:
+        """Reads a saved graph, memory-mapped by default, refusing corrupt files.
+
+        Parameters
+        ----------
+        path : str or Path
+        mmap : bool
+            Memory-map the file (no copy) rather than read it.
+        verify : bool
+            Check the stored CRC-32 of all columns (one pass over the file).
+
+        Raises
+        ------
+        GraphFormatError
+            The file is not an astrograph graph, is truncated or corrupt, or
+            its columns do not form a valid forward adjacency.
+        """
+        batch = graph_file.load(path, mmap=mmap, verify=verify)
+        try:
+            return cls(_lib.Graph.from_arrow(batch, num_threads=inputs.num_threads(num_threads)))
+        except GraphFormatError as exc:
+            raise GraphFormatError(f"{path}: {exc}") from None
+
+    # -- hooks (overridden by the distributed graph) ---------------------------
+    def _local(
+        self, label: str, num_threads: int | None, progress: bool, fn: Callable[..., Any]
+    ) -> Any:
+        """Runs ``fn(num_threads, progress_callback)`` on this process's graph."""
+        with progress_bar(label, progress) as cb:
+            return fn(inputs.num_threads(num_threads), cb)
+
+    def _reduce(self, arrays: list[np.ndarray]) -> list[np.ndarray] | None:
+        """Combines per-process raw arrays (None where no result is returned)."""
+        return arrays
+
+    def _norms(self) -> tuple[Norms, Norms | None]:
+        """Weight norms of the data and random points the counts cover."""
+        b = self.to_arrow()
+        w = b.column("weight").to_numpy()
+        owned = b.column("region").to_numpy() == 0
+        rnd = b.column("is_random").to_numpy() == 1
+        d = w[owned & ~rnd]
+        r = w[owned & rnd]
+        return Norms.of(d.size, d), (Norms.of(r.size, r) if self.n_random else None)
+
+    # -- counting ------------------------------------------------------------
+    def count_pairs(
+        self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False
+    ) -> PairCounts:
+        """DD, DR, RR from the stored edges; identical to :func:`astrograph.count_pairs`."""
+        b = as_bins(bins)
+        raw = self._local(
+            "pair counts",
+            num_threads,
+            progress,
+            lambda nt, cb: self._g.count_pairs(
+                b.edges.tolist(), b.nmu, num_threads=nt, progress=cb
+            ),
+        )
+        raw = self._reduce(list(raw))
+        return None if raw is None else PairCounts.from_raw(b, raw, *self._norms(), self.boxsize)
+
+    def count_triangles(
+        self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False
+    ) -> TriangleCounts:
+        """DDD, DDR, DRR, RRR by sorted-list intersection; see :class:`TriangleCounts`."""
+        b = Bins(as_bins(bins).edges)
+        raw = self._local(
+            "triangles",
+            num_threads,
+            progress,
+            lambda nt, cb: self._g.count_triangles(b.edges.tolist(), num_threads=nt, progress=cb),
+        )
+        raw = self._reduce(list(raw))
+        pairs = self.count_pairs(b, num_threads=num_threads)
+        return None if raw is None else TriangleCounts.from_raw(raw, pairs)
+
+    def count_quads(
+        self,
+        bins: Bins | Any,
+        *,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> QuadCounts:
+        """4-point counts by canonical shape; see :class:`QuadCounts`."""
+        b = Bins(as_bins(bins).edges)
+        shapes, counts = self._local(
+            "quads",
+            num_threads,
+            progress,
+            lambda nt, cb: self._g.count_quads(
+                b.edges.tolist(), max_memory=inputs.budget(max_memory), num_threads=nt, progress=cb
+            ),
+        )
+        counts = self._reduce(list(counts))
+        pairs = self.count_pairs(b, num_threads=num_threads)
+        return None if counts is None else QuadCounts.from_raw(shapes, counts, pairs)
+
+    # -- properties ----------------------------------------------------------
+    n_nodes = property(lambda self: self._g.n_nodes, doc="Number of nodes.")
+    n_edges = property(lambda self: self._g.n_edges, doc="Number of undirected edges.")
+    n_data = property(lambda self: self._g.n_data, doc="Number of data nodes.")
+    n_random = property(lambda self: self._g.n_random, doc="Number of random nodes.")
+    rmin = property(lambda self: self._g.rmin, doc="Smallest separation kept as an edge.")
+    rmax = property(lambda self: self._g.rmax, doc="Edges are pairs closer than this.")
+    boxsize = property(lambda self: self._g.boxsize, doc="Periodic box size, or None.")
+    los = property(lambda self: self._g.los, doc='Line of sight for mu: "midpoint" or "z".')
+
+    @property
+    def bytes_per_edge(self) -> int:
+        """Storage per edge: neighbour id (4) + separation (4) [+ mu (2)]."""
+        return 10 if self._g.has_mu else 8
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.to_arrow().nbytes)
+
+    def __repr__(self) -> str:
+        return (
+            f"NeighbourGraph(nodes={self.n_nodes} ({self.n_data} data, {self.n_random} random), "
+            f"edges={self.n_edges}, rmin={self.rmin}, rmax={self.rmax}, boxsize={self.boxsize}, "
+            f"los={self.los!r})"
+        )

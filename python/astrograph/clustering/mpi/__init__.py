@@ -1,0 +1,6 @@
+"""MPI: a catalogue spread over the ranks of an mpi4py communicator.
+
+``collective`` (failure agreement, reductions) < ``load`` (row slices per
+rank) < ``decompose`` (RCB owners, rmax buffers, owner keys) < ``graph``
+(the distributed graph and the MPI count entry). mpi4py is imported lazily.
+"""

@@ -1,0 +1,192 @@
+"""Loading a catalogue onto MPI ranks: each rank holds a contiguous row slice.
+
+Files that can be read by row range (Parquet, Arrow IPC/Feather, FITS) are
+read by every rank, one slice each, so no rank holds the whole catalogue;
+the columns are chosen once, on rank 0, by the same rule as
+:func:`~astrograph.clustering.catalog.read_catalog`, and every rank reads
+them through the same reader. CSV and plain ASCII files, and in-memory arrays
+(taken from rank 0; other ranks may pass ``None``), are read on rank 0 and
+scattered.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError
+from .. import inputs
+from ..catalog import catalog_from_columns, choose_columns, read_catalog
+from ..io import reader
+from .collective import agree, mpi, stage
+
+
+@dataclass
+class Points:
+    """Points held by this rank: positions (n, 3), weights (n,), keys (id << 1 | is_random)."""
+
+    pos: np.ndarray
+    w: np.ndarray
+    key: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def take(self, idx: np.ndarray) -> Points:
+        return Points(self.pos[idx], self.w[idx], self.key[idx])
+
+    @staticmethod
+    def concat(parts: list[Points]) -> Points:
+        return Points(
+            np.concatenate([p.pos for p in parts]).reshape(-1, 3),
+            np.concatenate([p.w for p in parts]),
+            np.concatenate([p.key for p in parts]).astype(np.int64),
+        )
+
+
+@dataclass
+class Meta:
+    """What every rank knows about the global input."""
+
+    n_data: int
+    n_random: int
+    has_randoms: bool
+    data_weighted: bool
+    random_weighted: bool
+    boxsize: float | None
+    los: str
+
+
+def split(n: int, size: int) -> np.ndarray:
+    """Row boundaries of ``size`` near-equal contiguous slices of n rows."""
+    return (np.arange(size + 1, dtype=np.int64) * n) // size
+
+
+def file_rows(path: Path, fmt: str) -> int:
+    """Rows of a catalogue file (every rank asks; a rank that cannot read it fails)."""
+    return reader(path, fmt).row_count()
+
+
+def _read_slice(
+    path: Path, fmt: str, choice: Any, start: int, stop: int, what: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Positions and weights of rows [start, stop) of a file, errors naming file rows."""
+    cols = reader(path, fmt).read(choice.names, rows=(start, stop))
+    for name, v in cols.items():
+        bad = np.flatnonzero(~np.isfinite(v))
+        if bad.size:
+            raise InputError(
+                f"{what} catalogue {path}: column {name!r} holds NaN or inf "
+                f"(first in row {start + bad[0]} of the file)"
+            )
+    if stop == start:
+        return np.zeros((0, 3)), (np.zeros(0) if choice.weight else None)
+    cat = catalog_from_columns(cols, choice)
+    return cat.positions, cat.weights
+
+
+def _scatter(comm: Any, full: Any, n: int, weighted: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rank 0's (positions, weights) scattered in contiguous slices."""
+    MPI = mpi()
+    rank = comm.Get_rank()
+    b = split(n, comm.Get_size())
+    counts = np.diff(b)
+    pos = np.empty((int(counts[rank]), 3))
+    send = (
+        [np.ascontiguousarray(full[0]), (counts * 3, b[:-1] * 3), MPI.DOUBLE] if rank == 0 else None
+    )
+    comm.Scatterv(send, [pos, MPI.DOUBLE], root=0)
+    w = np.ones(int(counts[rank]))
+    if weighted:
+        sendw = [full[1], (counts, b[:-1]), MPI.DOUBLE] if rank == 0 else None
+        comm.Scatterv(sendw, [w, MPI.DOUBLE], root=0)
+    return pos, w, int(b[rank])
+
+
+def load_one(comm: Any, src: Any, weights: Any, what: str) -> tuple[Points | None, int, bool]:
+    """This rank's contiguous slice of one catalogue; (points, n_total, weighted)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+
+    def describe() -> tuple[str, Any]:
+        if src is None:
+            return "none", None
+        if not isinstance(src, (str, os.PathLike)):
+            return "array", None
+        if not Path(src).exists():
+            raise FileNotFoundError(f"{what} catalogue file not found: {src}")
+        r = reader(src)
+        if not r.sliceable:
+            return "text", str(r.path)
+        choice = choose_columns(r.column_names(), r.path)
+        if weights is not None:
+            raise InputError(f"with a {what} file the weights come from its weight column")
+        return "file", (str(r.path), r.format, choice)
+
+    kind, info = comm.bcast(stage(comm, describe if rank == 0 else lambda: None), root=0)
+    if kind == "none":
+        return None, 0, False
+    if kind == "file":
+        path, fmt, choice = Path(info[0]), info[1], info[2]
+
+        def read() -> tuple[np.ndarray, np.ndarray | None, int, int]:
+            n = file_rows(path, fmt)
+            b = split(n, size)
+            start, stop = int(b[rank]), int(b[rank + 1])
+            return (*_read_slice(path, fmt, choice, start, stop, what), start, n)
+
+        pos, w, start, n = stage(comm, read)
+        lengths = comm.allgather(n)
+        if len(set(lengths)) != 1:
+            agree(comm, InputError(f"{what} file {path} has a different length on different ranks"))
+        weighted = choice.weight is not None
+    else:
+
+        def prepare() -> tuple[np.ndarray, np.ndarray | None]:
+            if kind == "text":
+                cat = read_catalog(info)
+                return cat.positions, inputs.weights(
+                    cat.weights if weights is None else weights, len(cat), what
+                )
+            pos = inputs.positions(src, what).T
+            return pos, inputs.weights(inputs.catalogue_weights(src, weights), len(pos), what)
+
+        full = stage(comm, prepare if rank == 0 else lambda: None)
+        n, weighted = comm.bcast((len(full[0]), full[1] is not None) if rank == 0 else None, root=0)
+        pos, w, start = _scatter(comm, full, n, weighted)
+        del full
+    if w is None:
+        w = np.ones(len(pos))
+    ids = np.arange(start, start + len(pos), dtype=np.int64)
+    key = (ids << 1) | np.int64(what == "random")
+    points = Points(np.ascontiguousarray(pos, dtype=np.float64), np.asarray(w, np.float64), key)
+    return points, n, weighted
+
+
+def load(
+    comm: Any,
+    data: Any,
+    randoms: Any,
+    data_weights: Any,
+    random_weights: Any,
+    boxsize: float | None,
+    los: str | None,
+) -> tuple[Points, Meta]:
+    """Data and randoms spread over the ranks in slices, and what all ranks know of them."""
+    boxsize, los = comm.bcast(
+        stage(comm, inputs.boxsize_and_los, boxsize, los)
+        if comm.Get_rank() == 0
+        else stage(comm, lambda: None),
+        root=0,
+    )
+    d, nd, dwt = load_one(comm, data, data_weights, "data")
+    if d is None:
+        agree(comm, InputError("the data catalogue is missing (pass it on rank 0)"))
+    r, nr, rwt = load_one(comm, randoms, random_weights, "random")
+    agree(comm, InputError("the data catalogue is empty") if nd == 0 else None)
+    agree(comm, InputError("the random catalogue is empty") if r is not None and nr == 0 else None)
+    pts = Points.concat([d] if r is None else [d, r])
+    return pts, Meta(nd, nr, r is not None, dwt, rwt, boxsize, los)

@@ -1,0 +1,21 @@
+"""Result classes, each built by one constructor (``from_raw``) from the
+core's raw arrays and the weight norms: pair, triangle and quad counts with
+their estimators and outputs."""
+
+from __future__ import annotations
+
+from .norms import Norms
+from .pairs import PairCounts
+from .quads import QUAD_EDGES, QUAD_PAIRINGS, QUAD_TYPES, QuadCounts
+from .triangles import TRIANGLE_TYPES, TriangleCounts
+
+__all__ = [
+    "Norms",
+    "PairCounts",
+    "TriangleCounts",
+    "QuadCounts",
+    "TRIANGLE_TYPES",
+    "QUAD_TYPES",
+    "QUAD_EDGES",
+    "QUAD_PAIRINGS",
+]
