@@ -35,7 +35,7 @@ def _catalogue(task: str, n_points: int, seed: int = 1) -> tuple[np.ndarray, np.
     ``n_points`` data points in a box scaled to the density of the 3PCF
     benchmark (50,000 points in (250 Mpc/h)^3).
     """
-    from astrograph.mocks import thomas_process, uniform_randoms
+    from astrograph.clustering.mocks import thomas_process, uniform_randoms
 
     box = BOX_3PCF * (n_points / 50_000) ** (1.0 / 3.0)
     d = thomas_process(n_points // 8, 8.0, 3.0, box, seed=seed)
@@ -70,7 +70,7 @@ def worker(task: str, n_points: int, rmax: float, threads: int) -> None:
     from mpi4py import MPI
 
     import astrograph
-    from astrograph import Bins, NeighbourGraph
+    from astrograph import Bins, build_graph
 
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -92,7 +92,7 @@ def worker(task: str, n_points: int, rmax: float, threads: int) -> None:
             d,
             r,
             bins=Bins.linear(1.0, 20.0, 6),
-            box=box,
+            boxsize=box,
             num_threads=threads,
             comm=comm if task == "3pcf" else None,
         )
@@ -103,8 +103,8 @@ def worker(task: str, n_points: int, rmax: float, threads: int) -> None:
         if rank == 0:
             out["triangles"] = tc.total
     elif task == "memory":
-        g = NeighbourGraph.build(
-            d, r, rmax=rmax, box=box, store_mu=False, num_threads=threads, comm=comm
+        g = build_graph(
+            d, r, rmax=rmax, boxsize=box, store_mu=False, num_threads=threads, comm=comm
         )
         del d, r
         pc = g.count_pairs(Bins.linear(1.0, rmax, 5), num_threads=threads)
@@ -128,27 +128,27 @@ def worker(task: str, n_points: int, rmax: float, threads: int) -> None:
 
 
 def buffer_fraction(n_points: int, ranks: int, rmax: float, periodic: bool) -> dict:
-    """The decomposition of :mod:`astrograph.parallel` simulated in one process.
+    """The decomposition of :mod:`astrograph.clustering.mpi.decompose` simulated in one process.
 
     Same RCB (on a 200,000-point sample), the same key order and the same
     buffer rule as the MPI code; returns buffer points / owned points over all
     ranks, and the largest rank's owned + buffer against N / ranks.
     """
-    from astrograph import parallel as par
+    from astrograph.clustering.mpi import decompose as par
 
     d, r, box = _catalogue("buffer", n_points)
     pos = np.concatenate([d, r])
     rng = np.random.default_rng(0)
     sample = pos[rng.choice(len(pos), min(len(pos), par.RCB_SAMPLE), replace=False)]
-    tree = par._rcb_tree(sample, 0, ranks)
-    owner = par._assign(tree, pos)
+    tree = par.rcb_tree(sample, 0, ranks)
+    owner = par.assign(tree, pos)
     axis, cut = tree[0], tree[1]
     if periodic:
-        order = par._Order(axis, 0.5 * cut, box, box)
+        order = par.Order(axis, 0.5 * cut, box, box)
     else:
         lo, hi = pos[:, axis].min(), pos[:, axis].max()
-        order = par._Order(axis, lo, (hi - lo) * (1 + 1e-9), None)
-    reach = rmax * (1 + par._BUFFER_SLACK)
+        order = par.Order(axis, lo, (hi - lo) * (1 + 1e-9), None)
+    reach = rmax * (1 + par.BUFFER_SLACK)
     owned = np.bincount(owner, minlength=ranks)
     buf = np.zeros(ranks, dtype=np.int64)
     buf_symmetric = np.zeros(ranks, dtype=np.int64)
@@ -158,14 +158,14 @@ def buffer_fraction(n_points: int, ranks: int, rmax: float, periodic: bool) -> d
         if not mine.any():
             continue
         lo_k, hi_k = pos[mine].min(0), pos[mine].max(0)
-        near = par._distance2_to_box(pos, lo_k, hi_k, box if periodic else None) <= reach**2
+        near = par.distance2_to_box(pos, lo_k, hi_k, box if periodic else None) <= reach**2
         near &= ~mine
         buf_symmetric[k] = int(near.sum())
         occ = np.zeros(1 << 12, np.int64)
         occ[np.unique(bins[mine])] = 1
         occ_cum = np.concatenate([[0], np.cumsum(occ)])
         sel = np.flatnonzero(near)
-        buf[k] = int(par._needed_by_order(order, pos[sel], occ_cum, reach).sum())
+        buf[k] = int(par.needed_by_order(order, pos[sel], occ_cum, reach).sum())
     held = owned + buf
     return {
         "ranks": ranks,

@@ -31,14 +31,14 @@ DENSITY = 50_000 / BOX**3
 
 def standard_data(n_parents: int = 6250, box: float = BOX, seed: int = 1) -> np.ndarray:
     """Thomas process: n_parents x 8 children (sigma 3 Mpc/h), wrapped into the box."""
-    from astrograph.mocks import thomas_process
+    from astrograph.clustering.mocks import thomas_process
 
     return thomas_process(n_parents, 8.0, 3.0, box, seed=seed)
 
 
 def standard_randoms(n: int = 50_000, box: float = BOX, seed: int = 7) -> np.ndarray:
     """Uniform randoms (seed differs from the parents' seed)."""
-    from astrograph.mocks import uniform_randoms
+    from astrograph.clustering.mocks import uniform_randoms
 
     return uniform_randoms(n, box, seed=seed)
 

@@ -225,20 +225,25 @@ def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 
+def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any) -> Any:
+    """``fn`` (count_triangles, count_quads) on the --data / --randoms files."""
+    return fn(
+        _read(args.data, comm),
+        _read(args.randoms, comm),
+        bins=bins,
+        boxsize=args.boxsize,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        comm=comm,
+    )
+
+
 def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
     bins = _bins(args)
     if args.graph:
         tc = NeighbourGraph.load(args.graph).count_triangles(bins, num_threads=args.threads)
     else:
-        tc = count_triangles(
-            _read(args.data, comm),
-            _read(args.randoms, comm),
-            bins=bins,
-            boxsize=args.boxsize,
-            num_threads=args.threads,
-            progress=not args.quiet,
-            comm=comm,
-        )
+        tc = _from_catalogues(count_triangles, args, comm, bins)
     if _rank(comm) != 0:
         return
     out = Path(args.out)
@@ -253,15 +258,7 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
 
 
 def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
-    qc = count_quads(
-        _read(args.data, comm),
-        _read(args.randoms, comm),
-        bins=_bins(args),
-        boxsize=args.boxsize,
-        num_threads=args.threads,
-        progress=not args.quiet,
-        comm=comm,
-    )
+    qc = _from_catalogues(count_quads, args, comm, _bins(args))
     if _rank(comm) != 0:
         return
     out = Path(args.out)

@@ -7,6 +7,7 @@ public entry points (:mod:`astrograph.clustering.api`) add ``comm=``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import _lib
@@ -14,6 +15,20 @@ from .._progress import progress_bar
 from . import inputs
 from .bins import Bins, as_bins
 from .results import Norms, PairCounts, QuadCounts, TriangleCounts
+
+PARAMETERS = """
+    data, randoms : ndarray (N, 3) or Catalog
+        Comoving positions; ``randoms`` is optional (in a periodic box the
+        random counts are computed analytically).
+    bins : Bins or array_like of edges
+    data_weights, random_weights : ndarray, optional
+        Per-point weights (taken from a Catalog when not given).
+    boxsize : float, optional
+        Periodic box size: minimum-image separations; rmax must be < boxsize/2.
+    num_threads : int, optional
+        Threads to use (None: all cores).
+    progress : bool
+        Show a progress bar."""
 
 
 def _norms(d, dw, r, rw) -> tuple[Norms, Norms | None]:
@@ -32,7 +47,6 @@ def count_pairs(
     num_threads: int | None = None,
     progress: bool = False,
 ) -> PairCounts:
-    """Exact DD, DR and RR from a cell grid; see :func:`astrograph.count_pairs`."""
     b = as_bins(bins)
     d, dw, r, rw, boxsize, los = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, los
@@ -51,6 +65,19 @@ def count_pairs(
             progress=cb,
         )
     return PairCounts.from_raw(b, raw, *_norms(d, dw, r, rw), boxsize)
+
+
+count_pairs.__doc__ = f"""Exact DD, DR and RR pair counts straight from a cell grid (no stored graph).
+
+    Parameters
+    ----------{PARAMETERS}
+    los : {{"midpoint", "z"}}, optional
+        Line of sight for mu; "midpoint" for surveys, "z" (default) in a box.
+
+    Returns
+    -------
+    PairCounts
+    """
 
 
 def _npoint(
@@ -88,57 +115,65 @@ def _npoint(
     return raw, PairCounts.from_raw(b, pairs, *_norms(d, dw, r, rw), boxsize)
 
 
-def count_triangles(
-    data: Any,
-    randoms: Any = None,
-    *,
-    bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    boxsize: float | None = None,
-    max_memory: int | str | None = "auto",
-    num_threads: int | None = None,
-    progress: bool = False,
-) -> TriangleCounts:
-    """Exact DDD, DDR, DRR, RRR; see :func:`astrograph.count_triangles`."""
-    raw, pairs = _npoint(
-        "triangles",
-        data,
-        randoms,
-        bins,
-        data_weights,
-        random_weights,
-        boxsize,
-        max_memory,
-        num_threads,
-        progress,
-    )
-    return TriangleCounts.from_raw(raw, pairs)
+def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
+    """count_triangles or count_quads: one signature, one body."""
+
+    def count(
+        data: Any,
+        randoms: Any = None,
+        *,
+        bins: Bins | Any,
+        data_weights: Any = None,
+        random_weights: Any = None,
+        boxsize: float | None = None,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> Any:
+        raw, pairs = _npoint(
+            kind,
+            data,
+            randoms,
+            bins,
+            data_weights,
+            random_weights,
+            boxsize,
+            max_memory,
+            num_threads,
+            progress,
+        )
+        if kind == "triangles":
+            return TriangleCounts.from_raw(raw, pairs)
+        return QuadCounts.from_raw(*raw, pairs)
+
+    count.__name__ = count.__qualname__ = f"count_{kind}"
+    count.__doc__ = f"""{summary}
+
+    Parameters
+    ----------{PARAMETERS}
+    max_memory : int, "auto" or "unlimited"
+        Bound on the neighbour lists and count tables, checked on a sampled
+        estimate before they are built; "auto": half the free memory.
+
+    Returns
+    -------
+    {"TriangleCounts" if kind == "triangles" else "QuadCounts"}
+    """
+    return count
 
 
-def count_quads(
-    data: Any,
-    randoms: Any = None,
-    *,
-    bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    boxsize: float | None = None,
-    max_memory: int | str | None = "auto",
-    num_threads: int | None = None,
-    progress: bool = False,
-) -> QuadCounts:
-    """Exact DDDD ... RRRR by shape; see :func:`astrograph.count_quads`."""
-    (shapes, counts), pairs = _npoint(
-        "quads",
-        data,
-        randoms,
-        bins,
-        data_weights,
-        random_weights,
-        boxsize,
-        max_memory,
-        num_threads,
-        progress,
-    )
-    return QuadCounts.from_raw(shapes, counts, pairs)
+count_triangles = _npoint_counter(
+    "triangles",
+    """Exact DDD, DDR, DRR, RRR in one pass over the combined data + random points.
+
+    Finds the neighbour lists for ``bins`` (no stored graph) and intersects
+    them; the counts equal ``NeighbourGraph.build(...).count_triangles(bins)``.
+    See :class:`~astrograph.clustering.results.TriangleCounts` for the
+    conventions. In a periodic box no randoms are needed (RRR is analytic).""",
+)
+count_quads = _npoint_counter(
+    "quads",
+    """Exact 4-point counts (DDDD ... RRRR) by canonical shape of the six side bins.
+
+    See :class:`~astrograph.clustering.results.QuadCounts` for the conventions.""",
+)

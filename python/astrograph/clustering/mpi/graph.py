@@ -8,6 +8,7 @@ so every count is written once, in the graph module.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -123,29 +124,14 @@ class DistributedGraph(NeighbourGraph):
 
     @classmethod
     def build(  # type: ignore[override]
-        cls,
-        data: Any,
-        randoms: Any = None,
-        *,
-        rmax: float,
-        rmin: float = 0.0,
-        data_weights: Any = None,
-        random_weights: Any = None,
-        boxsize: float | None = None,
-        los: str | None = None,
-        store_mu: bool = True,
-        max_memory: int | str | None = "auto",
-        num_threads: int | None = None,
-        progress: bool = False,
-        comm: Any,
-        allreduce: bool = False,
+        cls, data: Any, randoms: Any = None, *, comm: Any, allreduce: bool = False, **options: Any
     ) -> DistributedGraph:
         """Builds this rank's share of the neighbour graph (collective over ``comm``).
 
-        Parameters are those of :meth:`NeighbourGraph.build`; arrays are read on
-        rank 0, file paths are read in slices by every rank. ``max_memory`` is
-        the budget per rank ("auto": half the memory available now, shared among
-        the ranks of one node); it is checked on every rank before any rank
+        ``options`` are those of :meth:`NeighbourGraph.build`; arrays are read
+        on rank 0, file paths are read in slices by every rank. ``max_memory``
+        is the budget per rank ("auto": half the memory available now, shared
+        among the ranks of one node), checked on every rank before any rank
         builds. Counts are reduced to rank 0, or to every rank with ``allreduce``.
 
         Raises
@@ -154,6 +140,28 @@ class DistributedGraph(NeighbourGraph):
             On every rank, when any rank failed (bad input, unreadable file,
             memory budget exceeded); the message names the first failing rank.
         """
+        o = inspect.signature(NeighbourGraph.build).bind(data, randoms, **options)
+        o.apply_defaults()
+        return cls._build(comm, allreduce, **o.arguments)
+
+    @classmethod
+    def _build(
+        cls,
+        comm: Any,
+        allreduce: bool,
+        data: Any,
+        randoms: Any,
+        rmax: float,
+        rmin: float,
+        data_weights: Any,
+        random_weights: Any,
+        boxsize: float | None,
+        los: str | None,
+        store_mu: bool,
+        max_memory: Any,
+        num_threads: int | None,
+        progress: bool,
+    ) -> DistributedGraph:
         pts, meta = load(comm, data, randoms, data_weights, random_weights, boxsize, los)
         local, flags, order = decompose(comm, pts, meta, float(rmax))
         del pts
@@ -255,20 +263,19 @@ def count(
     randoms: Any = None,
     *,
     bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    boxsize: float | None = None,
-    los: str | None = None,
+    comm: Any,
+    allreduce: bool = False,
     max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
-    comm: Any,
-    allreduce: bool = False,
+    **catalogue: Any,
 ) -> Any:
     """Pair, triangle or quad counts (``kind`` = "pairs", "triangles", "quads")
     over MPI ranks: each rank builds the graph of its domain plus buffer,
     counts the tuples it owns, and the counts are reduced to rank 0 (to every
-    rank with ``allreduce``; other ranks get None). ``max_memory`` is per rank.
+    rank with ``allreduce``; other ranks get None). ``catalogue`` holds the
+    weights, ``boxsize`` and ``los`` of :meth:`NeighbourGraph.build`;
+    ``max_memory`` is per rank.
     """
     b = as_bins(bins)
     g = DistributedGraph.build(
@@ -276,16 +283,13 @@ def count(
         randoms,
         rmax=b.rmax,
         rmin=b.rmin,
-        data_weights=data_weights,
-        random_weights=random_weights,
-        boxsize=boxsize,
-        los=los,
         store_mu=kind == "pairs" and b.nmu > 1,
         max_memory=max_memory,
         num_threads=num_threads,
         progress=progress,
         comm=comm,
         allreduce=allreduce,
+        **catalogue,
     )
     if kind == "pairs":
         return g.count_pairs(b, num_threads=num_threads, progress=progress)
