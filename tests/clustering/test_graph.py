@@ -62,7 +62,7 @@ def test_to_arrow_shares_the_rust_buffers(graph):
 def test_save_load_round_trip_is_memory_mapped(graph, tmp_path):
     path = tmp_path / "g.arrow"
     graph.save(path)
-    loaded = ag.NeighbourGraph.load(path)
+    loaded = ag.NeighbourGraph.load(path, mmap=True)
     assert loaded.n_edges == graph.n_edges and loaded.los == graph.los and loaded.rmax == graph.rmax
     bins = ag.Bins.log(0.3, 4.0, 5, nmu=4)
     a, b = graph.count_pairs(bins), loaded.count_pairs(bins)
@@ -78,6 +78,67 @@ def test_save_load_round_trip_is_memory_mapped(graph, tmp_path):
     spans = [tuple(int(x, 16) for x in m.split()[0].split("-")) for m in mapped]
     assert any(lo <= addr < hi for lo, hi in spans), "graph buffers are not in the file mapping"
     assert size > graph.n_edges * 8
+
+
+def test_load_copies_by_default_so_a_changed_file_cannot_crash(graph, tmp_path):
+    """The issue's segfault (a neighbour id overwritten in place) and SIGBUS
+    (truncation) under a loaded graph: by default the graph is read into
+    memory, so neither the counts nor the process are affected."""
+    path = tmp_path / "g.arrow"
+    graph.save(path)
+    loaded = ag.NeighbourGraph.load(path)
+    addr = loaded._g.buffer_addresses()["neighbours"]
+    maps = [m for m in open(f"/proc/{os.getpid()}/maps").read().splitlines() if str(path) in m]
+    spans = [tuple(int(x, 16) for x in m.split()[0].split("-")) for m in maps]
+    assert not any(lo <= addr < hi for lo, hi in spans), "default load must not map the file"
+    tb = ag.Bins.linear(0.5, 4.0, 3)
+    want = graph.count_triangles(tb).ddd
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64  # ids far out of range
+    path.write_bytes(bytes(data))
+    np.testing.assert_array_equal(loaded.count_triangles(tb).ddd, want)
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    np.testing.assert_array_equal(loaded.count_triangles(tb).ddd, want)
+
+
+def _rewrite_metadata(batch, path, **changes):
+    meta = dict(batch.schema.metadata)
+    for k, v in changes.items():
+        key = k.replace("__", ".").encode()
+        if v is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = v
+    _write(batch.replace_schema_metadata(meta), path)
+
+
+def test_checksum_covers_the_metadata(graph, tmp_path):
+    """Editing rmax or los, or deleting the checksum, is refused (the issue:
+    counts in the widened range came out 0, mu counts changed)."""
+    path = tmp_path / "g.arrow"
+    graph.save(path)
+    saved = pa.ipc.open_file(str(path)).get_batch(0)
+    for key, value in (("rmax", b"8"), ("los", b"z"), ("rmin", b"0.5")):
+        _rewrite_metadata(saved, tmp_path / "edited.arrow", **{key: value})
+        with pytest.raises(errors.GraphFormatError, match="checksum mismatch"):
+            ag.NeighbourGraph.load(tmp_path / "edited.arrow")
+    _rewrite_metadata(saved, tmp_path / "nosum.arrow", astrograph__checksum=None)
+    with pytest.raises(errors.GraphFormatError, match="no astrograph checksum.*verify=False"):
+        ag.NeighbourGraph.load(tmp_path / "nosum.arrow")
+    loaded = ag.NeighbourGraph.load(tmp_path / "nosum.arrow", verify=False)
+    assert loaded.n_edges == graph.n_edges
+
+
+def test_failed_saves_leave_no_temporary_file(graph, tmp_path):
+    target = tmp_path / "adir"
+    target.mkdir()
+    with pytest.raises(OSError):
+        graph.save(target)
+    with pytest.raises(OSError):
+        graph.save(tmp_path / "missing" / "g.arrow")
+    leftovers = [p.name for p in tmp_path.rglob("*") if ".tmp-" in p.name]
+    assert leftovers == []
 
 
 def test_query_with_pyarrow_compute(graph, tmp_path):
@@ -120,6 +181,8 @@ def _write(batch, path):
 def test_foreign_and_tampered_graphs_are_refused(graph, tmp_path):
     _write(pa.record_batch({"a": [1, 2]}), tmp_path / "foreign.arrow")
     with pytest.raises(errors.GraphFormatError, match="not an astrograph neighbour graph"):
+        ag.NeighbourGraph.load(tmp_path / "foreign.arrow", verify=False)
+    with pytest.raises(errors.GraphFormatError, match="no astrograph checksum"):
         ag.NeighbourGraph.load(tmp_path / "foreign.arrow")
     b = graph.to_arrow()
     # neighbour ids out of order
@@ -130,17 +193,17 @@ def test_foreign_and_tampered_graphs_are_refused(graph, tmp_path):
     cols = [bad if n == "neighbours" else b.column(n) for n in b.schema.names]
     _write(pa.RecordBatch.from_arrays(cols, schema=b.schema), tmp_path / "tampered.arrow")
     with pytest.raises(errors.GraphFormatError, match="not ascending"):
-        ag.NeighbourGraph.load(tmp_path / "tampered.arrow")
+        ag.NeighbourGraph.load(tmp_path / "tampered.arrow", verify=False)
     # metadata that disagrees with the nodes
     meta = dict(b.schema.metadata)
     meta[b"n_random"] = b"5"
     _write(b.replace_schema_metadata(meta), tmp_path / "meta.arrow")
     with pytest.raises(errors.GraphFormatError, match="metadata says"):
-        ag.NeighbourGraph.load(tmp_path / "meta.arrow")
+        ag.NeighbourGraph.load(tmp_path / "meta.arrow", verify=False)
     meta[b"astrograph.version"] = b"99"
     _write(b.replace_schema_metadata(meta), tmp_path / "version.arrow")
     with pytest.raises(errors.GraphFormatError, match="version 99"):
-        ag.NeighbourGraph.load(tmp_path / "version.arrow")
+        ag.NeighbourGraph.load(tmp_path / "version.arrow", verify=False)
 
 
 def test_ctrl_c_interrupts_a_long_count(tmp_path):

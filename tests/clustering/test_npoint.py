@@ -157,6 +157,52 @@ def test_periodic_box_analytic_rrr_matches_random_triangles():
         assert triangle_probability(ag.Bins(edges), box).sum() == pytest.approx(exact, rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+def test_analytic_rrr_matches_independent_quadrature():
+    """The closed-form/Gauss route against scipy's adaptive quadrature of
+    int r1 r2 r3 over the triangle region, on log bins with unequal widths."""
+    from scipy.integrate import dblquad
+
+    bins = ag.Bins(np.geomspace(0.5, 9.0, 6))
+    box = 40.0
+    p = triangle_probability(bins, box)
+    e = bins.edges
+
+    def labelled(a, b, c):
+        def f(r2, r1):
+            lo, hi = max(e[c], abs(r1 - r2)), min(e[c + 1], r1 + r2)
+            return r1 * r2 * 0.5 * max(hi * hi - lo * lo, 0.0)
+
+        val, _ = dblquad(f, e[a], e[a + 1], e[b], e[b + 1], epsabs=0, epsrel=1e-11)
+        return val
+
+    for b1, b2, b3 in [(0, 0, 0), (1, 2, 2), (0, 3, 3), (2, 3, 4), (4, 4, 4), (0, 1, 4)]:
+        perms = {(b1, b2, b3), (b1, b3, b2), (b2, b1, b3), (b2, b3, b1), (b3, b1, b2), (b3, b2, b1)}
+        want = sum(labelled(*q) for q in perms) * 8 * np.pi**2 / box**6
+        assert p[b1, b2, b3] == pytest.approx(want, rel=1e-8, abs=1e-30), (b1, b2, b3)
+
+
+def test_analytic_rrr_is_refused_above_a_quarter_box():
+    """Beyond boxsize/4 the third side's minimum image breaks the formula: the
+    issue's case gave zeta = +0.54 on uniform points; now it is refused."""
+    pts = uniform_randoms(3000, 100.0, seed=7)
+    tc = ag.count_triangles(pts, bins=ag.Bins.linear(33, 45, 1), boxsize=100.0)
+    with pytest.raises(errors.BoxError, match="boxsize/4.*pass randoms"):
+        tc.zeta()
+    # at boxsize/4 exactly it is allowed and agrees with the counts of uniform points
+    tc = ag.count_triangles(pts, bins=ag.Bins.linear(15, 25, 1), boxsize=100.0)
+    assert abs(float(tc.zeta().compressed()[0])) < 0.05
+
+
+def test_analytic_rr_with_mu_bins_matches_uniform_points():
+    """RR(s, mu) from the shell volume is exact up to boxsize/2: uniform points
+    in a box agree with it in every (s, mu) bin, including s near boxsize/2."""
+    box = 30.0
+    pts = uniform_randoms(20000, box, seed=8)
+    pc = ag.count_pairs(pts, bins=ag.Bins.linear(9.0, 14.9, 3, nmu=4), boxsize=box)
+    np.testing.assert_allclose(pc.dd, pc.rr_analytic(), rtol=0.01)
+
+
 def test_four_point_estimator_and_disconnected_terms():
     box = 40.0
     data = thomas_process(400, 5.0, 1.0, box, seed=51)

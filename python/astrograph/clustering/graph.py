@@ -203,19 +203,22 @@ class NeighbourGraph:
         cls,
         path: str | Path,
         *,
-        mmap: bool = True,
+        mmap: bool = False,
         verify: bool = True,
         num_threads: int | None = None,
     ) -> NeighbourGraph:
-        """Reads a saved graph, memory-mapped by default, refusing corrupt files.
+        """Reads a saved graph, refusing corrupt, edited or foreign files.
 
         Parameters
         ----------
         path : str or Path
         mmap : bool
-            Memory-map the file (no copy) rather than read it.
+            Memory-map the file instead of reading it into memory: no copy,
+            but the file must not change while the graph is in use (a
+            truncated mapped file ends the process with SIGBUS).
         verify : bool
-            Check the stored CRC-32 of all columns (one pass over the file).
+            Check the stored checksum of the columns, schema and metadata
+            (one pass over the file); files without one are refused.
 
         Raises
         ------

@@ -1,8 +1,17 @@
 """The graph's file: one Arrow IPC record batch with a checksum in its metadata.
 
-Saves are atomic (a temporary file beside the target, renamed over it,
-removed on any failure); loads refuse files that are not astrograph graphs,
-are truncated, or whose checksum does not match.
+The checksum (CRC-32) covers every byte that affects a result: the column
+buffers, the schema and every metadata entry (rmax, los, counts...). Saves
+are atomic (a temporary file beside the target, renamed over it, removed on
+any failure). Loads refuse files that are not astrograph graphs, are
+truncated, carry no checksum or a wrong one (``verify=False`` skips the
+check, for files written by other tools).
+
+Loading reads the file into memory by default: a graph then does not change
+if its file is overwritten or truncated later. ``mmap=True`` maps the file
+instead (no copy, pages read on demand); the file must then stay unchanged
+while the graph is in use — truncating a mapped file makes the operating
+system end the process with SIGBUS, which no library can catch.
 """
 
 from __future__ import annotations
@@ -17,25 +26,32 @@ import pyarrow as pa
 
 from ..errors import GraphFormatError
 
-CHECKSUM_KEY = b"astrograph.crc32"
+CHECKSUM_KEY = b"astrograph.checksum"
+#: The key of files saved before the checksum covered the metadata.
+_OLD_KEY = b"astrograph.crc32"
 
 
-def checksum(batch: Any) -> int:
-    """CRC-32 of every column's values (and list offsets), without copies."""
-    crc = 0
+def checksum(batch: Any) -> str:
+    """``crc32:<n>`` of the schema, every metadata entry but the checksum and
+    every column's values (and list offsets), without copies."""
+    meta = {k: v for k, v in (batch.schema.metadata or {}).items() if k != CHECKSUM_KEY}
+    crc = zlib.crc32(str(batch.schema.remove_metadata()).encode())
+    for k, v in sorted(meta.items()):
+        crc = zlib.crc32(len(k).to_bytes(8, "little") + k + len(v).to_bytes(8, "little") + v, crc)
     for col in batch.columns:
         parts = [col.offsets, col.values] if hasattr(col, "offsets") else [col]
         for arr in parts:
             crc = zlib.crc32(
                 memoryview(np.ascontiguousarray(arr.to_numpy(zero_copy_only=True))).cast("B"), crc
             )
-    return crc
+    return f"crc32:{crc}"
 
 
 def save(batch: Any, path: str | Path) -> None:
     """Writes ``batch`` with its checksum, atomically."""
     meta = dict(batch.schema.metadata or {})
-    meta[CHECKSUM_KEY] = str(checksum(batch)).encode()
+    meta.pop(_OLD_KEY, None)
+    meta[CHECKSUM_KEY] = checksum(batch.replace_schema_metadata(meta)).encode()
     batch = batch.replace_schema_metadata(meta)
     tmp = Path(f"{path}.tmp-{os.getpid()}")
     try:
@@ -62,12 +78,27 @@ def load(path: str | Path, *, mmap: bool, verify: bool) -> Any:
                 f"{p}: expected one record batch, found {reader.num_record_batches}"
             )
         batch = reader.get_batch(0)
-        meta = batch.schema.metadata or {}
-        if verify and CHECKSUM_KEY in meta:
-            if str(checksum(batch)).encode() != meta[CHECKSUM_KEY]:
-                raise GraphFormatError(f"{p}: checksum mismatch, the file is corrupt")
+        if verify:
+            _verify(batch, p)
     except GraphFormatError:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise GraphFormatError(f"{p}: not a readable Arrow IPC graph file ({exc})") from None
     return batch
+
+
+def _verify(batch: Any, p: Path) -> None:
+    meta = batch.schema.metadata or {}
+    stored = meta.get(CHECKSUM_KEY)
+    if stored is None:
+        why = (
+            "was saved by an older astrograph (its checksum does not cover the metadata)"
+            if _OLD_KEY in meta
+            else "carries no astrograph checksum"
+        )
+        raise GraphFormatError(
+            f"{p}: the file {why}; re-save it with NeighbourGraph.save, or load it with "
+            "verify=False if you trust it"
+        )
+    if checksum(batch).encode() != stored:
+        raise GraphFormatError(f"{p}: checksum mismatch, the file is corrupt or was edited")
