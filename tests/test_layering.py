@@ -63,7 +63,13 @@ ML = [
     "",
 ]
 #: The top of the package: may import anything below it.
-TOP = ["astrograph.cli", "astrograph.__main__", "astrograph"]
+TOP = [
+    "astrograph.cli.commands",
+    "astrograph.cli",
+    "astrograph.cli.__main__",
+    "astrograph.__main__",
+    "astrograph",
+]
 
 #: Third-party packages a function may import lazily: optional extras, or
 #: heavy imports needed by one feature only.

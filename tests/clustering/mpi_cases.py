@@ -97,7 +97,10 @@ def write_files(tmp: Path) -> None:
         tmp / "data.parquet",
         row_group_size=97,
     )
-    Table({"x": r[:, 0], "y": r[:, 1], "z": r[:, 2]}).write(tmp / "randoms.fits", overwrite=True)
+    # a text column the catalogue does not use: read alike serially and under MPI
+    Table({"name": ["r"] * len(r), "x": r[:, 0], "y": r[:, 1], "z": r[:, 2]}).write(
+        tmp / "randoms.fits", overwrite=True
+    )
     import pyarrow.csv as pcsv
     import pyarrow.feather as feather
 

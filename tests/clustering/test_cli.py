@@ -162,3 +162,59 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, files, args, messag
     assert len(lines) == 1 and lines[0].startswith("astrograph: error:") and message in lines[0], (
         res.stderr
     )
+
+
+def _bad_files(tmp_path: Path) -> None:
+    """Files for the table of bad arguments below."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "nan.txt").write_text("1 2 3\nnan 1 1\n")
+    (tmp_path / "afile").write_text("not a folder\n")
+    g = np.random.default_rng(1).uniform(0, 30, (200, 3))
+    both = {"x": g[:, 0], "y": g[:, 1], "z": g[:, 2], "ra": g[:, 0], "dec": g[:, 1] - 15}
+    pq.write_table(pa.table(both), tmp_path / "both.parquet")
+    ag.NeighbourGraph.build(g, rmax=3.0).save(tmp_path / "g.arrow")
+
+
+#: (arguments, a phrase the one-line message must contain), for every subcommand.
+BAD_ARGUMENTS = [
+    (["demo", "--parents", "-5"], "positive integer"),
+    (["demo", "--parents", "0"], "positive integer"),
+    (["demo", "--out", "afile"], "afile"),
+    (["--threads", "0", "demo"], "positive integer"),
+    (["--threads", "100000", "2pcf", "--data", "gal.txt"], "num_threads"),
+    (["graph", "build", "--data", "gal.txt", "--rmax", "2", "--max-memory", "-1"], "max_memory"),
+    (["graph", "build", "--data", "gal.txt", "--rmax", "2", "--max-memory", "lots"], "max_memory"),
+    (["graph", "build", "--data", "gal.txt", "--rmax", "2", "--out", "afile/g.arrow"], "afile"),
+    (["graph", "build", "--data", "gal.txt", "--rmax", "2", "--out", "nodir/g.arrow"], "nodir"),
+    (["graph", "build", "--rmax", "2"], "--data"),
+    (["graph", "info", "missing.arrow"], "not found"),
+    (["graph", "info", "gal.txt"], "not a readable Arrow IPC"),
+    (["2pcf", "--data", "both.parquet"], "coords"),
+    (["2pcf", "--data", "gal.txt", "--coords", "sky"], "ra, dec and z"),
+    (["2pcf", "--data", "gal.txt", "--columns", "a,b"], "3 position columns"),
+    (["2pcf", "--data", "gal.txt", "--nbins", "-3"], "positive integer"),
+    (["2pcf", "--data", "gal.txt", "--nmu", "0"], "positive integer"),
+    (["2pcf", "--data", "gal.txt", "--out", "afile/xi"], "afile"),
+    (["2pcf", "--graph", "g.arrow", "--boxsize", "5"], "--graph cannot be combined"),
+    (["2pcf", "--graph", "g.arrow", "--los", "z"], "--graph cannot be combined"),
+    (["3pcf", "--graph", "g.arrow", "--randoms", "gal.txt"], "--graph cannot be combined"),
+    (["3pcf", "--graph", "g.arrow", "--rmax", "9"], "rebuild the graph"),
+    (["3pcf", "--data", "nan.txt"], "NaN"),
+    (["4pcf", "--data", "gal.txt", "--nbins", "70"], "4-point"),
+    (["4pcf", "--data", "missing.txt"], "not found"),
+    (["5pcf"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_ARGUMENTS)
+def test_every_subcommand_refuses_bad_arguments_in_one_line(tmp_path, files, args, message):
+    _bad_files(tmp_path)
+    res = run(*args, cwd=tmp_path)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2, res.stderr
+    assert len(lines) == 1 and lines[0].startswith("astrograph: error:"), res.stderr
+    assert message in lines[0], lines[0]
+    assert "Traceback" not in res.stderr
+    assert not [p for p in tmp_path.rglob("*.tmp-*")], "a temporary file was left behind"

@@ -135,3 +135,84 @@ def test_catalog_objects_are_accepted_everywhere():
     a = ag.count_pairs(cat, bins=BINS)
     b = ag.count_pairs(GOOD, bins=BINS, data_weights=w)
     np.testing.assert_array_equal(a.dd, b.dd)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(data=GOOD * (1 + 1j)), "complex"),
+        (dict(data_weights=np.ones(50) * (1 + 0j)), "complex"),
+        (dict(data=np.array([["a", "b", "c"]] * 5)), "numbers"),
+        (dict(random_weights=np.ones(50)), "random_weights were given without randoms"),
+        (dict(num_threads=10_000), "num_threads=10000 is more than"),
+        (dict(num_threads=2.5), "num_threads"),
+    ],
+)
+def test_validation_gaps_are_closed(kwargs, match):
+    args = dict(data=GOOD, randoms=None, bins=BINS)
+    args.update(kwargs)
+    with pytest.raises(errors.InputError, match=match):
+        ag.count_pairs(args.pop("data"), args.pop("randoms"), **args)
+
+
+@pytest.mark.parametrize("max_memory", [-1, 0, "1XB", "lots", float("nan"), True])
+def test_bad_memory_budgets_are_refused(max_memory):
+    with pytest.raises(errors.InputError, match="max_memory"):
+        ag.count_triangles(GOOD, bins=BINS, max_memory=max_memory)
+
+
+def test_memory_budgets_accept_sizes_with_units():
+    with pytest.raises(errors.MemoryBudgetError):
+        ag.count_triangles(GOOD, bins=BINS, max_memory="1kB")
+    assert ag.count_triangles(GOOD, bins=BINS, max_memory="2 GiB").total >= 0
+
+
+def test_declination_outside_the_sphere_is_refused():
+    with pytest.raises(errors.InputError, match=r"\[-90, 90\].*row 1"):
+        ag.Catalog.from_sky([10.0, 20.0], [10.0, -91.0], [0.1, 0.2])
+
+
+def test_column_choice_is_explicit_never_guessed(tmp_path):
+    """The issue: x, y, z, ra, dec was read as sky with the Cartesian z as
+    redshift; x, y, z, ra was refused. Now the first is refused as ambiguous
+    (naming both candidates) until coords= says which, the second is Cartesian."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    z = rng.uniform(0.01, 0.1, 50)
+    cols = {"x": GOOD[:, 0], "y": GOOD[:, 1], "z": z, "ra": GOOD[:, 0] * 30, "dec": GOOD[:, 1]}
+    pq.write_table(pa.table(cols), tmp_path / "both.parquet")
+    with pytest.raises(errors.CatalogFormatError, match=r"ambiguous.*\['x', 'y', 'z'\].*ra"):
+        ag.read_catalog(tmp_path / "both.parquet")
+    cart = ag.read_catalog(tmp_path / "both.parquet", coords="cartesian")
+    np.testing.assert_array_equal(cart.positions[:, 2], z)
+    sky = ag.read_catalog(tmp_path / "both.parquet", coords="sky")
+    assert np.all(np.linalg.norm(sky.positions, axis=1) > 20)  # z read as redshift on request
+    by_name = ag.read_catalog(tmp_path / "both.parquet", columns=["ra", "dec", "x"])
+    np.testing.assert_array_equal(by_name.positions[:, 2], GOOD[:, 0])
+    pq.write_table(pa.table({k: cols[k] for k in ("x", "y", "z", "ra")}), tmp_path / "xyzra.pq")
+    np.testing.assert_array_equal(ag.read_catalog(tmp_path / "xyzra.pq").positions[:, 2], z)
+    pq.write_table(pa.table({**cols, "w": z, "weight": z}), tmp_path / "two_w.parquet")
+    with pytest.raises(
+        errors.CatalogFormatError, match=r"several candidate weight.*\['w', 'weight'\]"
+    ):
+        ag.read_catalog(tmp_path / "two_w.parquet", coords="cartesian")
+    cat = ag.read_catalog(tmp_path / "two_w.parquet", coords="cartesian", weight="weight")
+    np.testing.assert_array_equal(cat.weights, z)
+    assert (
+        ag.read_catalog(tmp_path / "two_w.parquet", coords="cartesian", weight=False).weights
+        is None
+    )
+
+
+def test_fits_text_columns_are_ignored_unless_asked_for(tmp_path):
+    """A FITS table with a text column is read serially as under MPI (one
+    reader for both): unused columns do not matter, a used one is named."""
+    from astropy.table import Table
+
+    Table({"NAME": ["g"] * 50, "X": GOOD[:, 0], "Y": GOOD[:, 1], "Z": GOOD[:, 2]}).write(
+        tmp_path / "t.fits"
+    )
+    np.testing.assert_allclose(ag.read_catalog(tmp_path / "t.fits").positions, GOOD)
+    with pytest.raises(errors.CatalogFormatError, match="'NAME' is not a numeric"):
+        ag.read_catalog(tmp_path / "t.fits", columns=["X", "Y", "NAME"])

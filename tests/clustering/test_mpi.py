@@ -162,6 +162,37 @@ def test_cli_error_printed_once(tmp_path: Path) -> None:
     assert "not found" in proc.stderr
 
 
+def test_cli_errors_name_the_file_and_its_row(reference, tmp_path: Path) -> None:
+    """A NaN is reported by its row in the file (not in a rank's slice), and an
+    unreadable randoms file by its name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp, _ = reference
+    pts = np.random.default_rng(3).uniform(0, 50, (300, 3))
+    pts[250, 1] = np.nan
+    pq.write_table(pa.table(dict(zip("xyz", pts.T, strict=True))), tmp_path / "nan.parquet")
+    (tmp_path / "bad_randoms.parquet").write_bytes(b"PAR1" + bytes(100))
+    for args, phrases in (
+        (["--data", str(tmp_path / "nan.parquet")], ["row 250 of the file", "nan.parquet"]),
+        (
+            [
+                "--data",
+                str(tmp / "data.parquet"),
+                "--randoms",
+                str(tmp_path / "bad_randoms.parquet"),
+            ],
+            ["bad_randoms.parquet"],
+        ),
+    ):
+        cmd = [sys.executable, "-m", "astrograph.cli", "--quiet", "2pcf", *args]
+        proc = _run(3, [*cmd, "--out", str(tmp_path / "xi")], timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("astrograph: error:") == 1, proc.stderr
+        for phrase in phrases:
+            assert phrase in proc.stderr, proc.stderr
+
+
 def test_cli_3pcf_matches(reference, tmp_path: Path) -> None:
     """``mpiexec -n 2 astrograph 3pcf`` on files writes the single-process counts."""
     tmp, ref = reference

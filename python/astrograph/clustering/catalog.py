@@ -89,6 +89,12 @@ class Catalog:
             raise InputError("redshifts must be finite and >= 0")
         if not (np.isfinite(ra_deg).all() and np.isfinite(dec_deg).all()):
             raise InputError("ra and dec must be finite")
+        bad = np.flatnonzero(np.abs(dec_deg) > np.pi / 2 * (1 + 1e-15))
+        if bad.size:
+            raise InputError(
+                f"dec must lie in [-90, 90] degrees; {bad.size} values do not "
+                f"(first: row {bad[0]}, {np.degrees(dec_deg[bad[0]]):.6g} degrees)"
+            )
         dist = cosmo.comoving_distance(zz).to_value(u.Mpc)
         if h_units:
             dist = dist * cosmo.h
@@ -209,6 +215,34 @@ def catalog_from_columns(
     if choice.coords == "sky":
         return Catalog.from_sky(a, b, c, w, cosmology=cosmology)
     return Catalog(np.column_stack([a, b, c]), w)
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    """A catalogue file and how to read it: what :func:`read_catalog` takes,
+    kept unread so that MPI ranks can each read their own slice of it."""
+
+    path: str | Path
+    format: str | None = None
+    columns: Any = None
+    coords: str | None = None
+    weight: str | bool | None = None
+
+    def read(self, cosmology: Any = None) -> Catalog:
+        return read_catalog(
+            self.path,
+            format=self.format,
+            columns=self.columns,
+            coords=self.coords,
+            weight=self.weight,
+            cosmology=cosmology,
+        )
+
+    def choose(self, r: Any) -> ColumnChoice:
+        """The columns of reader ``r`` (of this file) that make the catalogue."""
+        return choose_columns(
+            r.column_names(), r.path, columns=self.columns, coords=self.coords, weight=self.weight
+        )
 
 
 def read_catalog(

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...errors import InputError
 from .. import inputs
-from ..catalog import catalog_from_columns, choose_columns, read_catalog
+from ..catalog import CatalogFile, catalog_from_columns
 from ..io import reader
 from .collective import agree, mpi, stage
 
@@ -114,17 +114,17 @@ def load_one(comm: Any, src: Any, weights: Any, what: str) -> tuple[Points | Non
     def describe() -> tuple[str, Any]:
         if src is None:
             return "none", None
-        if not isinstance(src, (str, os.PathLike)):
+        if not isinstance(src, (str, os.PathLike, CatalogFile)):
             return "array", None
-        if not Path(src).exists():
-            raise FileNotFoundError(f"{what} catalogue file not found: {src}")
-        r = reader(src)
-        if not r.sliceable:
-            return "text", str(r.path)
-        choice = choose_columns(r.column_names(), r.path)
+        spec = src if isinstance(src, CatalogFile) else CatalogFile(src)
+        if not Path(spec.path).exists():
+            raise FileNotFoundError(f"{what} catalogue file not found: {spec.path}")
         if weights is not None:
             raise InputError(f"with a {what} file the weights come from its weight column")
-        return "file", (str(r.path), r.format, choice)
+        r = reader(spec.path, spec.format)
+        if not r.sliceable:
+            return "text", spec
+        return "file", (str(r.path), r.format, spec.choose(r))
 
     kind, info = comm.bcast(stage(comm, describe if rank == 0 else lambda: None), root=0)
     if kind == "none":
@@ -147,10 +147,8 @@ def load_one(comm: Any, src: Any, weights: Any, what: str) -> tuple[Points | Non
 
         def prepare() -> tuple[np.ndarray, np.ndarray | None]:
             if kind == "text":
-                cat = read_catalog(info)
-                return cat.positions, inputs.weights(
-                    cat.weights if weights is None else weights, len(cat), what
-                )
+                cat = info.read()
+                return cat.positions, cat.weights
             pos = inputs.positions(src, what).T
             return pos, inputs.weights(inputs.catalogue_weights(src, weights), len(pos), what)
 

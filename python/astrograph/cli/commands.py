@@ -1,29 +1,28 @@
-"""The ``astrograph`` command line."""
+"""The subcommands of the ``astrograph`` command line: one function each,
+taking the parsed arguments and the MPI communicator (None without MPI)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .clustering.api import build_graph, count_pairs, count_quads, count_triangles
-from .clustering.bins import Bins
-from .clustering.catalog import read_catalog
-from .clustering.graph import NeighbourGraph
-from .clustering.mocks import thomas_process, thomas_xi, uniform_randoms
-from .clustering.mpi.collective import abort
-from .errors import AstrographError
+from ..clustering.api import build_graph, count_pairs, count_quads, count_triangles
+from ..clustering.bins import Bins
+from ..clustering.catalog import CatalogFile
+from ..clustering.graph import NeighbourGraph
+from ..clustering.mocks import thomas_process, thomas_xi, uniform_randoms
+from ..errors import AstrographError, InputError
 
 DEMO_BOX = 250.0
 
 
-def _mpi_comm() -> Any:
+def mpi_comm() -> Any:
     """COMM_WORLD when started by mpiexec/srun with more than one rank, else None."""
     for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS", "PMIX_SIZE"):
         if int(os.environ.get(var, "1") or 1) > 1 and (
@@ -53,34 +52,15 @@ def _bins(args: argparse.Namespace, nmu: int = 1) -> Any:
     return make(args.rmin, args.rmax, args.nbins, nmu)
 
 
-def _read(path: str | None, comm: Any = None) -> Any:
-    """A catalogue; under MPI its path, so that every rank reads only its slice."""
-    if path is None or comm is not None:
-        return path
-    return read_catalog(path)
-
-
-def _add_catalogue_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data",
-        required=True,
-        help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)",
-    )
-    p.add_argument("--randoms", help="random catalogue (same formats); optional in a periodic box")
-    p.add_argument("--boxsize", type=float, help="periodic box size (minimum-image separations)")
-
-
-def _add_bin_args(
-    p: argparse.ArgumentParser, rmin: float, rmax: float, nbins: int, scale: str
-) -> None:
-    p.add_argument("--rmin", type=float, default=rmin, help=f"smallest separation (default {rmin})")
-    p.add_argument("--rmax", type=float, default=rmax, help=f"largest separation (default {rmax})")
-    p.add_argument(
-        "--nbins", type=int, default=nbins, help=f"number of separation bins (default {nbins})"
-    )
-    p.add_argument(
-        "--scale", choices=("log", "linear"), default=scale, help=f"bin spacing (default {scale})"
-    )
+def _read(path: str | None, args: argparse.Namespace, comm: Any = None) -> Any:
+    """A catalogue; under MPI the file and how to read it, so that every rank
+    reads only its own slice."""
+    if path is None:
+        return None
+    cols = args.columns.split(",") if args.columns else None
+    weight = False if args.weight_column == "none" else args.weight_column
+    spec = CatalogFile(path, columns=cols, coords=args.coords, weight=weight)
+    return spec if comm is not None else spec.read()
 
 
 def _outdir(path: str, comm: Any) -> Path:
@@ -166,8 +146,8 @@ def cmd_demo(args: argparse.Namespace, comm: Any) -> None:
 
 def cmd_graph_build(args: argparse.Namespace, comm: Any) -> None:
     g = build_graph(
-        _read(args.data, comm),
-        _read(args.randoms, comm),
+        _read(args.data, args, comm),
+        _read(args.randoms, args, comm),
         rmax=args.rmax,
         rmin=args.rmin,
         boxsize=args.boxsize,
@@ -195,12 +175,25 @@ def cmd_graph_info(args: argparse.Namespace, comm: Any) -> None:
     )
 
 
+def _graph_only(args: argparse.Namespace) -> None:
+    """--graph holds the catalogues, box and line of sight it was built with."""
+    given = [
+        f"--{n.replace('_', '-')}" for n in ("randoms", "boxsize", "los") if getattr(args, n, None)
+    ]
+    if given:
+        raise InputError(
+            f"--graph cannot be combined with {', '.join(given)}: the graph file holds the "
+            "catalogues, box and line of sight it was built with"
+        )
+
+
 def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
     if args.graph:
+        _graph_only(args)
         return NeighbourGraph.load(args.graph).count_pairs(bins, num_threads=args.threads)
     return count_pairs(
-        _read(args.data, comm),
-        _read(args.randoms, comm),
+        _read(args.data, args, comm),
+        _read(args.randoms, args, comm),
         bins=bins,
         boxsize=args.boxsize,
         los=args.los,
@@ -228,8 +221,8 @@ def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
 def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any) -> Any:
     """``fn`` (count_triangles, count_quads) on the --data / --randoms files."""
     return fn(
-        _read(args.data, comm),
-        _read(args.randoms, comm),
+        _read(args.data, args, comm),
+        _read(args.randoms, args, comm),
         bins=bins,
         boxsize=args.boxsize,
         num_threads=args.threads,
@@ -241,6 +234,7 @@ def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any) ->
 def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
     bins = _bins(args)
     if args.graph:
+        _graph_only(args)
         tc = NeighbourGraph.load(args.graph).count_triangles(bins, num_threads=args.threads)
     else:
         tc = _from_catalogues(count_triangles, args, comm, bins)
@@ -272,98 +266,3 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
         )
     )
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="astrograph",
-        description="Exact clustering statistics (2-, 3-, 4-point) through a neighbour-graph database.",
-    )
-    p.add_argument(
-        "--threads", type=int, default=None, help="threads per process (default: all cores)"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    d = sub.add_parser("demo", help="clustered mock -> graph -> 2PCF and 3PCF, no downloads")
-    d.add_argument(
-        "--out", default="astrograph-demo", help="output folder (default astrograph-demo)"
-    )
-    d.add_argument(
-        "--parents", type=int, default=2500, help="cluster parents in the mock (default 2500)"
-    )
-    d.add_argument("--seed", type=int, default=42)
-    d.set_defaults(func=cmd_demo)
-
-    g = sub.add_parser("graph", help="build or inspect a neighbour graph").add_subparsers(
-        dest="graph_command", required=True
-    )
-    gb = g.add_parser("build", help="build a graph and save it as Arrow IPC")
-    _add_catalogue_args(gb)
-    gb.add_argument("--rmax", type=float, required=True)
-    gb.add_argument("--rmin", type=float, default=0.0)
-    gb.add_argument(
-        "--no-mu", action="store_true", help="do not store mu (8 instead of 10 bytes per edge)"
-    )
-    gb.add_argument(
-        "--max-memory",
-        type=float,
-        default=None,
-        help="refuse above this many bytes (default: half the free RAM)",
-    )
-    gb.add_argument("--out", default="graph.arrow")
-    gb.set_defaults(func=cmd_graph_build)
-    gi = g.add_parser("info", help="summarise a saved graph")
-    gi.add_argument("path")
-    gi.set_defaults(func=cmd_graph_info)
-
-    for name, helptext, func, defaults in (
-        ("2pcf", "pair counts and xi(s), xi(s, mu)", cmd_2pcf, (1.0, 20.0, 10, "log")),
-        ("3pcf", "triangle counts, zeta and Q", cmd_3pcf, (1.0, 20.0, 6, "linear")),
-        ("4pcf", "quad counts by shape", cmd_4pcf, (1.0, 10.0, 3, "linear")),
-    ):
-        c = sub.add_parser(name, help=helptext)
-        if name == "4pcf":
-            _add_catalogue_args(c)
-        else:
-            grp = c.add_mutually_exclusive_group(required=True)
-            grp.add_argument(
-                "--data", help="galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)"
-            )
-            grp.add_argument("--graph", help="a saved graph instead of catalogues")
-            c.add_argument("--randoms", help="random catalogue; optional in a periodic box")
-            c.add_argument("--boxsize", type=float, help="periodic box size")
-        _add_bin_args(c, *defaults)
-        if name == "2pcf":
-            c.add_argument("--nmu", type=int, default=1, help="mu bins (default 1)")
-            c.add_argument("--los", choices=("midpoint", "z"), default=None)
-        c.add_argument("--out", default=name, help=f"output prefix (default {name})")
-        c.set_defaults(func=func)
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    comm = None
-    try:
-        comm = _mpi_comm()
-        args.func(args, comm)
-    except KeyboardInterrupt:
-        print("astrograph: interrupted", file=sys.stderr)
-        return 130
-    except (AstrographError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        if comm is not None:
-            abort(comm, exc)  # prints once (rank 0); Abort()s on errors of one rank only
-            return 2
-        print(f"astrograph: error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        if comm is None:
-            raise
-        abort(comm, exc)  # an unexpected error on one rank: end the whole job
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

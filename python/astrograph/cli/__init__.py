@@ -1,0 +1,175 @@
+"""The ``astrograph`` command line.
+
+Every error a user can cause ends with one line, ``astrograph: error: ...``,
+and exit status 2 (argument errors included); only a genuine internal bug
+prints a traceback. Ctrl-C ends with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..clustering.mpi.collective import abort
+from ..errors import AstrographError
+from .commands import (
+    cmd_2pcf,
+    cmd_3pcf,
+    cmd_4pcf,
+    cmd_demo,
+    cmd_graph_build,
+    cmd_graph_info,
+    mpi_comm,
+)
+
+CATALOGUE_HELP = "galaxy catalogue (FITS, Parquet, Arrow, CSV or 'x y z [w]' text)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line and exit status 2, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"astrograph: error: {self.prog}: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _add_file_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--coords",
+        choices=("cartesian", "sky"),
+        help="read positions as x, y, z or as ra, dec, z (needed when a file has both)",
+    )
+    p.add_argument("--columns", help="the three position columns, comma-separated, e.g. X,Y,Z")
+    p.add_argument("--weight-column", help="the weight column ('none' for no weights)")
+
+
+def _add_catalogue_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help=CATALOGUE_HELP)
+    p.add_argument("--randoms", help="random catalogue (same formats); optional in a periodic box")
+    p.add_argument("--boxsize", type=float, help="periodic box size (minimum-image separations)")
+    _add_file_args(p)
+
+
+def _add_bin_args(
+    p: argparse.ArgumentParser, rmin: float, rmax: float, nbins: int, scale: str
+) -> None:
+    p.add_argument("--rmin", type=float, default=rmin, help=f"smallest separation (default {rmin})")
+    p.add_argument("--rmax", type=float, default=rmax, help=f"largest separation (default {rmax})")
+    p.add_argument(
+        "--nbins",
+        type=_positive_int,
+        default=nbins,
+        help=f"number of separation bins (default {nbins})",
+    )
+    p.add_argument(
+        "--scale", choices=("log", "linear"), default=scale, help=f"bin spacing (default {scale})"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="astrograph",
+        description="Exact clustering statistics (2-, 3-, 4-point) through a neighbour-graph database.",
+    )
+    p.add_argument(
+        "--threads", type=_positive_int, default=None, help="threads per process (default: all)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="clustered mock -> graph -> 2PCF and 3PCF, no downloads")
+    d.add_argument(
+        "--out", default="astrograph-demo", help="output folder (default astrograph-demo)"
+    )
+    d.add_argument(
+        "--parents",
+        type=_positive_int,
+        default=2500,
+        help="cluster parents in the mock (default 2500)",
+    )
+    d.add_argument("--seed", type=int, default=42)
+    d.set_defaults(func=cmd_demo)
+
+    g = sub.add_parser("graph", help="build or inspect a neighbour graph").add_subparsers(
+        dest="graph_command", required=True
+    )
+    gb = g.add_parser("build", help="build a graph and save it as Arrow IPC")
+    _add_catalogue_args(gb)
+    gb.add_argument("--rmax", type=float, required=True)
+    gb.add_argument("--rmin", type=float, default=0.0)
+    gb.add_argument(
+        "--no-mu", action="store_true", help="do not store mu (8 instead of 10 bytes per edge)"
+    )
+    gb.add_argument(
+        "--max-memory",
+        default=None,
+        help="refuse above this many bytes, e.g. 2e9 or 2GB (default: half the free RAM)",
+    )
+    gb.add_argument("--out", default="graph.arrow")
+    gb.set_defaults(func=cmd_graph_build)
+    gi = g.add_parser("info", help="summarise a saved graph")
+    gi.add_argument("path")
+    gi.set_defaults(func=cmd_graph_info)
+
+    for name, helptext, func, defaults in (
+        ("2pcf", "pair counts and xi(s), xi(s, mu)", cmd_2pcf, (1.0, 20.0, 10, "log")),
+        ("3pcf", "triangle counts, zeta and Q", cmd_3pcf, (1.0, 20.0, 6, "linear")),
+        ("4pcf", "quad counts by shape", cmd_4pcf, (1.0, 10.0, 3, "linear")),
+    ):
+        c = sub.add_parser(name, help=helptext)
+        if name == "4pcf":
+            _add_catalogue_args(c)
+        else:
+            grp = c.add_mutually_exclusive_group(required=True)
+            grp.add_argument("--data", help=CATALOGUE_HELP)
+            grp.add_argument("--graph", help="a saved graph instead of catalogues")
+            c.add_argument("--randoms", help="random catalogue; optional in a periodic box")
+            c.add_argument("--boxsize", type=float, help="periodic box size")
+            _add_file_args(c)
+        _add_bin_args(c, *defaults)
+        if name == "2pcf":
+            c.add_argument("--nmu", type=_positive_int, default=1, help="mu bins (default 1)")
+            c.add_argument("--los", choices=("midpoint", "z"), default=None)
+        c.add_argument("--out", default=name, help=f"output prefix (default {name})")
+        c.set_defaults(func=func)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    comm: Any = None
+    try:
+        comm = mpi_comm()
+        args.func(args, comm)
+    except KeyboardInterrupt:
+        print("astrograph: interrupted", file=sys.stderr)
+        return 130
+    except (AstrographError, OSError) as exc:  # bad input, unreadable or unwritable files
+        if comm is not None:
+            abort(comm, exc)  # prints once (rank 0); Abort()s on errors of one rank only
+            return 2
+        print(f"astrograph: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if comm is None:
+            raise
+        abort(comm, exc)  # an unexpected error on one rank: end the whole job
+        return 2
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in text:
+        text = f"{text}: {exc.filename}"
+    return text or type(exc).__name__
