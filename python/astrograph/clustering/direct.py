@@ -51,7 +51,8 @@ def count_pairs(
     d, dw, r, rw, boxsize, los = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, los
     )
-    with progress_bar("pair counts", progress) as cb:
+    n = d.shape[1] + (0 if r is None else r.shape[1])
+    with progress_bar("pair counts", progress, n) as cb:
         raw = _lib.count_pairs(
             d,
             dw,
@@ -99,7 +100,8 @@ def _npoint(
     )
     fn = _lib.count_triangles if kind == "triangles" else _lib.count_quads
     nt = inputs.num_threads(num_threads)
-    with progress_bar(kind, progress) as cb:
+    n = d.shape[1] + (0 if r is None else r.shape[1])
+    with progress_bar(["neighbour lists", kind], progress, n) as cb:
         raw = fn(
             d,
             dw,

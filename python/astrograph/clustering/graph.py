@@ -44,7 +44,8 @@ def build_core(
     estimate_only: bool = False,
 ) -> Any:
     """The core graph of validated (3, N) arrays (or its sampled size estimate)."""
-    with progress_bar("building graph", progress and not estimate_only) as cb:
+    n = d.shape[1] + (0 if r is None else r.shape[1])
+    with progress_bar("building graph", progress and not estimate_only, n) as cb:
         return _lib.Graph.build(
             d,
             dw,
@@ -237,7 +238,7 @@ class NeighbourGraph:
         self, label: str, num_threads: int | None, progress: bool, fn: Callable[..., Any]
     ) -> Any:
         """Runs ``fn(num_threads, progress_callback)`` on this process's graph."""
-        with progress_bar(label, progress) as cb:
+        with progress_bar(label, progress, self.n_nodes) as cb:
             return fn(inputs.num_threads(num_threads), cb)
 
     def _reduce(self, arrays: list[np.ndarray]) -> list[np.ndarray] | None:
