@@ -27,6 +27,20 @@ import pyarrow as pa
 from ..errors import GraphFormatError
 
 CHECKSUM_KEY = b"astrograph.checksum"
+#: Column names and types of a graph file (mu is optional).
+COLUMNS = {
+    "x": pa.float64(),
+    "y": pa.float64(),
+    "z": pa.float64(),
+    "weight": pa.float64(),
+    "is_random": pa.uint8(),
+    "index": pa.uint64(),
+    "region": pa.uint8(),
+    "degree": pa.uint32(),
+    "neighbours": pa.large_list(pa.field("item", pa.uint32(), nullable=False)),
+    "separation": pa.large_list(pa.field("item", pa.float32(), nullable=False)),
+    "mu": pa.large_list(pa.field("item", pa.float16(), nullable=False)),
+}
 #: The key of files saved before the checksum covered the metadata.
 _OLD_KEY = b"astrograph.crc32"
 
@@ -78,11 +92,13 @@ def load(path: str | Path, *, mmap: bool, verify: bool) -> Any:
                 f"{p}: expected one record batch, found {reader.num_record_batches}"
             )
         batch = reader.get_batch(0)
+        batch = _canonical(batch, p)
+        batch.validate(full=True)
         if verify:
             _verify(batch, p)
     except GraphFormatError:
         raise
-    except (pa.ArrowException, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError) as exc:
         raise GraphFormatError(f"{p}: not a readable Arrow IPC graph file ({exc})") from None
     return batch
 
@@ -102,3 +118,34 @@ def _verify(batch: Any, p: Path) -> None:
         )
     if checksum(batch).encode() != stored:
         raise GraphFormatError(f"{p}: checksum mismatch, the file is corrupt or was edited")
+
+
+def _canonical(batch: Any, p: Path) -> Any:
+    """The batch re-labelled with the canonical schema (same buffers, no copy),
+    after checking its columns by name and type, without nulls, and its
+    metadata as UTF-8 text: anything else is refused here, before the core
+    reads a byte of it."""
+    try:
+        fields = {f.name: f for f in batch.schema}
+    except UnicodeDecodeError:
+        raise GraphFormatError(
+            f"{p}: not an astrograph neighbour graph (bad column names)"
+        ) from None
+    want = [n for n in COLUMNS if n != "mu" or "mu" in fields]
+    if list(fields) != want:
+        raise GraphFormatError(
+            f"{p}: not an astrograph neighbour graph: columns {list(fields)}, expected {want}"
+        )
+    for name in want:
+        f = fields[name]
+        if f.type != COLUMNS[name] or f.nullable or batch.column(name).null_count:
+            raise GraphFormatError(
+                f"{p}: column {name!r} has type {f.type} (nullable: {f.nullable}), "
+                f"expected non-null {COLUMNS[name]}"
+            )
+    try:
+        meta = {k.decode(): v.decode() for k, v in (batch.schema.metadata or {}).items()}
+    except UnicodeDecodeError:
+        raise GraphFormatError(f"{p}: the graph metadata is not UTF-8 text") from None
+    schema = pa.schema([pa.field(n, COLUMNS[n], nullable=False) for n in want], metadata=meta)
+    return pa.RecordBatch.from_arrays([batch.column(n) for n in want], schema=schema)
