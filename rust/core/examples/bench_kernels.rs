@@ -46,7 +46,7 @@ fn main() {
         }
         let bins = Bins::new((0..=6).map(|i| 1.0 + 19.0 * i as f64 / 6.0).collect(), 1).unwrap();
         let t = Instant::now();
-        let tc = count_triangles_direct(&ds, Some(&rs), &bins, &m, None, &c).unwrap();
+        let tc = count_triangles(&ds, Some(&rs), &bins, &m, None, &c).unwrap();
         let dt = t.elapsed().as_secs_f64();
         let total: f64 = tc.counts.iter().map(|v| v.iter().sum::<f64>()).sum();
         println!(
@@ -71,7 +71,7 @@ fn main() {
         );
         let bins = Bins::new((0..=6).map(|i| 1.0 + 19.0 * i as f64 / 6.0).collect(), 1).unwrap();
         let t = Instant::now();
-        let tc = count_triangles(&g, &bins, &c).unwrap();
+        let tc = g.count_triangles(&bins, &c).unwrap();
         let total: f64 = tc.counts.iter().map(|v| v.iter().sum::<f64>()).sum();
         println!(
             "graph triangles {total:.0} in {:.3} s",

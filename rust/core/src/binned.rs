@@ -6,20 +6,17 @@
 use rayon::prelude::*;
 
 use crate::bins::{Bins, OUT};
-use crate::catalogue::{validate_inputs, Merged, Sample};
 use crate::control::Control;
 use crate::error::Result;
-use crate::geometry::Metric;
-use crate::graph::{check_budget, Graph};
-use crate::grid::Grid;
-use crate::pairs::Sorted;
+use crate::graph::Graph;
 use crate::reduce::{chunk_count, chunk_range};
+use crate::search::{Lists, Search};
 
 /// One chunk's lists: per-node degrees, neighbour ids, bins.
-type Part = (Vec<usize>, Vec<u32>, Vec<u8>);
+type Part = Lists<Vec<u8>>;
 
 pub(crate) struct Binned {
-    pub offsets: Vec<usize>,
+    pub offsets: Vec<i64>,
     pub nbr: Vec<u32>,
     pub bin: Vec<u8>,
 }
@@ -93,24 +90,13 @@ impl Binned {
 
     #[inline(always)]
     pub fn range(&self, i: usize) -> std::ops::Range<usize> {
-        self.offsets[i]..self.offsets[i + 1]
+        self.offsets[i] as usize..self.offsets[i + 1] as usize
     }
 
-    fn concat(lists: Vec<Part>) -> Self {
-        let total: usize = lists.iter().map(|l| l.1.len()).sum();
-        let mut offsets = vec![0];
-        let mut nbr = Vec::with_capacity(total);
+    fn concat(parts: Vec<Part>) -> Self {
+        let total: usize = parts.iter().map(|p| p.edges.len()).sum();
         let mut bin = Vec::with_capacity(total);
-        for (degrees, a, b) in lists {
-            let base = nbr.len();
-            let mut acc = base;
-            for d in degrees {
-                acc += d;
-                offsets.push(acc);
-            }
-            nbr.extend_from_slice(&a);
-            bin.extend_from_slice(&b);
-        }
+        let (offsets, nbr) = Lists::concat(parts, |b| bin.extend_from_slice(&b));
         Self { offsets, nbr, bin }
     }
 
@@ -122,27 +108,32 @@ impl Binned {
         let lists = (0..nchunks)
             .into_par_iter()
             .map(|c| {
-                let (mut deg, mut nbr, mut bin) = (Vec::new(), Vec::new(), Vec::new());
-                for i in chunk_range(c, nchunks, n) {
-                    let before = nbr.len();
+                let nodes = chunk_range(c, nchunks, n);
+                let mut part = Part {
+                    degree: Vec::with_capacity(nodes.len()),
+                    neighbours: Vec::new(),
+                    edges: Vec::new(),
+                };
+                for i in nodes {
+                    let before = part.neighbours.len();
                     for e in g.edge_range(i) {
                         let b = g.edge_bin(bins, &metric, i, e);
                         if b != OUT {
-                            nbr.push(g.neighbours[e]);
-                            bin.push(b);
+                            part.neighbours.push(g.neighbours[e]);
+                            part.edges.push(b);
                         }
                     }
-                    deg.push(nbr.len() - before);
+                    part.degree.push((part.neighbours.len() - before) as u32);
                 }
-                (deg, nbr, bin)
+                part
             })
             .collect();
         Ok(Self::concat(lists))
     }
 }
 
-/// Binned lists straight from the catalogues, with no stored graph: what
-/// `count_triangles` and `count_quads` use. Node order is the grid's.
+/// Binned lists straight from the catalogues, with no stored graph: what the
+/// direct triangle and quad counts use. Node order is the grid's.
 pub(crate) struct DirectBinned {
     pub lists: Binned,
     pub weight: Vec<f64>,
@@ -150,67 +141,30 @@ pub(crate) struct DirectBinned {
 }
 
 impl DirectBinned {
+    /// The lists of a search; `max_memory` bounds them (checked on a sampled
+    /// estimate before they are built).
     pub fn build(
-        data: &Sample,
-        randoms: Option<&Sample>,
+        s: Search,
         bins: &Bins,
-        metric: &Metric,
         max_memory: Option<u64>,
         control: &Control,
     ) -> Result<Self> {
-        validate_inputs(data, randoms, metric, bins.rmax())?;
-        let merged = Merged::new(data, randoms);
-        let grid = Grid::build(&merged.positions(), metric, bins.rmax());
-        let pts = Sorted::new(&merged, &grid);
         // A neighbour id and a bin per edge.
         let range = (bins.rmin(), bins.rmax());
-        check_budget(
-            &pts,
-            &grid,
-            metric,
-            range,
-            5,
-            max_memory,
-            "the neighbour lists",
-        )?;
-        let ncell = grid.ncells();
-        let nchunks = chunk_count(ncell, 1 << 14).max(ncell.min(4096));
-        let cut = bins.d2_cut();
-        control.begin(nchunks as u64);
-        let lists: Vec<Option<Part>> = (0..nchunks)
-            .into_par_iter()
-            .map(|c| {
-                if control.is_cancelled() {
-                    return None;
+        s.check_budget(range, 5, max_memory, "the neighbour lists")?;
+        let parts = s.forward_lists(bins.d2_cut(), control, |part: &mut Part, _, found| {
+            for &(j, d2) in found {
+                let k = bins.bin_d2(d2);
+                if k != OUT {
+                    part.neighbours.push(j);
+                    part.edges.push(k);
                 }
-                let (mut deg, mut nbr, mut bin) = (Vec::new(), Vec::new(), Vec::new());
-                let (mut near, mut found) = (Vec::new(), Vec::new());
-                for a in chunk_range(c, nchunks, ncell) {
-                    grid.neighbours(a, &mut near);
-                    for i in grid.range(a) {
-                        grid.forward(&pts.cols, metric, i, a, &near, cut, &mut found);
-                        let before = nbr.len();
-                        for &(j, d2) in &found {
-                            let k = bins.bin_d2(d2);
-                            if k != OUT {
-                                nbr.push(j);
-                                bin.push(k);
-                            }
-                        }
-                        deg.push(nbr.len() - before);
-                    }
-                }
-                nbr.shrink_to_fit(); // see graph::build_parts
-                bin.shrink_to_fit();
-                control.tick();
-                Some((deg, nbr, bin))
-            })
-            .collect();
-        control.check()?;
+            }
+        })?;
         Ok(Self {
-            lists: Binned::concat(lists.into_iter().flatten().collect()),
-            weight: pts.w,
-            is_random: pts.t,
+            lists: Binned::concat(parts),
+            weight: s.pts.w,
+            is_random: s.pts.t,
         })
     }
 

@@ -11,18 +11,18 @@ use arrow_buffer::ScalarBuffer;
 use half::f16;
 use rayon::prelude::*;
 
-use crate::binned::NodeView;
-use crate::bins::{Bins, OUT};
-use crate::catalogue::{validate_inputs, Merged, Sample};
+use crate::binned::{Binned, NodeView};
+use crate::bins::Bins;
+use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::geometry::{Los, Metric};
-use crate::grid::Grid;
-use crate::pairs::{PairCounts, Sorted};
-use crate::reduce::{chunk_count, chunk_range, chunked_sum};
+use crate::pairs::{pairs_on_graph, PairCounts};
+use crate::quads::{quads_on, QuadCounts, QuadShapes};
+use crate::search::{EdgeColumns, Lists, Search};
+use crate::triangles::{triangles_on, TriangleCounts};
 
-/// Bytes a node takes: x, y, z, weight, index (8 each), degree (4), flags (2).
-pub const NODE_BYTES: u64 = 5 * 8 + 4 + 2;
+pub use crate::search::{EdgeEstimate, NODE_BYTES};
 
 /// Scalars that describe how a graph was built.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,17 +96,6 @@ impl BuildOptions {
     }
 }
 
-/// Sampled estimate of the number of edges before anything is allocated.
-#[derive(Clone, Copy, Debug)]
-pub struct EdgeEstimate {
-    pub edges: f64,
-    pub mean_degree: f64,
-    pub sampled_nodes: usize,
-    pub bytes: u64,
-}
-
-const SAMPLE_NODES: usize = 4096;
-
 fn check_radii(rmin: f64, rmax: f64) -> Result<()> {
     if !(rmin.is_finite() && rmax.is_finite() && rmin >= 0.0) {
         return Err(CoreError::InvalidBins(format!(
@@ -121,81 +110,18 @@ fn check_radii(rmin: f64, rmax: f64) -> Result<()> {
     Ok(())
 }
 
-fn estimate_on(
-    pts: &Sorted,
-    grid: &Grid,
-    metric: &Metric,
-    (rmin, rmax): (f64, f64),
-    bytes_per_edge: u64,
-) -> EdgeEstimate {
-    let n = pts.p.len();
-    let stride = n.div_ceil(SAMPLE_NODES).max(1);
-    let cell_of = grid.cell_of_sorted();
-    let sampled: Vec<usize> = (0..n).step_by(stride).collect();
-    let total: u64 = sampled
-        .par_iter()
-        .map(|&i| {
-            let mut near = Vec::new();
-            grid.neighbours(cell_of[i] as usize, &mut near);
-            let mut k = 0u64;
-            for &b in &near {
-                for j in grid.range(b) {
-                    if j != i {
-                        let d = metric.d2(pts.p[i], pts.p[j]).sqrt();
-                        k += u64::from(d >= rmin && d < rmax);
-                    }
-                }
-            }
-            k
-        })
-        .sum();
-    let mean_degree = total as f64 / sampled.len().max(1) as f64;
-    let edges = 0.5 * mean_degree * n as f64;
-    // Building holds the per-chunk parts and the final columns at once.
-    let bytes = (2.0 * edges * bytes_per_edge as f64) as u64 + n as u64 * (NODE_BYTES + 8 + 32);
-    EdgeEstimate {
-        edges,
-        mean_degree,
-        sampled_nodes: sampled.len(),
-        bytes,
-    }
-}
-
-/// Refuses, before anything large is allocated, a build whose sampled
-/// estimate exceeds `max_memory`.
-pub(crate) fn check_budget(
-    pts: &Sorted,
-    grid: &Grid,
-    metric: &Metric,
-    range: (f64, f64),
-    bytes_per_edge: u64,
-    max_memory: Option<u64>,
-    what: &'static str,
-) -> Result<()> {
-    let Some(budget) = max_memory else {
-        return Ok(());
-    };
-    let est = estimate_on(pts, grid, metric, range, bytes_per_edge);
-    if est.bytes > budget {
-        return Err(CoreError::MemoryBudget {
-            what,
-            estimate_bytes: est.bytes,
-            budget_bytes: budget,
-            detail: format!(
-                "an estimated {:.3e} edges, mean degree {:.1} from {} sampled nodes, at {} bytes per edge",
-                est.edges, est.mean_degree, est.sampled_nodes, bytes_per_edge
-            ),
-            advice: "use a smaller rmax, raise max_memory, or spread the catalogue over more MPI ranks",
-        });
-    }
-    Ok(())
-}
-
-struct Part {
-    degree: Vec<u32>,
-    neighbours: Vec<u32>,
+/// What the build keeps per edge besides the neighbour id.
+#[derive(Default)]
+struct EdgeParts {
     separation: Vec<f32>,
     mu: Vec<f16>,
+}
+
+impl EdgeColumns for EdgeParts {
+    fn shrink_to_fit(&mut self) {
+        self.separation.shrink_to_fit();
+        self.mu.shrink_to_fit();
+    }
 }
 
 impl Graph {
@@ -207,16 +133,8 @@ impl Graph {
         opts: &BuildOptions,
     ) -> Result<EdgeEstimate> {
         check_radii(opts.rmin, opts.rmax)?;
-        validate_inputs(data, randoms, metric, opts.rmax)?;
-        let merged = Merged::new(data, randoms);
-        let grid = Grid::build(&merged.positions(), metric, opts.rmax);
-        Ok(estimate_on(
-            &Sorted::new(&merged, &grid),
-            &grid,
-            metric,
-            (opts.rmin, opts.rmax),
-            opts.bytes_per_edge(),
-        ))
+        let s = Search::new(data, randoms, metric, opts.rmax)?;
+        Ok(s.estimate((opts.rmin, opts.rmax), opts.bytes_per_edge()))
     }
 
     pub fn build(
@@ -227,9 +145,8 @@ impl Graph {
         control: &Control,
     ) -> Result<Self> {
         check_radii(opts.rmin, opts.rmax)?;
-        validate_inputs(data, randoms, metric, opts.rmax)?;
-        let merged = Merged::new(data, randoms);
-        let n = merged.len();
+        let s = Search::new(data, randoms, metric, opts.rmax)?;
+        let n = s.len();
         for (what, len) in [
             ("ids", opts.ids.as_ref().map(Vec::len)),
             ("buffer flags", opts.buffer.as_ref().map(Vec::len)),
@@ -240,20 +157,34 @@ impl Graph {
                 )));
             }
         }
-        let grid = Grid::build(&merged.positions(), metric, opts.rmax);
-        let pts = Sorted::new(&merged, &grid);
-        check_budget(
-            &pts,
-            &grid,
-            metric,
+        s.check_budget(
             (opts.rmin, opts.rmax),
             opts.bytes_per_edge(),
             opts.max_memory,
             "the neighbour graph",
         )?;
         control.check()?;
-        let parts = build_parts(&pts, &grid, metric, opts, control)?;
-        Ok(assemble(parts, &merged, &grid, &pts, metric, opts))
+        // The [rmin, rmax) test on d^2, exactly as on sqrt(d^2).
+        let range = Bins::new(vec![opts.rmin, opts.rmax], 1)?;
+        let (rmin2, cut) = (range.d2_threshold(0), range.d2_cut());
+        let (pts, metric) = (&s.pts, &s.metric);
+        let parts = s.forward_lists(cut, control, |part: &mut Lists<EdgeParts>, i, found| {
+            let pi = pts.p[i];
+            for &(j, d2) in found {
+                if d2 < rmin2 {
+                    continue;
+                }
+                let d = d2.sqrt();
+                part.neighbours.push(j);
+                part.edges.separation.push(d as f32);
+                if opts.store_mu {
+                    let pj = pts.p[j as usize];
+                    let mu = metric.mu(pi, pj, metric.diff(pi, pj), d);
+                    part.edges.mu.push(f16::from_f64(mu));
+                }
+            }
+        })?;
+        Ok(assemble(parts, s, opts))
     }
 
     pub fn n_nodes(&self) -> usize {
@@ -319,33 +250,26 @@ impl Graph {
 
     /// DD, DR, RR from the stored edges.
     pub fn count_pairs(&self, bins: &Bins, control: &Control) -> Result<PairCounts> {
-        self.check_bins(bins)?;
-        let metric = self.meta.metric()?;
-        let (nmu, per) = (bins.nmu(), bins.nbins() * bins.nmu());
-        let view = NodeView::of_graph(self);
-        let flat = chunked_sum(self.n_nodes(), 3 * per, control, |nodes, acc| {
-            for i in nodes {
-                let (wi, ti) = (self.weight[i], self.is_random[i]);
-                for e in self.edge_range(i) {
-                    let j = self.neighbours[e] as usize;
-                    if !view.owns(i, &[j]) {
-                        continue;
-                    }
-                    let b = self.edge_bin(bins, &metric, i, e);
-                    if b == OUT {
-                        continue;
-                    }
-                    let m = if nmu == 1 {
-                        0
-                    } else {
-                        self.edge_mu_bin(bins, &metric, i, e)
-                    };
-                    let k = (ti + self.is_random[j]) as usize * per + b as usize * nmu + m;
-                    acc[k] += wi * self.weight[j];
-                }
-            }
-        })?;
-        Ok(PairCounts::from_flat(flat, per))
+        pairs_on_graph(self, bins, control)
+    }
+
+    /// Triangles of the stored edges.
+    pub fn count_triangles(&self, bins: &Bins, control: &Control) -> Result<TriangleCounts> {
+        let bl = Binned::from_graph(self, bins)?;
+        triangles_on(&bl, &NodeView::of_graph(self), bins.nbins(), control)
+    }
+
+    /// Quads of the stored edges; `max_memory` bounds the shape table and
+    /// the accumulators.
+    pub fn count_quads(
+        &self,
+        bins: &Bins,
+        max_memory: Option<u64>,
+        control: &Control,
+    ) -> Result<QuadCounts> {
+        let shapes = QuadShapes::for_count(bins.nbins(), self.n_nodes(), max_memory)?;
+        let bl = Binned::from_graph(self, bins)?;
+        quads_on(&bl, &NodeView::of_graph(self), shapes, control)
     }
 
     /// Checks that the columns describe a valid graph (after loading a file).
@@ -439,94 +363,17 @@ impl Graph {
     }
 }
 
-fn build_parts(
-    pts: &Sorted,
-    grid: &Grid,
-    metric: &Metric,
-    opts: &BuildOptions,
-    control: &Control,
-) -> Result<Vec<Part>> {
-    let ncell = grid.ncells();
-    let nchunks = chunk_count(ncell, 1 << 14).max(ncell.min(4096));
-    // The [rmin, rmax) test on d^2, exactly as on sqrt(d^2).
-    let range = Bins::new(vec![opts.rmin, opts.rmax], 1)?;
-    let (rmin2, cut) = (range.d2_threshold(0), range.d2_cut());
-    control.begin(nchunks as u64);
-    let parts: Vec<Option<Part>> = (0..nchunks)
-        .into_par_iter()
-        .map(|c| {
-            if control.is_cancelled() {
-                return None;
-            }
-            let cells = chunk_range(c, nchunks, ncell);
-            let nodes = grid.start[cells.start] as usize..grid.start[cells.end] as usize;
-            let mut part = Part {
-                degree: Vec::with_capacity(nodes.len()),
-                neighbours: Vec::new(),
-                separation: Vec::new(),
-                mu: Vec::new(),
-            };
-            let (mut near, mut found) = (Vec::new(), Vec::new());
-            for a in cells {
-                grid.neighbours(a, &mut near);
-                for i in grid.range(a) {
-                    grid.forward(&pts.cols, metric, i, a, &near, cut, &mut found);
-                    let before = part.neighbours.len();
-                    let pi = pts.p[i];
-                    for &(j, d2) in &found {
-                        if d2 < rmin2 {
-                            continue;
-                        }
-                        let d = d2.sqrt();
-                        part.neighbours.push(j);
-                        part.separation.push(d as f32);
-                        if opts.store_mu {
-                            let pj = pts.p[j as usize];
-                            part.mu
-                                .push(f16::from_f64(metric.mu(pi, pj, metric.diff(pi, pj), d)));
-                        }
-                    }
-                    part.degree.push((part.neighbours.len() - before) as u32);
-                }
-            }
-            // Growth by doubling leaves up to half of each part unused; trim it
-            // now, while only this chunk is in flight, so that the parts of all
-            // chunks together stay close to the size of the final columns.
-            part.neighbours.shrink_to_fit();
-            part.separation.shrink_to_fit();
-            part.mu.shrink_to_fit();
-            control.tick();
-            Some(part)
-        })
-        .collect();
-    control.check()?;
-    Ok(parts.into_iter().flatten().collect())
-}
-
-fn assemble(
-    parts: Vec<Part>,
-    merged: &Merged,
-    grid: &Grid,
-    pts: &Sorted,
-    metric: &Metric,
-    opts: &BuildOptions,
-) -> Graph {
-    let n = pts.p.len();
+/// The graph of a search from the forward lists of its chunks.
+fn assemble(parts: Vec<Lists<EdgeParts>>, s: Search, opts: &BuildOptions) -> Graph {
+    let n = s.len();
     let m: usize = parts.iter().map(|p| p.neighbours.len()).sum();
-    let mut offsets = Vec::with_capacity(n + 1);
-    offsets.push(0i64);
-    let mut degree = vec![0u32; n];
-    let mut neighbours = Vec::with_capacity(m);
     let mut separation = Vec::with_capacity(m);
     let mut mu = Vec::with_capacity(if opts.store_mu { m } else { 0 });
-    for part in parts {
-        for &d in &part.degree {
-            offsets.push(offsets.last().unwrap() + d as i64);
-        }
-        neighbours.extend_from_slice(&part.neighbours);
-        separation.extend_from_slice(&part.separation);
-        mu.extend_from_slice(&part.mu);
-    }
+    let (offsets, neighbours) = Lists::concat(parts, |e| {
+        separation.extend_from_slice(&e.separation);
+        mu.extend_from_slice(&e.mu);
+    });
+    let mut degree = vec![0u32; n];
     for i in 0..n {
         let fwd = (offsets[i + 1] - offsets[i]) as u32;
         degree[i] += fwd;
@@ -534,8 +381,8 @@ fn assemble(
             degree[j as usize] += 1;
         }
     }
-    let orig = |i: usize| grid.order[i] as usize;
-    let nd = merged.n_data;
+    let orig = |i: usize| s.grid.order[i] as usize;
+    let nd = s.n_data;
     let index: Vec<u64> = match &opts.ids {
         Some(ids) => (0..n).map(|i| ids[orig(i)]).collect(),
         None => (0..n)
@@ -549,21 +396,21 @@ fn assemble(
         Some(b) => (0..n).map(|i| b[orig(i)]).collect(),
         None => vec![0; n],
     };
-    let col = |k: usize| -> Vec<f64> { pts.p.iter().map(|p| p[k]).collect() };
+    let cols = s.pts.cols;
     Graph {
         meta: GraphMeta {
             rmin: opts.rmin,
             rmax: opts.rmax,
-            boxsize: metric.boxsize,
-            los: metric.los,
+            boxsize: s.metric.boxsize,
+            los: s.metric.los,
             n_data: nd as u64,
             n_random: (n - nd) as u64,
         },
-        x: col(0).into(),
-        y: col(1).into(),
-        z: col(2).into(),
-        weight: pts.w.clone().into(),
-        is_random: pts.t.clone().into(),
+        x: cols.x.into(),
+        y: cols.y.into(),
+        z: cols.z.into(),
+        weight: s.pts.w.into(),
+        is_random: s.pts.t.into(),
         index: index.into(),
         region: region.into(),
         degree: degree.into(),

@@ -1,27 +1,36 @@
 //! astrograph-core: exact N-point clustering statistics through a
 //! neighbour-graph database. Pure Rust; the Python bindings live elsewhere.
+//!
+//! Every count starts from one neighbour search (`search`): the direct
+//! counts (`direct::count_pairs`, `count_triangles`, `count_quads`) scan it
+//! straight away, `Graph::build` stores it, and the `Graph` methods of the
+//! same names count from the stored edges. The kernels live in `pairs`,
+//! `triangles` and `quads`.
 
 pub mod bins;
 pub mod catalogue;
 pub mod control;
+pub mod direct;
 pub mod error;
 pub mod geometry;
 pub mod graph;
 pub mod grid;
+pub mod intersect;
 pub mod pairs;
+pub mod quads;
+pub mod triangles;
+
+mod binned;
 mod reduce;
+mod search;
 
 pub use bins::Bins;
 pub use catalogue::Sample;
 pub use control::{with_threads, Control};
+pub use direct::{count_pairs, count_quads, count_triangles};
 pub use error::{CoreError, Result};
 pub use geometry::{Los, Metric, Positions};
 pub use graph::{BuildOptions, EdgeEstimate, Graph, GraphMeta};
-pub use pairs::{count_pairs, PairCounts};
-mod binned;
-pub mod intersect;
-pub mod quads;
-pub mod triangles;
-
-pub use quads::{count_quads, count_quads_direct, QuadCounts, QuadShapes};
-pub use triangles::{count_triangles, count_triangles_direct, TriangleCounts};
+pub use pairs::PairCounts;
+pub use quads::{QuadCounts, QuadShapes};
+pub use triangles::TriangleCounts;

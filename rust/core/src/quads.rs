@@ -6,13 +6,9 @@
 //! form under relabelling of its four vertices, so the counts do not depend
 //! on the order of the input points.
 
-use crate::binned::{Binned, DirectBinned, NodeView};
-use crate::bins::Bins;
-use crate::catalogue::Sample;
+use crate::binned::{Binned, NodeView};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
-use crate::geometry::Metric;
-use crate::graph::Graph;
 use crate::intersect::intersect;
 use crate::reduce::{chunk_count, chunked_sum};
 
@@ -123,6 +119,26 @@ impl QuadShapes {
         let code = t.iter().fold(0usize, |c, &b| c * n + b as usize);
         self.table[code] as usize
     }
+
+    /// The shapes for a count over `n` nodes, once the table and the
+    /// per-chunk accumulators are known to fit `max_memory`.
+    pub(crate) fn for_count(nbins: usize, n: usize, max_memory: Option<u64>) -> Result<Self> {
+        let shapes = Self::new(nbins, max_memory)?;
+        let ns = shapes.shapes.len();
+        let acc_bytes = 5 * ns as u64 * 8 * chunk_count(n, 5 * ns) as u64;
+        if let Some(budget) = max_memory {
+            if acc_bytes > budget {
+                return Err(CoreError::MemoryBudget {
+                    what: "the 4-point accumulators",
+                    estimate_bytes: acc_bytes,
+                    budget_bytes: budget,
+                    detail: format!("{ns} configurations by 5 random-vertex counts"),
+                    advice: "use fewer separation bins for 4-point counts",
+                });
+            }
+        }
+        Ok(shapes)
+    }
 }
 
 /// Weighted quad counts by number of random vertices (0..=4), one value per
@@ -132,55 +148,8 @@ pub struct QuadCounts {
     pub counts: [Vec<f64>; 5],
 }
 
-pub fn count_quads(
-    g: &Graph,
-    bins: &Bins,
-    max_memory: Option<u64>,
-    control: &Control,
-) -> Result<QuadCounts> {
-    let shapes = QuadShapes::new(bins.nbins(), max_memory)?;
-    check_accumulators(&shapes, g.n_nodes(), max_memory)?;
-    let bl = Binned::from_graph(g, bins)?;
-    quads_on(&bl, &NodeView::of_graph(g), shapes, control)
-}
-
-/// Quads straight from the catalogues (no stored graph).
-pub fn count_quads_direct(
-    data: &Sample,
-    randoms: Option<&Sample>,
-    bins: &Bins,
-    metric: &Metric,
-    max_memory: Option<u64>,
-    control: &Control,
-) -> Result<QuadCounts> {
-    let shapes = QuadShapes::new(bins.nbins(), max_memory)?;
-    check_accumulators(
-        &shapes,
-        data.len() + randoms.map_or(0, |r| r.len()),
-        max_memory,
-    )?;
-    let db = DirectBinned::build(data, randoms, bins, metric, max_memory, control)?;
-    quads_on(&db.lists, &db.nodes(), shapes, control)
-}
-
-fn check_accumulators(shapes: &QuadShapes, n: usize, max_memory: Option<u64>) -> Result<()> {
-    let ns = shapes.shapes.len();
-    let acc_bytes = 5 * ns as u64 * 8 * chunk_count(n, 5 * ns) as u64;
-    if let Some(budget) = max_memory {
-        if acc_bytes > budget {
-            return Err(CoreError::MemoryBudget {
-                what: "the 4-point accumulators",
-                estimate_bytes: acc_bytes,
-                budget_bytes: budget,
-                detail: format!("{ns} configurations by 5 random-vertex counts"),
-                advice: "use fewer separation bins for 4-point counts",
-            });
-        }
-    }
-    Ok(())
-}
-
-fn quads_on(
+/// Quads of binned forward lists (of a graph or straight from the grid).
+pub(crate) fn quads_on(
     bl: &Binned,
     g: &NodeView,
     shapes: QuadShapes,

@@ -51,25 +51,45 @@ where
     F: Fn(&mut S, Range<usize>, &mut [f64]) + Sync,
 {
     let nchunks = chunk_count(nitems, acc_len);
-    control.begin(nchunks as u64);
-    let parts: Vec<Option<Vec<f64>>> = (0..nchunks)
-        .into_par_iter()
-        .map_init(init, |scratch, c| {
-            if control.is_cancelled() {
-                return None;
-            }
-            let mut acc = vec![0.0; acc_len];
-            f(scratch, chunk_range(c, nchunks, nitems), &mut acc);
-            control.tick();
-            Some(acc)
-        })
-        .collect();
-    control.check()?;
+    let parts = chunked(nchunks, control, init, |scratch, c| {
+        let mut acc = vec![0.0; acc_len];
+        f(scratch, chunk_range(c, nchunks, nitems), &mut acc);
+        acc
+    })?;
     let mut total = vec![0.0; acc_len];
-    for part in parts.into_iter().flatten() {
+    for part in parts {
         for (t, v) in total.iter_mut().zip(part) {
             *t += v;
         }
     }
     Ok(total)
+}
+
+/// Runs `f(scratch, c)` for the chunks c in 0..nchunks in parallel, as one
+/// progress stage that stops early once cancelled; results in chunk order.
+pub(crate) fn chunked<S, P, I, F>(
+    nchunks: usize,
+    control: &Control,
+    init: I,
+    f: F,
+) -> Result<Vec<P>>
+where
+    P: Send,
+    I: Fn() -> S + Sync + Send,
+    F: Fn(&mut S, usize) -> P + Sync,
+{
+    control.begin(nchunks as u64);
+    let parts: Vec<Option<P>> = (0..nchunks)
+        .into_par_iter()
+        .map_init(init, |scratch, c| {
+            if control.is_cancelled() {
+                return None;
+            }
+            let part = f(scratch, c);
+            control.tick();
+            Some(part)
+        })
+        .collect();
+    control.check()?;
+    Ok(parts.into_iter().flatten().collect())
 }

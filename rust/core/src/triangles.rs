@@ -8,13 +8,10 @@
 //! the sorted-list intersection N+(i) ∩ N+(j) done as a hash join, which on
 //! lists of similar length beats a branchy merge (see benchmarks/README.md).
 
-use crate::binned::{Binned, DirectBinned, NodeView};
-use crate::bins::{Bins, OUT};
-use crate::catalogue::Sample;
+use crate::binned::{Binned, NodeView};
+use crate::bins::OUT;
 use crate::control::Control;
 use crate::error::Result;
-use crate::geometry::Metric;
-use crate::graph::Graph;
 use crate::reduce::chunked_sum_with;
 
 /// Weighted triangle counts by number of random vertices (0..=3), each a
@@ -57,6 +54,7 @@ fn marked(list: &[u32], mark: &[u8], hits: &mut [u32]) -> usize {
     found
 }
 
+/// Triangles of binned forward lists (of a graph or straight from the grid).
 pub(crate) fn triangles_on(
     bl: &Binned,
     nodes: &NodeView,
@@ -121,24 +119,4 @@ pub(crate) fn triangles_on(
     )?;
     let counts = std::array::from_fn(|t| flat[t * per..(t + 1) * per].to_vec());
     Ok(TriangleCounts { nbins: nb, counts })
-}
-
-/// Triangles straight from the catalogues (no stored graph).
-/// `max_memory` bounds the neighbour lists (checked on a sampled estimate).
-pub fn count_triangles_direct(
-    data: &Sample,
-    randoms: Option<&Sample>,
-    bins: &Bins,
-    metric: &Metric,
-    max_memory: Option<u64>,
-    control: &Control,
-) -> Result<TriangleCounts> {
-    let db = DirectBinned::build(data, randoms, bins, metric, max_memory, control)?;
-    triangles_on(&db.lists, &db.nodes(), bins.nbins(), control)
-}
-
-/// Triangles of a stored graph.
-pub fn count_triangles(g: &Graph, bins: &Bins, control: &Control) -> Result<TriangleCounts> {
-    let bl = Binned::from_graph(g, bins)?;
-    triangles_on(&bl, &NodeView::of_graph(g), bins.nbins(), control)
 }

@@ -278,12 +278,12 @@ fn triangle_counts_match_brute_force() {
                         &c,
                     )
                     .unwrap();
-                    count_triangles(&g, &bins, &c).unwrap()
+                    g.count_triangles(&bins, &c).unwrap()
                 })
                 .unwrap();
                 let flat = got.counts.concat();
                 let direct = with_threads(Some(threads), || {
-                    count_triangles_direct(
+                    count_triangles(
                         &d.sample(weighted),
                         Some(&r.sample(weighted)),
                         &bins,
@@ -339,9 +339,9 @@ fn quad_counts_match_brute_force() {
             &c,
         )
         .unwrap();
-        let got = count_quads(&g, &bins, None, &c).unwrap();
+        let got = g.count_quads(&bins, None, &c).unwrap();
         assert_eq!(got.counts.concat(), want);
-        let direct = count_quads_direct(
+        let direct = count_quads(
             &d.sample(false),
             Some(&r.sample(false)),
             &bins,
@@ -457,7 +457,7 @@ fn tiny_and_degenerate_catalogues_finish() {
     let s = Sample::new(Positions::new(&same.0, &same.1, &same.2).unwrap(), None);
     let bins = Bins::new(vec![0.0, 1.0], 1).unwrap();
     assert_eq!(count_pairs(&s, None, &bins, &m, &c).unwrap().dd, vec![6.0]);
-    let t = count_triangles_direct(&s, None, &bins, &m, None, &c).unwrap();
+    let t = count_triangles(&s, None, &bins, &m, None, &c).unwrap();
     assert_eq!(t.counts[0][0], 4.0);
 }
 
@@ -483,8 +483,8 @@ fn buffer_nodes_never_own_a_tuple_so_domains_add_up() {
     .unwrap();
     let whole = (
         full.count_pairs(&pbins, &c).unwrap(),
-        count_triangles(&full, &tbins, &c).unwrap(),
-        count_quads(&full, &tbins, None, &c).unwrap().counts,
+        full.count_triangles(&tbins, &c).unwrap(),
+        full.count_quads(&tbins, None, &c).unwrap().counts,
     );
     let n = d.x.len() + r.x.len();
     let xs: Vec<f64> = d.x.iter().chain(&r.x).copied().collect();
@@ -510,14 +510,14 @@ fn buffer_nodes_never_own_a_tuple_so_domains_add_up() {
         for (s, v) in sums
             .1
             .iter_mut()
-            .zip(count_triangles(&g, &tbins, &c).unwrap().counts.concat())
+            .zip(g.count_triangles(&tbins, &c).unwrap().counts.concat())
         {
             *s += v;
         }
         for (s, v) in sums
             .2
             .iter_mut()
-            .zip(count_quads(&g, &tbins, None, &c).unwrap().counts.concat())
+            .zip(g.count_quads(&tbins, None, &c).unwrap().counts.concat())
         {
             *s += v;
         }

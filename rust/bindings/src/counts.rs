@@ -1,0 +1,45 @@
+//! The core's count results (`pairs`, `triangles`, `quads`) as numpy arrays.
+
+use astrograph_core::{PairCounts, QuadCounts, TriangleCounts};
+use numpy::{PyArray1, PyArray2};
+use pyo3::prelude::*;
+
+type F64<'py> = Bound<'py, PyArray1<f64>>;
+
+/// DD, DR, RR, each a flat (nbins * nmu) array.
+pub type PairArrays<'py> = (F64<'py>, F64<'py>, F64<'py>);
+/// DDD, DDR, DRR, RRR, each a flat (nbins^3) array.
+pub type TriangleArrays<'py> = Vec<F64<'py>>;
+/// Canonical shapes (n, 6) and counts by number of randoms (5 arrays of n).
+pub type QuadArrays<'py> = (Bound<'py, PyArray2<u8>>, Vec<F64<'py>>);
+
+pub fn pairs(py: Python<'_>, c: PairCounts) -> PairArrays<'_> {
+    (
+        PyArray1::from_vec(py, c.dd),
+        PyArray1::from_vec(py, c.dr),
+        PyArray1::from_vec(py, c.rr),
+    )
+}
+
+pub fn triangles(py: Python<'_>, c: TriangleCounts) -> TriangleArrays<'_> {
+    c.counts
+        .into_iter()
+        .map(|v| PyArray1::from_vec(py, v))
+        .collect()
+}
+
+pub fn quads(py: Python<'_>, c: QuadCounts) -> QuadArrays<'_> {
+    (
+        shapes(py, &c.shapes),
+        c.counts
+            .into_iter()
+            .map(|v| PyArray1::from_vec(py, v))
+            .collect(),
+    )
+}
+
+/// Quad shapes (six side bins each) as an (n, 6) array.
+pub fn shapes<'py>(py: Python<'py>, shapes: &[[u8; 6]]) -> Bound<'py, PyArray2<u8>> {
+    let rows: Vec<Vec<u8>> = shapes.iter().map(|t| t.to_vec()).collect();
+    PyArray2::from_vec2(py, &rows).expect("rows of six")
+}

@@ -1,0 +1,85 @@
+//! The core's direct counts (`astrograph_core::direct`: no stored graph) as
+//! Python functions: borrow the catalogues, count through `run` (GIL
+//! released), wrap the result.
+
+use astrograph_core::{direct, QuadShapes};
+use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use crate::counts::{self, PairArrays, QuadArrays, TriangleArrays};
+use crate::inputs::{bins, catalogues, metric};
+use crate::run::{run, to_pyerr};
+
+/// Exact DD, DR, RR straight from the cell grid; flat (nbins * nmu) arrays.
+#[pyfunction]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, nmu, boxsize, los, num_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn count_pairs<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    data_weights: Option<PyReadonlyArray1<'py, f64>>,
+    randoms: Option<PyReadonlyArray2<'py, f64>>,
+    random_weights: Option<PyReadonlyArray1<'py, f64>>,
+    edges: Vec<f64>,
+    nmu: usize,
+    boxsize: Option<f64>,
+    los: &str,
+    num_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<PairArrays<'py>> {
+    let (m, b) = (metric(py, boxsize, los)?, bins(py, edges, nmu)?);
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+    let c = run(py, num_threads, progress.as_ref(), |ctl| {
+        direct::count_pairs(&d, r.as_ref(), &b, &m, ctl)
+    })?;
+    Ok(counts::pairs(py, c))
+}
+
+/// Defines the direct N-point count `direct::$name`: triangles and quads take
+/// the same arguments (separation bins only, a memory budget) and differ only
+/// in their result.
+macro_rules! npoint_count {
+    ($(#[$doc:meta])* $name:ident -> $out:ident, $wrap:path) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, num_threads=None, progress=None))]
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name<'py>(
+            py: Python<'py>,
+            data: PyReadonlyArray2<'py, f64>,
+            data_weights: Option<PyReadonlyArray1<'py, f64>>,
+            randoms: Option<PyReadonlyArray2<'py, f64>>,
+            random_weights: Option<PyReadonlyArray1<'py, f64>>,
+            edges: Vec<f64>,
+            boxsize: Option<f64>,
+            max_memory: Option<u64>,
+            num_threads: Option<usize>,
+            progress: Option<Bound<'py, PyAny>>,
+        ) -> PyResult<$out<'py>> {
+            // No mu here: los only has to be valid in a periodic box.
+            let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
+            let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+            let c = run(py, num_threads, progress.as_ref(), |ctl| {
+                direct::$name(&d, r.as_ref(), &b, &m, max_memory, ctl)
+            })?;
+            Ok($wrap(py, c))
+        }
+    };
+}
+
+npoint_count!(
+    /// DDD, DDR, DRR, RRR straight from the catalogues, as flat (nbins^3) arrays.
+    count_triangles -> TriangleArrays, counts::triangles
+);
+
+npoint_count!(
+    /// Quad counts straight from the catalogues: shapes (n, 6), 5 count arrays.
+    count_quads -> QuadArrays, counts::quads
+);
+
+/// Canonical 4-point shapes for `nbins` separation bins, as an (n, 6) array.
+#[pyfunction]
+pub fn quad_shapes(py: Python<'_>, nbins: usize) -> PyResult<Bound<'_, PyArray2<u8>>> {
+    let s = QuadShapes::new(nbins, None).map_err(|e| to_pyerr(py, e))?;
+    Ok(counts::shapes(py, &s.shapes))
+}
