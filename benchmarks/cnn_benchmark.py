@@ -1,6 +1,6 @@
 """Galaxy Zoo 2 spirals vs non-spirals: accuracy, training time, throughput, JIT compile time.
 
-Trains :class:`astrograph.morphology.GalaxyCNN` on ``gz2_spirals`` (1,400 real SDSS
+Trains :class:`astrograph.ml.morphology.GalaxyCNN` on ``gz2_spirals`` (1,400 real SDSS
 images) with a fixed seed and scores it on 280 galaxies it never saw.
 
     python benchmarks/cnn_benchmark.py                # the full configuration
@@ -25,8 +25,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax
 import numpy as np
 
-from astrograph.datasets import load_image_folder
-from astrograph.morphology import GZ2_PRESETS, GalaxyCNN
+from astrograph.ml.datasets import load_image_folder
+from astrograph.ml.morphology import GZ2_PRESETS, GalaxyCNN
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,6 +20,7 @@ BASE = ["astrograph.errors", "astrograph._lazy", "astrograph._progress", "astrog
 CLUSTERING = [
     "inputs",
     "bins",
+    "regions",
     "io",
     "catalog",
     "mocks",
@@ -43,6 +44,7 @@ CLUSTERING = [
     "",
 ]
 ML = [
+    "validation",
     "features",
     "metrics",
     "plots",
@@ -57,6 +59,7 @@ ML = [
     "nn.training",
     "nn.ann",
     "nn.photoz",
+    "nn.augment",
     "nn.cnn",
     "nn",
     "morphology",

@@ -50,3 +50,48 @@ __all__ = [
     "CatalogFormatError",
     "MPIError",
 ]
+
+
+# --------------------------------------------------------------------------- machine learning
+class NotFittedError(AstrographError, ValueError, AttributeError):
+    """A model used before ``fit`` (or ``load``); same built-in bases as scikit-learn's."""
+
+
+class DatasetError(InputError):
+    """A data set file or folder that cannot be read, or holds unexpected columns or labels."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """A data set file or folder that does not exist (also a ``FileNotFoundError``)."""
+
+
+class CheckpointError(AstrographError, ValueError):
+    """A model checkpoint that is missing, corrupt or does not match the model."""
+
+
+class TrainingError(AstrographError, FloatingPointError):
+    """Training diverged: the loss became NaN or infinite."""
+
+
+class DownloadError(AstrographError, RuntimeError):
+    """A download failed after all retries."""
+
+
+class ChecksumError(DownloadError):
+    """A downloaded or cached file's sha256 does not match the expected value."""
+
+
+class OfflineError(DownloadError):
+    """Offline mode is on and the file is not in the cache."""
+
+
+__all__ += [
+    "NotFittedError",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "CheckpointError",
+    "TrainingError",
+    "DownloadError",
+    "ChecksumError",
+    "OfflineError",
+]

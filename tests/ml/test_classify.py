@@ -10,16 +10,16 @@ pytest.importorskip("sklearn")
 import matplotlib
 
 matplotlib.use("Agg")
+from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
-
-from astrograph.classify import (  # noqa: E402
+from astrograph.ml.classify import (  # noqa: E402
     PhotometricClassifier,
     entropy,
     evaluate_classifier,
     information_gain,
     make_classifier,
 )
-from astrograph.datasets import load_galaxy_zoo_features  # noqa: E402
+from astrograph.ml.datasets import load_galaxy_zoo_features  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -122,8 +122,6 @@ def test_morphology_forest_and_tree(gz):
     forest = evaluate_classifier(
         make_classifier("random_forest", n_jobs=2), gz.features, gz.labels, cv=10
     )
-    from sklearn.tree import DecisionTreeClassifier
-
     tree = evaluate_classifier(
         DecisionTreeClassifier(random_state=0), gz.features, gz.labels, cv=10
     )

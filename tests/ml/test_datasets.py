@@ -20,7 +20,8 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from astrograph.datasets import (  # noqa: E402
+from astrograph.errors import ChecksumError, DownloadError, OfflineError  # noqa: E402
+from astrograph.ml.datasets import (  # noqa: E402
     cache_dir,
     fetch_boss_dr12,
     fetch_file,
@@ -29,12 +30,7 @@ from astrograph.datasets import (  # noqa: E402
     load_sdss_mgs_photoz,
     skyserver_sql,
 )
-from astrograph.datasets.download import (  # noqa: E402
-    PHOTOZ_QUERY,
-    ChecksumError,
-    DownloadError,
-    OfflineError,
-)
+from astrograph.ml.datasets.download import PHOTOZ_QUERY  # noqa: E402
 
 TRAIN_SHA = "f16579e52e5bdafcb7afda2e98353d671cc446216b73068a16d7558ab0e09c04"
 CSV_SHA = "3194c88b7be7d61983c36c50433428676f1e745b1c0f16904bfb554f2b013f66"

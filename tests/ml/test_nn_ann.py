@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from astrograph.nn.ann import ACTIVATIONS, SigmoidMLP, plot_activations, sigmoid, softmax
+from astrograph.ml.nn.ann import ACTIVATIONS, SigmoidMLP, plot_activations, sigmoid, softmax
 
 
 def _circle(n=300, seed=0):

@@ -13,17 +13,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 
-import astrograph.morphology as morph
-from astrograph.datasets import load_image_folder
-from astrograph.morphology import (
-    GZ2_PRESETS,
-    GalaxyCNN,
-    augment_images,
-    dihedral_views,
-    galaxy_zoo_rmse,
-)
-from astrograph.nn.training import train_loop
+import astrograph.ml.nn.cnn as cnn
+from astrograph.ml.datasets import load_image_folder
+from astrograph.ml.metrics import galaxy_zoo_rmse
+from astrograph.ml.morphology import GZ2_PRESETS, GalaxyCNN
+from astrograph.ml.nn.augment import augment_images, dihedral_views
+from astrograph.ml.nn.training import train_loop
 
 # the CI configuration (benchmarks/cnn_benchmark.py trains the full one)
 CI_IMAGE, CI_CROP = GZ2_PRESETS["ci"]["image"], GZ2_PRESETS["ci"]["crop"]
@@ -143,7 +140,7 @@ def test_save_load_exact(blob_model, tmp_path):
     loaded = GalaxyCNN.load(path)
     assert loaded.get_params() == m.get_params()
     for a, b in zip(m.models_, loaded.models_, strict=True):
-        la, lb = jax.tree.leaves(morph.nnx.state(a)), jax.tree.leaves(morph.nnx.state(b))
+        la, lb = jax.tree.leaves(nnx.state(a)), jax.tree.leaves(nnx.state(b))
         assert all(np.array_equal(u, v) for u, v in zip(la, lb, strict=True))
     np.testing.assert_array_equal(loaded.predict_proba(X), m.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), m.predict(X))
@@ -164,7 +161,7 @@ def test_ctrl_c_keeps_best_weights(monkeypatch):
     assert hist.interrupted and best == 2 and hist.best_epoch == 2 and len(hist.epoch) == 3
 
     # the estimator: Ctrl-C during epoch 3 leaves a usable model with epoch-2 weights
-    real = morph.minibatches
+    real = cnn.minibatches
     calls = {"n": 0}
 
     def interrupting(*args, **kwargs):
@@ -173,7 +170,7 @@ def test_ctrl_c_keeps_best_weights(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(morph, "minibatches", interrupting)
+    monkeypatch.setattr(cnn, "minibatches", interrupting)
     X, y = _blobs(60)
     with pytest.warns(UserWarning, match="interrupted"):
         m = GalaxyCNN(**SMALL, tta=False).fit(X, y)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from astrograph.datasets import load_galaxy10_h5, load_image_folder
-from astrograph.datasets.images import GALAXY10_DECALS_CLASSES, GALAXY10_SDSS_CLASSES
+from astrograph.ml.datasets import load_galaxy10_h5, load_image_folder
+from astrograph.ml.datasets.images import GALAXY10_DECALS_CLASSES, GALAXY10_SDSS_CLASSES
 
 
 def _write(path, arr):

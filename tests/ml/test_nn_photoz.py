@@ -9,16 +9,20 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
-from astrograph.datasets import load_sdss_mgs_photoz
-from astrograph.nn.photoz import DensePhotoZRegressor, photoz_features
+from astrograph.errors import NotFittedError
+from astrograph.ml.datasets import load_sdss_mgs_photoz
+from astrograph.ml.nn.photoz import DensePhotoZRegressor
 
 
 @pytest.fixture(scope="module")
 def mgs(shared_data):
     d = shared_data / "sdss_mgs_photoz"
     tr, te = load_sdss_mgs_photoz(d, "train"), load_sdss_mgs_photoz(d, "test")
-    return photoz_features(tr.mags), tr.z_spec, photoz_features(te.mags), te.z_spec
+    return tr.mags, tr.z_spec, te.mags, te.z_spec  # X = ugriz magnitudes
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +92,19 @@ def test_bad_input(mgs):
     m = DensePhotoZRegressor(max_epochs=1).fit(Xtr[:300], ztr[:300])
     with pytest.raises(ValueError, match="features"):
         m.predict(Xtr[:5, :4])
+
+
+def test_pipeline_and_cross_val_score(shared_data):
+    tr = load_sdss_mgs_photoz(shared_data / "sdss_mgs_photoz", "train")
+    X = np.hstack([tr.mags, tr.mag_errors])[:1500]  # ugriz + their errors
+    z = tr.z_spec[:1500]
+    reg = DensePhotoZRegressor(hidden=(16, 16), max_epochs=5, use_errors=True, random_state=0)
+    assert not [a for a in dir(reg) if a.endswith("_") and not a.startswith("_")]  # unfitted
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+    scores = cross_val_score(make_pipeline(FunctionTransformer(), reg), X, z, cv=3)
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+    assert not hasattr(reg, "model_")  # cross-validation fitted clones only
+    fitted = reg.fit(X, z)
+    assert fitted.n_features_in_ == 10 and len(fitted.feature_names_) == 14
+    assert fitted.predict(X[:7]).shape == (7,)

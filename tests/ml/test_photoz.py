@@ -12,11 +12,16 @@ import matplotlib
 matplotlib.use("Agg")
 
 from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import cross_val_score  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer  # noqa: E402
 
-from astrograph.datasets import load_sdss_mgs_photoz  # noqa: E402
-from astrograph.features import colour_features, feature_names  # noqa: E402
-from astrograph.metrics import METRIC_KEYS, photoz_metrics  # noqa: E402
-from astrograph.photoz import MODELS, PhotoZRegressor, depth_study, feature_importances  # noqa: E402
+from astrograph.errors import NotFittedError  # noqa: E402
+from astrograph.ml.datasets import load_sdss_mgs_photoz  # noqa: E402
+from astrograph.ml.features import colour_features, feature_names  # noqa: E402
+from astrograph.ml.metrics import METRIC_KEYS, photoz_metrics  # noqa: E402
+from astrograph.ml.photoz import MODELS, PhotoZRegressor, depth_study, feature_importances  # noqa: E402
+from astrograph.ml.plots import plot_photoz, plot_tree_png  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -111,7 +116,7 @@ def test_other_bad_arguments(mgs):
         PhotoZRegressor("svm").fit(train.mags[:50], train.z_spec[:50])
     with pytest.raises(ValueError, match="z has shape"):
         PhotoZRegressor("tree").fit(train.mags[:50], train.z_spec[:49])
-    with pytest.raises(ValueError, match="pass errors="):
+    with pytest.raises(ValueError, match="pass errors as"):
         PhotoZRegressor("tree", use_errors=True).fit(train.mags[:50], train.z_spec[:50])
 
 
@@ -137,9 +142,9 @@ def test_quality_bar_all_models_reported(mgs, fitted):
 def test_errors_as_features(mgs):
     train, test = mgs
     reg = PhotoZRegressor("extra_trees", n_estimators=50, use_errors=True, n_jobs=2)
-    reg.fit(train.mags, train.z_spec, errors=train.mag_errors)
-    assert reg.n_features_in_ == 20 and reg.feature_names_[-1] == "ez"
-    m = photoz_metrics(reg.predict(test.mags, errors=test.mag_errors), test.z_spec)
+    reg.fit(np.hstack([train.mags, train.mag_errors]), train.z_spec)
+    assert reg.estimator_.n_features_in_ == 20 and reg.feature_names_[-1] == "ez"
+    m = photoz_metrics(reg.predict(np.hstack([test.mags, test.mag_errors])), test.z_spec)
     assert m["sigma_nmad"] < 0.015
 
 
@@ -191,6 +196,26 @@ def test_sklearn_api_and_reproducible(mgs):
     assert reg.score(test.mags, test.z_spec) < 0  # negative sigma_NMAD
 
 
+def test_pipeline_and_cross_val_score(mgs):
+    train, _ = mgs
+    X = np.hstack([train.mags, train.mag_errors])[:1500]  # ugriz + their errors
+    z = train.z_spec[:1500]
+    reg = PhotoZRegressor("random_forest", n_estimators=20, use_errors=True)
+    assert not [a for a in dir(reg) if a.endswith("_") and not a.startswith("_")]  # unfitted
+    pipe = Pipeline([("identity", FunctionTransformer()), ("photoz", reg)])
+    scores = cross_val_score(pipe, X, z, cv=3)
+    assert scores.shape == (3,) and np.all((scores < 0) & (scores > -0.05))  # -sigma_NMAD
+    assert not hasattr(reg, "estimator_")  # cross-validation fitted clones only
+    fitted = pipe.fit(X, z)[-1]
+    assert fitted.n_features_in_ == 10 and len(fitted.feature_names_) == 20
+    scores = cross_val_score(PhotoZRegressor("tree", max_depth=6), X[:, :5], z, cv=3)
+    assert np.all(np.isfinite(scores))
+    with pytest.raises(ValueError, match="X has 5 features; the model was fitted on 10"):
+        pipe.predict(X[:, :5])
+    with pytest.raises(NotFittedError):
+        PhotoZRegressor().predict(X)
+
+
 # ---------------------------------------------------------------- depth study, importances, trees
 def test_depth_study_shows_overfitting(mgs):
     train, test = mgs
@@ -213,8 +238,6 @@ def test_feature_importances(mgs, fitted):
 
 
 def test_tree_png_depth_3_and_8(mgs, tmp_path):
-    from astrograph.mlplots import plot_photoz, plot_tree_png
-
     train, test = mgs
     for depth in (3, 8):
         reg = PhotoZRegressor("tree", max_depth=depth).fit(train.mags, train.z_spec)

@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from astrograph.datasets import load_sdss_mgs_photoz  # noqa: E402
-from astrograph.features import colour_features, feature_names  # noqa: E402
-from astrograph.regression import (  # noqa: E402
+from astrograph.ml.datasets import load_sdss_mgs_photoz  # noqa: E402
+from astrograph.ml.features import colour_features, feature_names  # noqa: E402
+from astrograph.ml.regression import (  # noqa: E402
     lasso_path_study,
     polynomial_fit,
     polynomial_loss_curve,

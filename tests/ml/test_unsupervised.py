@@ -12,8 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 
 
-from astrograph.features import colour_features  # noqa: E402
-from astrograph.unsupervised import (  # noqa: E402
+from astrograph.ml.features import colour_features  # noqa: E402
+from astrograph.ml.plots import plot_embedding  # noqa: E402
+from astrograph.ml.unsupervised import (  # noqa: E402
     anomaly_benchmark,
     anomaly_scores,
     choose_elbow,
@@ -71,8 +72,6 @@ def test_gmm_bic_selection():
 
 
 def test_embeddings(colours, tmp_path):
-    from astrograph.mlplots import plot_embedding
-
     X, y = colours
     emb, var = pca_embedding(X, 3)
     assert emb.shape == (2000, 3) and np.all(np.diff(var) <= 0) and var.sum() <= 1 + 1e-9

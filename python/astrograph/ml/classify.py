@@ -1,7 +1,8 @@
 """Star / galaxy / QSO classification, galaxy morphology, and entropy utilities.
 
 * :class:`PhotometricClassifier` - scikit-learn classifier on ugriz photometry
-  (features: ugriz, the ten distinct colours and three colour curvatures), with random forest, gradient
+  (features: ugriz, the ten distinct colours and three colour curvatures, see
+  :func:`astrograph.ml.features.colour_features`), with random forest, gradient
   boosting, logistic regression or SVM inside, optionally probability-calibrated.
 * :func:`make_classifier` - the same model menu for arbitrary feature tables
   (e.g. the Galaxy Zoo morphology features).
@@ -35,16 +36,15 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from sklearn.utils.validation import check_is_fitted
 
+from ..errors import InputError
 from .features import colour_features, feature_names
+from .validation import as_float_array, check_fitted
 
 __all__ = [
     "CLASSIFIERS",
     "PhotometricClassifier",
     "make_classifier",
-    "photometric_class_features",
-    "photometric_class_feature_names",
     "evaluate_classifier",
     "check_labels",
     "entropy",
@@ -99,48 +99,32 @@ def make_classifier(
             ("svm", make_classifier("svm", random_state)),
         ]
         return VotingClassifier(members, voting="soft")
-    raise ValueError(f"unknown model {model!r}; choose one of {CLASSIFIERS}")
-
-
-def photometric_class_features(mags: ArrayLike) -> np.ndarray:
-    """Magnitudes, the ten distinct colours and three colour curvatures, (N, 18).
-
-    The first 15 columns are :func:`astrograph.features.colour_features`; the
-    last three are the differences of adjacent colours, (u-g)-(g-r),
-    (g-r)-(r-i) and (r-i)-(i-z), which trace the curvature of the spectrum
-    (a QSO power law versus a stellar black body) along directions that
-    axis-aligned tree splits cannot form from the colours themselves.
-    """
-    X = colour_features(mags)
-    adjacent = X[:, :4] - X[:, 1:5]  # u-g, g-r, r-i, i-z
-    return np.hstack([X, adjacent[:, :-1] - adjacent[:, 1:]])
-
-
-def photometric_class_feature_names() -> list[str]:
-    """Names of the :func:`photometric_class_features` columns."""
-    return feature_names() + ["(u-g)-(g-r)", "(g-r)-(r-i)", "(r-i)-(i-z)"]
+    raise InputError(f"unknown model {model!r}; choose one of {CLASSIFIERS}")
 
 
 def check_labels(labels: ArrayLike, n: int, classes: ArrayLike | None = None) -> np.ndarray:
     """Validate a label vector: length ``n``, no missing values, only known classes."""
     y = np.asarray(labels)
     if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"labels has shape {y.shape}; expected ({n},)")
+        raise InputError(f"labels has shape {y.shape}; expected ({n},)")
     if n == 0:
-        raise ValueError("labels is empty; need at least one object")
+        raise InputError("labels is empty; need at least one object")
     if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"{int(np.isnan(y).sum())} labels are NaN")
+        raise InputError(f"{int(np.isnan(y).sum())} labels are NaN")
     if y.dtype.kind == "O" and any(v is None for v in y):
-        raise ValueError("labels contain None")
+        raise InputError("labels contain None")
     if classes is not None:
         unknown = sorted(set(y.tolist()) - set(np.asarray(classes).tolist()))
         if unknown:
-            raise ValueError(f"unknown labels {unknown}; allowed classes are {list(classes)}")
+            raise InputError(f"unknown labels {unknown}; allowed classes are {list(classes)}")
     return y
 
 
 class PhotometricClassifier(ClassifierMixin, BaseEstimator):
     """Star / galaxy / QSO (or any) classifier on (N, 5) ugriz magnitudes.
+
+    The model sees the magnitudes, the ten distinct colours and the three colour
+    curvatures (18 columns, ``colour_features(mags, curvature=True)``).
 
     Parameters
     ----------
@@ -172,29 +156,29 @@ class PhotometricClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, mags: ArrayLike, labels: ArrayLike) -> PhotometricClassifier:
         """Fit on (N, 5) ugriz magnitudes and class labels (N,)."""
-        X = photometric_class_features(mags)
+        X = colour_features(mags, curvature=True)
         y = check_labels(labels, X.shape[0], self.classes)
         est = make_classifier(self.model, self.random_state, self.n_jobs)
         if self.calibrate is not None:
             if self.calibrate not in ("isotonic", "sigmoid"):
-                raise ValueError(
+                raise InputError(
                     f"calibrate must be None, 'isotonic' or 'sigmoid', got {self.calibrate!r}"
                 )
             est = CalibratedClassifierCV(est, method=self.calibrate, cv=3)
         self.estimator_ = est.fit(X, y)
         self.classes_ = self.estimator_.classes_
-        self.feature_names_ = photometric_class_feature_names()
+        self.feature_names_ = feature_names(curvature=True)
         self.n_features_in_ = X.shape[1]
         return self
 
     def predict(self, mags: ArrayLike) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(photometric_class_features(mags))
+        check_fitted(self, "estimator_")
+        return self.estimator_.predict(colour_features(mags, curvature=True))
 
     def predict_proba(self, mags: ArrayLike) -> np.ndarray:
         """Class probabilities (N, n_classes) in the order of ``classes_``."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(photometric_class_features(mags))
+        check_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(colour_features(mags, curvature=True))
 
 
 def evaluate_classifier(
@@ -217,7 +201,7 @@ def evaluate_classifier(
         ``precision`` / ``recall`` / ``f1`` (per class), ``roc`` (per class:
         ``fpr``, ``tpr``, ``auc``; one-vs-rest), ``proba`` and ``pred``.
     """
-    X = np.asarray(X, dtype=float)
+    X = as_float_array(X, "X")
     y = check_labels(y, X.shape[0])
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
     classes = np.unique(y)
@@ -265,14 +249,14 @@ def entropy(counts: ArrayLike, base: float = 2.0) -> float:
     >>> round(entropy([5, 5]), 4), round(entropy([9, 1]), 4)
     (1.0, 0.469)
     """
-    c = np.asarray(counts, dtype=float)
+    c = as_float_array(counts, "counts")
     if c.ndim != 1 or c.size == 0:
-        raise ValueError("counts must be a non-empty 1-d array of class counts")
+        raise InputError("counts must be a non-empty 1-d array of class counts")
     if np.any(c < 0) or not np.all(np.isfinite(c)):
-        raise ValueError("class counts must be finite and non-negative")
+        raise InputError("class counts must be finite and non-negative")
     n = c.sum()
     if n == 0:
-        raise ValueError("node is empty (all counts are zero)")
+        raise InputError("node is empty (all counts are zero)")
     p = c[c > 0] / n
     return float(-(p * np.log(p)).sum() / np.log(base))
 
@@ -292,14 +276,14 @@ def information_gain(parent: ArrayLike, children: list[ArrayLike], base: float =
     >>> round(information_gain([10, 10], [[9, 1], [1, 9]]), 4)
     0.531
     """
-    p = np.asarray(parent, dtype=float)
-    kids = [np.asarray(k, dtype=float) for k in children]
+    p = as_float_array(parent, "parent")
+    kids = [as_float_array(k, "children") for k in children]
     if len(kids) < 2:
-        raise ValueError("a split needs at least two children")
+        raise InputError("a split needs at least two children")
     if any(k.shape != p.shape for k in kids):
-        raise ValueError("parent and children must give counts over the same classes")
+        raise InputError("parent and children must give counts over the same classes")
     if not np.allclose(np.sum(kids, axis=0), p):
-        raise ValueError(
+        raise InputError(
             f"children counts {np.sum(kids, axis=0).tolist()} do not add up to parent {p.tolist()}"
         )
     n = p.sum()

@@ -1,6 +1,7 @@
-"""Photometric-redshift quality metrics.
+"""Quality metrics: photometric redshifts and Galaxy Zoo vote fractions.
 
-All metrics use the normalised residual ``dz = (z_phot - z_spec) / (1 + z_spec)``.
+The photo-z metrics use the normalised residual ``dz = (z_phot - z_spec) / (1 + z_spec)``;
+:func:`galaxy_zoo_rmse` is the score of the Kaggle Galaxy Zoo challenge.
 """
 
 from __future__ import annotations
@@ -8,28 +9,31 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["photoz_metrics", "photoz_residuals", "METRIC_KEYS"]
+from ..errors import InputError
+from .validation import as_float_array
+
+__all__ = ["photoz_metrics", "photoz_residuals", "METRIC_KEYS", "galaxy_zoo_rmse"]
 
 #: Keys of the dict returned by :func:`photoz_metrics`, in reporting order.
 METRIC_KEYS = ("bias", "sigma_nmad", "rms", "eta_015", "eta_3sigma", "eta_005")
 
 
 def _as_redshifts(z_phot: ArrayLike, z_spec: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    zp = np.asarray(z_phot, dtype=float)
-    zs = np.asarray(z_spec, dtype=float)
+    zp = as_float_array(z_phot, "z_phot")
+    zs = as_float_array(z_spec, "z_spec")
     if zp.ndim != 1 or zs.ndim != 1:
-        raise ValueError(f"z_phot and z_spec must be 1-d; got shapes {zp.shape} and {zs.shape}")
+        raise InputError(f"z_phot and z_spec must be 1-d; got shapes {zp.shape} and {zs.shape}")
     if zp.shape != zs.shape:
-        raise ValueError(f"z_phot has {zp.size} values but z_spec has {zs.size}")
+        raise InputError(f"z_phot has {zp.size} values but z_spec has {zs.size}")
     if zp.size == 0:
-        raise ValueError("z_phot and z_spec are empty; need at least one object")
+        raise InputError("z_phot and z_spec are empty; need at least one object")
     for name, arr in (("z_phot", zp), ("z_spec", zs)):
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
             shown = ", ".join(map(str, bad[:10])) + (", ..." if bad.size > 10 else "")
-            raise ValueError(f"{bad.size} values of {name} are NaN or infinite (indices {shown})")
+            raise InputError(f"{bad.size} values of {name} are NaN or infinite (indices {shown})")
     if np.any(zs <= -1):
-        raise ValueError("z_spec must be > -1 so that 1 + z_spec is positive")
+        raise InputError("z_spec must be > -1 so that 1 + z_spec is positive")
     return zp, zs
 
 
@@ -57,7 +61,7 @@ def photoz_metrics(z_phot: ArrayLike, z_spec: ArrayLike) -> dict[str, float]:
     ----------
     z_phot, z_spec : array_like, shape (N,)
         Photometric and spectroscopic redshifts. NaN / infinite values raise
-        ``ValueError`` (they are never silently dropped).
+        :class:`~astrograph.errors.InputError` (they are never silently dropped).
 
     Returns
     -------
@@ -87,3 +91,11 @@ def photoz_metrics(z_phot: ArrayLike, z_spec: ArrayLike) -> dict[str, float]:
         "eta_3sigma": float(np.mean(adz > 3.0 * std)),
         "eta_005": float(np.mean(adz > 0.05)),
     }
+
+
+def galaxy_zoo_rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """RMSE over all galaxies and answers, the metric of the Kaggle Galaxy Zoo challenge."""
+    y_true, y_pred = as_float_array(y_true, "y_true"), as_float_array(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise InputError(f"shape mismatch: {y_true.shape} vs {y_pred.shape}")
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))

@@ -3,7 +3,13 @@
 :class:`PhotoZRegressor` wraps a decision tree, random forest, extra trees or
 gradient boosting behind one scikit-learn estimator. Features are the five
 magnitudes plus the ten distinct colours (optionally the five errors), see
-:func:`astrograph.features.colour_features`.
+:func:`astrograph.ml.features.colour_features`.
+
+The estimator follows the scikit-learn conventions (``fit(X, y)`` /
+``predict(X)``, works in ``Pipeline`` and ``cross_val_score``): ``X`` is an
+(N, 5) array of ugriz magnitudes, or (N, 10) with the five magnitude errors as
+extra columns (see :func:`astrograph.ml.features.split_photometry`); ``y`` holds
+the spectroscopic redshifts.
 
 Per-object uncertainties and PDFs come from
 
@@ -30,10 +36,11 @@ from sklearn.ensemble import (
 )
 from sklearn.inspection import permutation_importance
 from sklearn.tree import DecisionTreeRegressor
-from sklearn.utils.validation import check_is_fitted
 
-from .features import colour_features, feature_names
+from ..errors import InputError
+from .features import estimator_features, feature_names
 from .metrics import photoz_metrics
+from .validation import as_float_array, check_fitted
 
 __all__ = ["PhotoZRegressor", "MODELS", "depth_study", "feature_importances"]
 
@@ -60,8 +67,8 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
     learning_rate : float
         Gradient boosting only.
     use_errors : bool
-        Append the magnitude errors as features; then ``fit`` / ``predict``
-        require ``errors``.
+        Use the magnitude errors as features; then ``X`` must have 10 columns
+        (ugriz, then their errors). Without it, error columns are ignored.
     pdf : {"ensemble", "quantile"}
         How uncertainties and PDFs are built (see module docs).
     random_state : int or None
@@ -69,10 +76,22 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
     n_jobs : int or None
         Parallel jobs for the forests.
 
+    Attributes
+    ----------
+    estimator_ : sklearn estimator
+        The fitted tree model (it sees :attr:`feature_names_` as its columns).
+    n_features_in_ : int
+        Columns of ``X`` seen in ``fit`` (5, or 10 with errors).
+    feature_names_ : list of str
+        Names of the model's feature columns built from ``X``.
+    z_range_ : (float, float)
+        Range of the training redshifts.
+
     Notes
     -----
-    Input rules: ``mags`` must be (N, 5) finite ugriz in (0, 50); rows with NaN
-    or sentinels raise ``ValueError`` listing them - nothing is dropped silently.
+    Input rules: the magnitudes in ``X`` must be finite ugriz in (0, 50); rows
+    with NaN or sentinels raise :class:`~astrograph.errors.InputError` (a
+    ``ValueError``) listing them - nothing is dropped silently.
     """
 
     def __init__(
@@ -103,9 +122,9 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
     def _build(self) -> BaseEstimator:
         leaf_default = {"random_forest": 1, "extra_trees": 2, "tree": 5, "gradient_boosting": 1}
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {MODELS}")
+            raise InputError(f"unknown model {self.model!r}; choose one of {MODELS}")
         if self.pdf not in ("ensemble", "quantile"):
-            raise ValueError(f"pdf must be 'ensemble' or 'quantile', got {self.pdf!r}")
+            raise InputError(f"pdf must be 'ensemble' or 'quantile', got {self.pdf!r}")
         leaf = (
             self.min_samples_leaf if self.min_samples_leaf is not None else leaf_default[self.model]
         )
@@ -130,34 +149,29 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
             max_features=self.max_features, random_state=self.random_state,
         )  # fmt: skip
 
-    def _features(self, mags: ArrayLike, errors: ArrayLike | None) -> np.ndarray:
-        if self.use_errors and errors is None:
-            raise ValueError("this PhotoZRegressor uses errors as features; pass errors=")
-        return colour_features(mags, errors if self.use_errors else None)
-
-    @property
-    def feature_names_(self) -> list[str]:
-        """Names of the feature columns the model was trained on."""
-        return feature_names(errors=self.use_errors)
+    def _features(self, X: ArrayLike) -> np.ndarray:
+        """Feature columns of ``X`` for the fitted model (same width as in ``fit``)."""
+        check_fitted(self, "estimator_")
+        return estimator_features(X, self.use_errors, n_features_in=self.n_features_in_)[0]
 
     @property
     def _pdf_mode(self) -> str:
         return "quantile" if self.model == "gradient_boosting" else self.pdf
 
     # -- scikit-learn API -----------------------------------------------------------
-    def fit(
-        self, mags: ArrayLike, z: ArrayLike, errors: ArrayLike | None = None
-    ) -> PhotoZRegressor:
-        """Fit on (N, 5) ugriz magnitudes and spectroscopic redshifts ``z`` (N,)."""
-        X = self._features(mags, errors)
-        y = np.asarray(z, dtype=float)
+    def fit(self, X: ArrayLike, y: ArrayLike) -> PhotoZRegressor:
+        """Fit on ``X`` (N, 5) ugriz magnitudes [+ (N, 5) errors] and spectroscopic
+        redshifts ``y`` (N,)."""
+        X, width = estimator_features(X, self.use_errors)
+        y = as_float_array(y, "y")
         if y.shape != (X.shape[0],):
-            raise ValueError(f"z has shape {y.shape}; expected ({X.shape[0]},) to match mags")
+            raise InputError(f"redshift vector z has shape {y.shape}; expected ({X.shape[0]},)")
         bad = np.flatnonzero(~np.isfinite(y))
         if bad.size:
-            raise ValueError(f"{bad.size} redshifts are NaN or inf (rows {bad[:10].tolist()})")
+            raise InputError(f"{bad.size} redshifts are NaN or inf (rows {bad[:10].tolist()})")
         self.estimator_ = self._build().fit(X, y)
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = width
+        self.feature_names_ = feature_names(errors=self.use_errors)
         self.z_range_ = (float(y.min()), float(y.max()))
         if self._pdf_mode == "ensemble" and self.model == "tree":
             # Training redshifts per leaf give the single tree an empirical PDF.
@@ -174,14 +188,14 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
             ]  # fmt: skip
         return self
 
-    def predict(self, mags: ArrayLike, errors: ArrayLike | None = None) -> np.ndarray:
-        """Point photo-z (N,) for (N, 5) ugriz magnitudes."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(self._features(mags, errors))
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Point photo-z (N,) for ``X`` laid out as in ``fit``."""
+        features = self._features(X)
+        return self.estimator_.predict(features)
 
-    def score(self, mags: ArrayLike, z: ArrayLike, sample_weight: Any = None) -> float:
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Any = None) -> float:
         """Negative sigma_NMAD (higher is better, so it works with model selection)."""
-        return -photoz_metrics(self.predict(mags), z)["sigma_nmad"]
+        return -photoz_metrics(self.predict(X), y)["sigma_nmad"]
 
     # -- uncertainties ---------------------------------------------------------------
     def _samples(self, X: np.ndarray) -> list[np.ndarray]:
@@ -199,37 +213,32 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
         return list(per_tree)
 
     def predict_quantiles(
-        self,
-        mags: ArrayLike,
-        quantiles: ArrayLike = (0.16, 0.5, 0.84),
-        errors: ArrayLike | None = None,
+        self, X: ArrayLike, quantiles: ArrayLike = (0.16, 0.5, 0.84)
     ) -> np.ndarray:
         """Photo-z quantiles, shape (N, len(quantiles))."""
-        check_is_fitted(self, "estimator_")
-        X = self._features(mags, errors)
-        q = np.asarray(quantiles, dtype=float)
+        X = self._features(X)
+        q = as_float_array(quantiles, "quantiles")
         if np.any((q <= 0) | (q >= 1)):
-            raise ValueError("quantiles must lie strictly between 0 and 1")
+            raise InputError("quantiles must lie strictly between 0 and 1")
         if self._pdf_mode == "quantile":
             qs = np.sort(np.column_stack([m.predict(X) for m in self.quantile_models_]), axis=1)
             return np.stack([np.interp(q, self.quantiles_, row) for row in qs])
         return np.stack([np.quantile(s, q) for s in self._samples(X)])
 
-    def predict_std(self, mags: ArrayLike, errors: ArrayLike | None = None) -> np.ndarray:
+    def predict_std(self, X: ArrayLike) -> np.ndarray:
         """Per-object 1-sigma photo-z uncertainty (N,).
 
         Ensemble mode: standard deviation of the per-tree predictions (or of the
         leaf's training redshifts for a single tree). Quantile mode: half the
         16-84 % interval.
         """
-        check_is_fitted(self, "estimator_")
         if self._pdf_mode == "quantile":
-            q = self.predict_quantiles(mags, (0.16, 0.84), errors)
+            q = self.predict_quantiles(X, (0.16, 0.84))
             return 0.5 * (q[:, 1] - q[:, 0])
-        return np.array([np.std(s) for s in self._samples(self._features(mags, errors))])
+        return np.array([np.std(s) for s in self._samples(self._features(X))])
 
     def predict_pdf(
-        self, mags: ArrayLike, z_grid: ArrayLike | None = None, errors: ArrayLike | None = None
+        self, X: ArrayLike, z_grid: ArrayLike | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Photo-z PDFs on a redshift grid.
 
@@ -239,15 +248,15 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
         pdf : numpy.ndarray, shape (N, M)
             Each row integrates to 1 over ``z_grid`` (trapezoid rule).
         """
-        check_is_fitted(self, "estimator_")
+        check_fitted(self, "estimator_")
         if z_grid is None:
             lo, hi = self.z_range_
             pad = 0.1 * (hi - lo)
             z_grid = np.linspace(max(lo - pad, 0.0), hi + pad, 200)
-        grid = np.asarray(z_grid, dtype=float)
+        grid = as_float_array(z_grid, "z_grid")
         if grid.ndim != 1 or grid.size < 3 or np.any(np.diff(grid) <= 0):
-            raise ValueError("z_grid must be a 1-d increasing array of at least 3 points")
-        X = self._features(mags, errors)
+            raise InputError("z_grid must be a 1-d increasing array of at least 3 points")
+        X = self._features(X)
         dz = grid[1] - grid[0]
         if self._pdf_mode == "quantile":
             qs = np.sort(np.column_stack([m.predict(X) for m in self.quantile_models_]), axis=1)
@@ -269,9 +278,9 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
 
 
 def depth_study(
-    mags_train: ArrayLike,
+    X_train: ArrayLike,
     z_train: ArrayLike,
-    mags_test: ArrayLike,
+    X_test: ArrayLike,
     z_test: ArrayLike,
     depths: ArrayLike = (1, 2, 3, 4, 6, 8, 10, 12, 15, 20, 25),
     model: str = "tree",
@@ -279,6 +288,8 @@ def depth_study(
     **kwargs: Any,
 ) -> dict[str, np.ndarray]:
     """Train / test error against ``max_depth`` (shows over-fitting).
+
+    ``X_train`` / ``X_test`` are laid out as for :meth:`PhotoZRegressor.fit`.
 
     Returns
     -------
@@ -292,9 +303,9 @@ def depth_study(
     for d in depths:
         reg = PhotoZRegressor(
             model=model, max_depth=int(d), min_samples_leaf=1, random_state=random_state, **kwargs
-        ).fit(mags_train, z_train)
-        m_tr = photoz_metrics(reg.predict(mags_train), z_train)
-        m_te = photoz_metrics(reg.predict(mags_test), z_test)
+        ).fit(X_train, z_train)
+        m_tr = photoz_metrics(reg.predict(X_train), z_train)
+        m_te = photoz_metrics(reg.predict(X_test), z_test)
         out["train_rms"].append(m_tr["rms"])
         out["test_rms"].append(m_te["rms"])
         out["train_nmad"].append(m_tr["sigma_nmad"])
@@ -306,26 +317,28 @@ def depth_study(
 
 def feature_importances(
     reg: PhotoZRegressor,
-    mags: ArrayLike,
+    X: ArrayLike,
     z: ArrayLike,
-    errors: ArrayLike | None = None,
     n_repeats: int = 5,
     random_state: int = 0,
 ) -> dict[str, np.ndarray | list[str]]:
     """Impurity-based and permutation importances of a fitted regressor.
 
-    Permutation importance is the drop in R^2 on (``mags``, ``z``) when one
-    feature column is shuffled (use held-out data).
+    Permutation importance is the drop in R^2 on (``X``, ``z``) when one
+    feature column of the model is shuffled (use held-out data).
 
     Returns
     -------
     dict
         ``names``, ``impurity`` (sums to 1), ``permutation_mean``, ``permutation_std``.
     """
-    check_is_fitted(reg, "estimator_")
-    X = reg._features(mags, errors)
+    features = reg._features(X)
     perm = permutation_importance(
-        reg.estimator_, X, np.asarray(z, float), n_repeats=n_repeats, random_state=random_state
+        reg.estimator_,
+        features,
+        as_float_array(z, "z"),
+        n_repeats=n_repeats,
+        random_state=random_state,
     )
     return {
         "names": reg.feature_names_,

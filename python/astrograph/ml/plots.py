@@ -60,7 +60,7 @@ def plot_photoz(
 
 
 def plot_depth_study(study: dict[str, np.ndarray], ax: Axes | None = None) -> Figure:
-    """Train / test RMS against max_depth from :func:`astrograph.photoz.depth_study`."""
+    """Train / test RMS against max_depth from :func:`astrograph.ml.photoz.depth_study`."""
     fig, ax = _ax(ax, (6, 4))
     ax.plot(study["depth"], study["train_rms"], "o-", label="train")
     ax.plot(study["depth"], study["test_rms"], "s-", label="test")
@@ -97,7 +97,7 @@ def plot_tree_png(
     The canvas grows with the number of leaves (2**depth) so boxes do not overlap;
     deep trees get a lower default dpi to keep the file size sane.
     """
-    from sklearn.tree import plot_tree
+    from sklearn.tree import plot_tree  # lazy: the other figures do not need scikit-learn
 
     depth = tree_model.get_depth()
     width = min(max(12.0, 2.4 * 2 ** min(depth, 8)), 160.0)
@@ -138,7 +138,7 @@ def plot_confusion(
 
 
 def plot_roc(roc: dict[str, dict[str, Any]], ax: Axes | None = None) -> Figure:
-    """One-vs-rest ROC curves from :func:`astrograph.classify.evaluate_classifier`."""
+    """One-vs-rest ROC curves from :func:`astrograph.ml.classify.evaluate_classifier`."""
     fig, ax = _ax(ax)
     for name, r in roc.items():
         ax.plot(r["fpr"], r["tpr"], label=f"{name} (AUC {r['auc']:.3f})")

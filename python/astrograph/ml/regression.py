@@ -13,6 +13,9 @@ from sklearn.metrics import mean_squared_error
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
+from ..errors import InputError
+from .validation import as_float_array
+
 __all__ = [
     "polynomial_fit",
     "polynomial_loss_curve",
@@ -22,18 +25,18 @@ __all__ = [
 
 
 def _xy(x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(x, dtype=float)
+    X = as_float_array(x, "x")
     if X.ndim == 1:
         X = X[:, None]
-    Y = np.asarray(y, dtype=float)
+    Y = as_float_array(y, "y")
     if X.ndim != 2 or Y.shape != (X.shape[0],):
-        raise ValueError(
+        raise InputError(
             f"x has shape {np.shape(x)} and y {np.shape(y)}; need (N,) or (N, D) and (N,)"
         )
     if X.shape[0] == 0:
-        raise ValueError("x and y are empty")
+        raise InputError("x and y are empty")
     if not (np.isfinite(X).all() and np.isfinite(Y).all()):
-        raise ValueError("x or y contains NaN or inf")
+        raise InputError("x or y contains NaN or inf")
     return X, Y
 
 
@@ -47,7 +50,7 @@ def polynomial_fit(x: ArrayLike, y: ArrayLike, degree: int = 1) -> dict[str, Any
         fitting data), ``coef`` and ``intercept``.
     """
     if degree < 1:
-        raise ValueError(f"degree must be >= 1, got {degree}")
+        raise InputError(f"degree must be >= 1, got {degree}")
     X, Y = _xy(x, y)
     model: Pipeline = make_pipeline(
         PolynomialFeatures(degree, include_bias=False), LinearRegression()
@@ -99,7 +102,7 @@ def lasso_path_study(
         list(feature_names) if feature_names is not None else [f"x{i}" for i in range(A.shape[1])]
     )
     if len(names) != A.shape[1]:
-        raise ValueError(f"{len(names)} feature names for {A.shape[1]} columns")
+        raise InputError(f"{len(names)} feature names for {A.shape[1]} columns")
     Z = StandardScaler().fit_transform(A)
     yc = Y - Y.mean()
     # Explicit grid from the alpha at which the first feature enters down to 1e-3 of it.

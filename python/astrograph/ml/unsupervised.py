@@ -23,6 +23,9 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading
 
+from ..errors import InputError
+from .validation import as_float_array
+
 __all__ = [
     "standardise",
     "kmeans_elbow",
@@ -37,14 +40,14 @@ __all__ = [
 
 
 def _check_X(X: ArrayLike, min_rows: int = 2) -> np.ndarray:
-    A = np.asarray(X, dtype=float)
+    A = as_float_array(X, "X")
     if A.ndim != 2:
-        raise ValueError(f"X has shape {A.shape}; expected a 2-d (N, D) feature matrix")
+        raise InputError(f"X has shape {A.shape}; expected a 2-d (N, D) feature matrix")
     if A.shape[0] < min_rows:
-        raise ValueError(f"X has {A.shape[0]} rows; need at least {min_rows}")
+        raise InputError(f"X has {A.shape[0]} rows; need at least {min_rows}")
     bad = np.flatnonzero(~np.isfinite(A).all(axis=1))
     if bad.size:
-        raise ValueError(f"{bad.size} rows of X contain NaN or inf (rows {bad[:10].tolist()})")
+        raise InputError(f"{bad.size} rows of X contain NaN or inf (rows {bad[:10].tolist()})")
     return A
 
 
@@ -59,10 +62,10 @@ def choose_elbow(k: ArrayLike, wcss: ArrayLike) -> int:
     Both axes are rescaled to [0, 1] first (the "kneedle" construction), so the
     choice does not depend on units.
     """
-    kk = np.asarray(k, dtype=float)
-    w = np.asarray(wcss, dtype=float)
+    kk = as_float_array(k, "k")
+    w = as_float_array(wcss, "wcss")
     if kk.shape != w.shape or kk.size < 3:
-        raise ValueError("need k and wcss of equal length >= 3")
+        raise InputError("need k and wcss of equal length >= 3")
     x = (kk - kk[0]) / (kk[-1] - kk[0])
     y = (w - w[-1]) / (w[0] - w[-1])
     # Distance below the straight line from (0, 1) to (1, 0).
@@ -84,7 +87,7 @@ def kmeans_elbow(
     A = _check_X(X)
     ks = np.asarray(list(k_range), dtype=int)
     if ks.size < 3 or np.any(ks < 1) or np.any(np.diff(ks) <= 0):
-        raise ValueError("k_range must hold at least 3 increasing positive integers")
+        raise InputError("k_range must hold at least 3 increasing positive integers")
     # Silhouette on a fixed subsample keeps it O(n) for big catalogues.
     rng = np.random.default_rng(random_state)
     sub = rng.choice(A.shape[0], size=min(A.shape[0], 3000), replace=False)
@@ -121,7 +124,7 @@ def gmm_bic(
     A = _check_X(X)
     ns = np.asarray(list(n_range), dtype=int)
     if ns.size == 0 or np.any(ns < 1):
-        raise ValueError("n_range must hold positive integers")
+        raise InputError("n_range must hold positive integers")
     models = [
         GaussianMixture(int(n), covariance_type=covariance_type, random_state=random_state).fit(A)
         for n in ns
@@ -145,7 +148,7 @@ def tsne_embedding(
     """2-d t-SNE embedding (PCA initialisation, seeded)."""
     A = _check_X(X, min_rows=5)
     if perplexity >= A.shape[0]:
-        raise ValueError(f"perplexity {perplexity} must be below the number of rows {A.shape[0]}")
+        raise InputError(f"perplexity {perplexity} must be below the number of rows {A.shape[0]}")
     return TSNE(
         n_components=2, perplexity=perplexity, init="pca", random_state=random_state,
         max_iter=max_iter,
@@ -175,14 +178,14 @@ def sprinkle_labels(
     A = _check_X(X)
     y = np.asarray(labels)
     if y.shape != (A.shape[0],):
-        raise ValueError(f"labels has shape {y.shape}; expected ({A.shape[0]},)")
+        raise InputError(f"labels has shape {y.shape}; expected ({A.shape[0]},)")
     classes, y_int = np.unique(y, return_inverse=True)
     rng = np.random.default_rng(random_state)
     seeds = []
     for c in range(classes.size):
         idx = np.flatnonzero(y_int == c)
         if idx.size < n_per_class:
-            raise ValueError(
+            raise InputError(
                 f"class {classes[c]!r} has {idx.size} objects < n_per_class={n_per_class}"
             )
         seeds.append(rng.choice(idx, size=n_per_class, replace=False))
@@ -217,7 +220,7 @@ def anomaly_scores(
         kw = {"n_neighbors": 20} | kwargs
         lof = LocalOutlierFactor(**kw).fit(A)
         return -lof.negative_outlier_factor_
-    raise ValueError(f"unknown method {method!r}; use 'isolation_forest' or 'lof'")
+    raise InputError(f"unknown method {method!r}; use 'isolation_forest' or 'lof'")
 
 
 def anomaly_benchmark(
@@ -237,10 +240,10 @@ def anomaly_benchmark(
     A = _check_X(X, min_rows=3)
     truth = np.asarray(is_anomaly, dtype=bool)
     if truth.shape != (A.shape[0],):
-        raise ValueError(f"is_anomaly has shape {truth.shape}; expected ({A.shape[0]},)")
+        raise InputError(f"is_anomaly has shape {truth.shape}; expected ({A.shape[0]},)")
     n = int(truth.sum())
     if n == 0 or n == truth.size:
-        raise ValueError("is_anomaly must mark some, but not all, objects")
+        raise InputError("is_anomaly must mark some, but not all, objects")
     out = {}
     for m in methods:
         s = anomaly_scores(A, m, random_state=random_state)

@@ -2,13 +2,16 @@
 
 * Cache folder: ``$ASTROGRAPH_CACHE`` or ``~/.cache/astrograph`` (:func:`cache_dir`).
 * Integrity: a ``sha256`` given to :func:`fetch_file` is checked after every
-  download and on every cache hit; a mismatch raises :class:`ChecksumError` and
-  the bad file is moved aside (``*.corrupt``), never returned.
+  download and on every cache hit; a mismatch raises
+  :class:`~astrograph.errors.ChecksumError` and the bad file is moved aside
+  (``*.corrupt``), never returned.
 * Resume: partial downloads live in ``<name>.part``; a dropped connection is
   retried with an HTTP ``Range`` request so finished bytes are not fetched again.
 * Offline mode: ``offline=True`` or ``ASTROGRAPH_OFFLINE=1`` makes every function
-  serve only from the cache and raise :class:`OfflineError` instead of touching
-  the network.
+  serve only from the cache and raise :class:`~astrograph.errors.OfflineError`
+  instead of touching the network.
+
+Every failure is an :class:`~astrograph.errors.DownloadError` (also a ``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ...errors import ChecksumError, DownloadError, InputError, OfflineError
+
 __all__ = [
     "cache_dir",
     "fetch_file",
@@ -33,9 +38,6 @@ __all__ = [
     "fetch_boss_dr12",
     "PHOTOZ_QUERY",
     "SKYSERVER_URL",
-    "ChecksumError",
-    "OfflineError",
-    "DownloadError",
 ]
 
 SKYSERVER_URL = "https://skyserver.sdss.org/dr18/SkyServerWS/SearchTools/SqlSearch"
@@ -54,18 +56,6 @@ FROM SpecObj AS s JOIN PhotoObj AS p ON s.bestobjid = p.objid
 WHERE s.class = 'GALAXY' AND s.zwarning = 0 AND s.z BETWEEN 0 AND 1
   AND p.petroMag_r < 17.77 AND p.clean = 1
 """
-
-
-class DownloadError(RuntimeError):
-    """A download failed after all retries."""
-
-
-class ChecksumError(DownloadError):
-    """A file's sha256 does not match the expected value."""
-
-
-class OfflineError(DownloadError):
-    """Offline mode is on and the file is not in the cache."""
 
 
 def cache_dir(create: bool = True) -> Path:
@@ -105,7 +95,7 @@ def _verify(path: Path, sha256: str | None) -> None:
 
 
 def _progress(total: int | None, initial: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # lazy: tqdm.auto probes for Jupyter widgets on import
 
     return tqdm(
         total=total, initial=initial, unit="B", unit_scale=True, desc=desc, disable=not enabled,
@@ -174,11 +164,12 @@ def fetch_file(
 
     Raises
     ------
-    OfflineError, ChecksumError, DownloadError
+    astrograph.errors.OfflineError, astrograph.errors.ChecksumError,
+    astrograph.errors.DownloadError
     """
     name = filename or Path(urllib.parse.urlparse(url).path).name
     if not name:
-        raise ValueError(f"cannot infer a file name from {url!r}; pass filename=")
+        raise InputError(f"cannot infer a file name from {url!r}; pass filename=")
     folder = cache_dir() / subdir
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
@@ -226,7 +217,7 @@ def skyserver_sql(
     >>> df = skyserver_sql(PHOTOZ_QUERY.format(top=1000))  # doctest: +SKIP
     """
     if not sql.strip():
-        raise ValueError("sql is empty")
+        raise InputError("sql is empty")
     key = hashlib.sha256(f"{url}\n{sql}".encode()).hexdigest()[:32]
     query = urllib.parse.urlencode({"cmd": sql, "format": "csv"})
     sep = "&" if "?" in url else "?"
@@ -253,7 +244,7 @@ def fetch_galaxy10(
 ) -> Path:
     """Download Galaxy10 SDSS (``Galaxy10.h5``, ~200 MB, from Zenodo).
 
-    Read it with :func:`astrograph.datasets.load_galaxy10_h5`. The checksum is
+    Read it with :func:`astrograph.ml.datasets.load_galaxy10_h5`. The checksum is
     not pinned by default (the file on Zenodo can be re-uploaded); pass
     ``sha256`` to enforce one.
     """
@@ -283,11 +274,11 @@ def fetch_boss_dr12(
         SAS folder holding the files (override to use a mirror).
     """
     if kind not in ("galaxy", "random"):
-        raise ValueError(f"kind must be 'galaxy' or 'random', got {kind!r}")
+        raise InputError(f"kind must be 'galaxy' or 'random', got {kind!r}")
     if cap not in ("North", "South"):
-        raise ValueError(f"cap must be 'North' or 'South', got {cap!r}")
+        raise InputError(f"cap must be 'North' or 'South', got {cap!r}")
     if sample not in ("CMASSLOWZTOT", "CMASS", "LOWZ"):
-        raise ValueError(f"unknown sample {sample!r}")
+        raise InputError(f"unknown sample {sample!r}")
     prefix = "galaxy" if kind == "galaxy" else f"random{int(random_index)}"
     name = f"{prefix}_DR12v5_{sample}_{cap}.fits.gz"
     return fetch_file(

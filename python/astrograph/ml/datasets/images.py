@@ -12,6 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import DatasetError, DatasetNotFoundError, InputError
+
+__all__ = [
+    "load_image_folder",
+    "load_galaxy10_h5",
+    "read_image",
+    "IMAGE_EXTENSIONS",
+    "GALAXY10_SDSS_CLASSES",
+    "GALAXY10_DECALS_CLASSES",
+]
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 # Class names in label order, from the Galaxy10 documentation (Leung & Bovy).
@@ -48,11 +59,11 @@ def _crop_box(width: int, height: int, crop: int | float | None) -> tuple[int, i
         side = short
     elif isinstance(crop, float):
         if not 0.0 < crop <= 1.0:
-            raise ValueError(f"crop as a fraction must be in (0, 1], got {crop}")
+            raise InputError(f"crop as a fraction must be in (0, 1], got {crop}")
         side = max(1, round(crop * short))
     else:
         if crop < 1:
-            raise ValueError(f"crop in pixels must be >= 1, got {crop}")
+            raise InputError(f"crop in pixels must be >= 1, got {crop}")
         side = min(int(crop), short)
     left = (width - side) // 2
     top = (height - side) // 2
@@ -80,10 +91,10 @@ def read_image(
 
     Raises
     ------
-    ValueError
-        If the file cannot be decoded (the message names the file).
+    astrograph.errors.DatasetError
+        A ``ValueError``, if the file cannot be decoded (the message names the file).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # lazy: only the image readers need Pillow
 
     path = Path(path)
     try:
@@ -94,7 +105,7 @@ def read_image(
                 img = img.resize((size, size), Image.Resampling.LANCZOS)
             arr = np.asarray(img, dtype=np.float32) / 255.0
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError(f"cannot read image file {path}: {exc}") from exc
+        raise DatasetError(f"cannot read image file {path}: {exc}") from exc
     return arr
 
 
@@ -140,19 +151,19 @@ def load_image_folder(
     """
     root = Path(path)
     if not root.is_dir():
-        raise ValueError(f"image folder not found: {root}")
+        raise DatasetNotFoundError(f"image folder not found: {root}")
     if classes is None:
         class_names = sorted(p.name for p in root.iterdir() if p.is_dir())
     else:
         class_names = list(classes)
         for name in class_names:
             if not (root / name).is_dir():
-                raise ValueError(f"class folder not found: {root / name}")
+                raise DatasetNotFoundError(f"class folder not found: {root / name}")
     if not class_names:
-        raise ValueError(f"no class sub-folders in {root}")
+        raise DatasetError(f"no class sub-folders in {root}")
     files = _folder_files(root, class_names)
     if not files:
-        raise ValueError(f"no {'/'.join(IMAGE_EXTENSIONS)} images under {root}")
+        raise DatasetError(f"no {'/'.join(IMAGE_EXTENSIONS)} images under {root}")
 
     key = hashlib.sha256(
         repr((size, crop, class_names, [(f.name, f.stat().st_size, y) for f, y in files])).encode()
@@ -200,29 +211,29 @@ def load_galaxy10_h5(
     class_names : list of str
         The ten Galaxy10 classes of the edition (chosen by the image size).
     """
-    import h5py
-    from PIL import Image
+    import h5py  # lazy: optional, heavy, and only needed for the Galaxy10 files
+    from PIL import Image  # lazy: only the image readers need Pillow
 
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"Galaxy10 file not found: {path}")
+        raise DatasetNotFoundError(f"Galaxy10 file not found: {path}")
     try:
         with h5py.File(path, "r") as f:
             for name in ("images", "ans"):
                 if name not in f:
-                    raise ValueError(f"{path}: missing dataset {name!r} (not a Galaxy10 file?)")
+                    raise DatasetError(f"{path}: missing dataset {name!r} (not a Galaxy10 file?)")
             sl = slice(None) if max_images is None else slice(0, int(max_images))
             raw = np.asarray(f["images"][sl])
             labels = np.asarray(f["ans"][sl]).astype(np.int64)
     except OSError as exc:
-        raise ValueError(f"cannot read HDF5 file {path}: {exc}") from exc
+        raise DatasetError(f"cannot read HDF5 file {path}: {exc}") from exc
     if raw.ndim != 4 or raw.shape[-1] != 3:
-        raise ValueError(f"{path}: 'images' must have shape (n, h, w, 3), got {raw.shape}")
+        raise DatasetError(f"{path}: 'images' must have shape (n, h, w, 3), got {raw.shape}")
     if len(raw) != len(labels):
-        raise ValueError(f"{path}: {len(raw)} images but {len(labels)} labels")
+        raise DatasetError(f"{path}: {len(raw)} images but {len(labels)} labels")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         bad = int(np.flatnonzero((labels < 0) | (labels > 9))[0])
-        raise ValueError(f"{path}: label {labels[bad]} at index {bad} outside 0..9")
+        raise DatasetError(f"{path}: label {labels[bad]} at index {bad} outside 0..9")
     class_names = list(GALAXY10_SDSS_CLASSES if raw.shape[1] <= 100 else GALAXY10_DECALS_CLASSES)
 
     h, w = raw.shape[1:3]

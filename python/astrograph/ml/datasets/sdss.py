@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ...errors import DatasetError, DatasetNotFoundError, InputError
+from ..features import BANDS
+
 __all__ = [
     "load_sdss_mgs_photoz",
     "load_sdss_dr14_classes",
     "load_galaxy_zoo_features",
     "MGS_COLUMNS",
-    "BANDS",
 ]
-
-BANDS = ("u", "g", "r", "i", "z")
 
 #: True column order of SDSS_MGS.train/test. The ``#`` header line in the files
 #: omits ``eu`` and so shifts every error label by one; we never trust it.
@@ -45,7 +45,7 @@ def _resolve(path: str | os.PathLike | None, subdir: str, filename: str) -> Path
     if path is None:
         root = os.environ.get("ASTROGRAPH_DATA")
         if not root:
-            raise ValueError(
+            raise InputError(
                 f"no path given and ASTROGRAPH_DATA is not set; pass the path of {filename} "
                 "or of the shared data folder"
             )
@@ -54,7 +54,7 @@ def _resolve(path: str | os.PathLike | None, subdir: str, filename: str) -> Path
     for cand in (p, p / filename, p / subdir / filename):
         if cand.is_file():
             return cand
-    raise FileNotFoundError(f"{filename} not found at {p} (nor in {p / subdir})")
+    raise DatasetNotFoundError(f"{filename} not found at {p} (nor in {p / subdir})")
 
 
 def load_sdss_mgs_photoz(path: str | os.PathLike | None = None, split: str = "train") -> Bunch:
@@ -76,11 +76,11 @@ def load_sdss_mgs_photoz(path: str | os.PathLike | None = None, split: str = "tr
         columns with their correct names, see :data:`MGS_COLUMNS`).
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
     file = _resolve(path, "sdss_mgs_photoz", f"SDSS_MGS.{split}")
     frame = pd.read_csv(file, sep=r"\s+", comment="#", header=None)
     if frame.shape[1] != len(MGS_COLUMNS):
-        raise ValueError(
+        raise DatasetError(
             f"{file} has {frame.shape[1]} columns; expected {len(MGS_COLUMNS)} ({' '.join(MGS_COLUMNS)})"
         )
     frame.columns = list(MGS_COLUMNS)
@@ -105,13 +105,13 @@ def load_sdss_dr14_classes(path: str | os.PathLike | None = None) -> Bunch:
     """
     file = _resolve(path, "sdss_dr14_classes", "skyserver_dr14_10k.csv")
     frame = pd.read_csv(file)
-    missing = [c for c in ("u", "g", "r", "i", "z", "class") if c not in frame.columns]
+    missing = [c for c in (*BANDS, "class") if c not in frame.columns]
     if missing:
-        raise ValueError(f"{file} lacks columns {missing}; has {list(frame.columns)}")
+        raise DatasetError(f"{file} lacks columns {missing}; has {list(frame.columns)}")
     labels = frame["class"].to_numpy(str)
     unknown = sorted(map(str, set(labels) - set(DR14_CLASSES)))
     if unknown:
-        raise ValueError(f"{file} has unknown class labels {unknown}")
+        raise DatasetError(f"{file} has unknown class labels {unknown}")
     return Bunch(
         mags=frame[list(BANDS)].to_numpy(float),
         labels=labels,
@@ -135,13 +135,13 @@ def load_galaxy_zoo_features(path: str | os.PathLike | None = None) -> Bunch:
     file = _resolve(path, "galaxy_zoo_features", "galaxy_catalogue.npy")
     arr = np.load(file, allow_pickle=False)
     if arr.dtype.names is None or "class" not in arr.dtype.names:
-        raise ValueError(f"{file} is not a structured array with a 'class' field")
+        raise DatasetError(f"{file} is not a structured array with a 'class' field")
     names = [n for n in arr.dtype.names if n != "class"]
     features = np.column_stack([arr[n].astype(float) for n in names])
     labels = arr["class"].astype(str)
     unknown = sorted(map(str, set(labels) - set(GZ_CLASSES)))
     if unknown:
-        raise ValueError(f"{file} has unknown class labels {unknown}")
+        raise DatasetError(f"{file} has unknown class labels {unknown}")
     frame = pd.DataFrame(features, columns=names)
     frame["class"] = labels
     return Bunch(

@@ -18,6 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...errors import InputError
+from ..validation import as_float_array, check_fitted
+
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
@@ -104,7 +107,7 @@ def plot_activations(names: Sequence[str] | None = None, z: Any = None, axes: An
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: only this plot needs pyplot, not the network
 
     names = list(names or ACTIVATIONS)
     z = np.linspace(-4, 4, 401) if z is None else np.asarray(z, float)
@@ -181,11 +184,11 @@ class SigmoidMLP:
         random_state: int = 0,
     ):
         if len(layer_sizes) < 2:
-            raise ValueError("layer_sizes needs at least an input and an output size")
+            raise InputError("layer_sizes needs at least an input and an output size")
         if activation not in DERIVATIVES:
-            raise ValueError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
+            raise InputError(f"activation must be one of {sorted(DERIVATIVES)}, got {activation!r}")
         if cost not in ("quadratic", "cross_entropy"):
-            raise ValueError(f"cost must be 'quadratic' or 'cross_entropy', got {cost!r}")
+            raise InputError(f"cost must be 'quadratic' or 'cross_entropy', got {cost!r}")
         self.layer_sizes = tuple(int(s) for s in layer_sizes)
         self.activation = activation
         self.cost = cost
@@ -256,20 +259,20 @@ class SigmoidMLP:
 
     # -- data handling -----------------------------------------------------------------
     def _columns(self, X: Any, y: Any | None = None):
-        X = np.asarray(X, dtype=np.float32)
+        X = as_float_array(X, "X", np.float32)
         if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"X must have shape (n_samples, {self.layer_sizes[0]}), got {X.shape}")
+            raise InputError(f"X must have shape (n_samples, {self.layer_sizes[0]}), got {X.shape}")
         if not np.isfinite(X).all():
-            raise ValueError(f"X: row {np.flatnonzero(~np.isfinite(X).all(1))[0]} has NaN/inf")
+            raise InputError(f"X: row {np.flatnonzero(~np.isfinite(X).all(1))[0]} has NaN/inf")
         if y is None:
             return jnp.asarray(X.T)
-        Y = np.asarray(y, dtype=np.float32)
+        Y = as_float_array(y, "y", np.float32)
         if Y.ndim == 1:
             Y = Y[:, None]
         if len(Y) != len(X):
-            raise ValueError(f"X has {len(X)} samples but y has {len(Y)}")
+            raise InputError(f"X has {len(X)} samples but y has {len(Y)}")
         if Y.shape[1] != self.layer_sizes[-1]:
-            raise ValueError(f"y needs {self.layer_sizes[-1]} columns, got {Y.shape[1]}")
+            raise InputError(f"y needs {self.layer_sizes[-1]} columns, got {Y.shape[1]}")
         return jnp.asarray(X.T), jnp.asarray(Y.T)
 
     # -- scikit-learn style ------------------------------------------------------------
@@ -306,6 +309,7 @@ class SigmoidMLP:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Output-layer activations, shape (n_samples, n_outputs)."""
+        check_fitted(self, "params_")
         return np.asarray(self.forward(self.params_, self._columns(X))[1][-1]).T
 
     def predict(self, X: Any) -> np.ndarray:

@@ -1,13 +1,17 @@
 """Photometric redshifts with a dense neural network (Flax NNX + optax).
 
 :class:`DensePhotoZRegressor` is a scikit-learn regressor (``fit / predict / score``,
-``get_params`` / ``set_params``, works in pipelines and ``cross_val_score``).  It
-standardises inputs and target, trains with mini-batches and an MSE, MAE or Huber
-loss, stops early on a validation split and keeps the best weights.  With
-``n_components > 0`` the output is a Gaussian mixture density network: each
-galaxy gets a redshift PDF (:meth:`DensePhotoZRegressor.predict_pdf`).
+``get_params`` / ``set_params``, works in pipelines and ``cross_val_score``).  Like
+:class:`astrograph.ml.photoz.PhotoZRegressor` it takes ``X`` = (N, 5) ugriz
+magnitudes, or (N, 10) with the five magnitude errors as extra columns, and builds
+its input features with :func:`astrograph.ml.features.colour_features` (by default
+the magnitudes and the four adjacent colours).  It standardises inputs and target,
+trains with mini-batches and an MSE, MAE or Huber loss, stops early on a
+validation split and keeps the best weights.  With ``n_components > 0`` the output
+is a Gaussian mixture density network: each galaxy gets a redshift PDF
+(:meth:`DensePhotoZRegressor.predict_pdf`).
 
-Quality metrics are those of :func:`astrograph.metrics.photoz_metrics`.
+Quality metrics are those of :func:`astrograph.ml.metrics.photoz_metrics`.
 """
 
 from __future__ import annotations
@@ -22,18 +26,15 @@ import optax
 from flax import nnx
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from astrograph.metrics import photoz_metrics
-from astrograph.nn.training import History, load_pytree, minibatches, save_pytree, train_loop
+from ...errors import InputError
+from ..features import estimator_features, feature_names
+from ..metrics import photoz_metrics
+from ..validation import as_float_array, check_fitted
+from .training import History, load_pytree, minibatches, save_pytree, train_loop
 
-__all__ = ["DensePhotoZRegressor", "DenseNet", "photoz_features"]
+__all__ = ["DensePhotoZRegressor", "DenseNet"]
 
 _ACT = {"relu": nnx.relu, "tanh": nnx.tanh, "gelu": nnx.gelu, "silu": nnx.silu}
-
-
-def photoz_features(mags: Any) -> np.ndarray:
-    """Magnitudes plus adjacent colours, ``(n, 5)`` ugriz -> ``(n, 9)``."""
-    mags = np.asarray(mags, float)
-    return np.hstack([mags, mags[:, :-1] - mags[:, 1:]])
 
 
 class DenseNet(nnx.Module):
@@ -98,12 +99,20 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
     random_state : int
     verbose : int
         Print a progress line every ``verbose`` epochs.
+    colours : {"adjacent", "all"}
+        Colours among the input features: u-g, g-r, r-i, i-z, or all ten distinct ones.
+    use_errors : bool
+        Use the magnitude errors as features; then ``X`` must have 10 columns
+        (ugriz, then their errors). Without it, error columns are ignored.
 
     Attributes
     ----------
     history_ : History
         Learning curves (``loss``, ``val_loss``, ``metric`` = MAE in redshift).
     n_features_in_ : int
+        Columns of ``X`` seen in ``fit`` (5, or 10 with errors).
+    feature_names_ : list of str
+        The network's input features built from ``X``.
     """
 
     def __init__(
@@ -121,6 +130,8 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         patience: int = 40,
         random_state: int = 0,
         verbose: int = 0,
+        colours: str = "adjacent",
+        use_errors: bool = False,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -135,27 +146,14 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.random_state = random_state
         self.verbose = verbose
+        self.colours = colours
+        self.use_errors = use_errors
 
     # ------------------------------------------------------------------ helpers
-    def _check_X(self, X: Any, fitting: bool = False) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim == 1:
-            X = X[:, None]
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-        bad = ~np.isfinite(X).all(axis=1)
-        if bad.any():
-            raise ValueError(f"X: row {np.flatnonzero(bad)[0]} contains NaN or inf")
-        if not fitting and X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}"
-            )
-        return X
-
     def _build(self) -> DenseNet:
         n_out = 1 if self.n_components == 0 else 3 * self.n_components
         return DenseNet(
-            self.n_features_in_,
+            len(self.x_mean_),
             tuple(self.hidden),
             n_out,
             self.activation,
@@ -183,18 +181,20 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any) -> DensePhotoZRegressor:
-        """Train on features ``X`` (n, d) and spectroscopic redshifts ``y`` (n,)."""
+        """Train on ``X`` (n, 5) ugriz magnitudes [+ (n, 5) errors] and spectroscopic
+        redshifts ``y`` (n,)."""
         if self.loss not in ("mse", "mae", "huber"):
-            raise ValueError(f"loss must be 'mse', 'mae' or 'huber', got {self.loss!r}")
+            raise InputError(f"loss must be 'mse', 'mae' or 'huber', got {self.loss!r}")
         if self.activation not in _ACT:
-            raise ValueError(f"activation must be one of {sorted(_ACT)}, got {self.activation!r}")
-        X = self._check_X(X, fitting=True)
-        y = np.asarray(y, dtype=np.float64).reshape(-1)
+            raise InputError(f"activation must be one of {sorted(_ACT)}, got {self.activation!r}")
+        X, n_features = estimator_features(X, self.use_errors, self.colours)
+        y = as_float_array(y, "y", np.float64).reshape(-1)
         if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+            raise InputError(f"X has {len(X)} samples but y has {len(y)}")
         if not np.isfinite(y).all():
-            raise ValueError(f"y: entry {np.flatnonzero(~np.isfinite(y))[0]} is NaN or inf")
-        self.n_features_in_ = X.shape[1]
+            raise InputError(f"y: entry {np.flatnonzero(~np.isfinite(y))[0]} is NaN or inf")
+        self.n_features_in_ = n_features
+        self.feature_names_ = feature_names(errors=self.use_errors, colours=self.colours)
         self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-12
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() + 1e-12)
         Xs = ((X - self.x_mean_) / self.x_std_).astype(np.float32)
@@ -205,7 +205,7 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         n_val = int(round(self.validation_fraction * len(X)))
         val, tr = perm[:n_val], perm[n_val:]
         if len(tr) < self.batch_size:
-            raise ValueError(f"only {len(tr)} training samples, fewer than batch_size")
+            raise InputError(f"only {len(tr)} training samples, fewer than batch_size")
 
         model = self._build()
         graphdef, params = nnx.split(model, nnx.Param)
@@ -257,9 +257,8 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _raw(self, X: Any) -> jax.Array:
-        if not hasattr(self, "model_"):
-            raise ValueError("this DensePhotoZRegressor is not fitted yet")
-        X = self._check_X(X)
+        check_fitted(self, "model_")
+        X = estimator_features(X, self.use_errors, self.colours, self.n_features_in_)[0]
         return self.model_(jnp.asarray(((X - self.x_mean_) / self.x_std_).astype(np.float32)))
 
     def predict(self, X: Any) -> np.ndarray:
@@ -270,7 +269,7 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
     def predict_mixture(self, X: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mixture weights, means and standard deviations in redshift, each (n, K)."""
         if not self.n_components:
-            raise ValueError("predict_mixture needs n_components > 0 (a mixture density network)")
+            raise InputError("predict_mixture needs n_components > 0 (a mixture density network)")
         logw, mu, sigma = _mdn_split(self._raw(X), self.n_components)
         return (
             np.exp(np.asarray(logw, np.float64)),
@@ -289,14 +288,13 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         return np.sum(w[:, None] * g, axis=-1)
 
     def photoz_metrics(self, X: Any, z_spec: Any) -> dict[str, float]:
-        """:func:`astrograph.metrics.photoz_metrics` of the predictions."""
+        """:func:`astrograph.ml.metrics.photoz_metrics` of the predictions."""
         return photoz_metrics(self.predict(X), z_spec)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Save hyper-parameters, scalers and weights to one ``.npz`` (restored exactly)."""
-        if not hasattr(self, "model_"):
-            raise ValueError("this DensePhotoZRegressor is not fitted yet")
+        check_fitted(self, "model_")
         params = self.get_params()
         params["hidden"] = list(params["hidden"])
         meta = {
@@ -317,6 +315,7 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         params["hidden"] = tuple(params["hidden"])
         est = cls(**params)
         est.n_features_in_ = meta["n_features_in"]
+        est.feature_names_ = feature_names(errors=est.use_errors, colours=est.colours)
         est.x_mean_ = np.asarray(meta["x_mean"])
         est.x_std_ = np.asarray(meta["x_std"])
         est.y_mean_, est.y_std_ = meta["y_mean"], meta["y_std"]

@@ -20,6 +20,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from ...errors import CheckpointError, InputError, TrainingError
+
 __all__ = [
     "History",
     "train_loop",
@@ -105,7 +107,7 @@ def train_loop(
     """
     select = select or (lambda s: s)
     if keep not in ("best", "last"):
-        raise ValueError(f"keep must be 'best' or 'last', got {keep!r}")
+        raise InputError(f"keep must be 'best' or 'last', got {keep!r}")
     hist = History()
     best, best_loss, since_best = select(state), np.inf, 0
     t_start = time.perf_counter()
@@ -125,14 +127,14 @@ def train_loop(
                 metrics.append(metric)
                 weights.append(len(jax.tree.leaves(batch)[0]))
             if not losses:
-                raise ValueError("no training batches: fewer samples than one batch?")
+                raise InputError("no training batches: fewer samples than one batch?")
             w = np.asarray(weights, dtype=float)
             # one device->host transfer per epoch, not per step
             loss = float(np.average(np.asarray(jax.device_get(losses)), weights=w))
             metric = float(np.average(np.asarray(jax.device_get(metrics)), weights=w))
             val_loss, val_metric = evaluate(state) if evaluate is not None else (np.nan, np.nan)
             if not np.isfinite(loss):
-                raise FloatingPointError(f"training loss became {loss} at epoch {epoch + 1}")
+                raise TrainingError(f"training loss became {loss} at epoch {epoch + 1}")
             hist.epoch.append(epoch + 1)
             hist.loss.append(loss)
             hist.metric.append(metric)
@@ -212,7 +214,7 @@ def load_pytree(path: str | Path, like: Any | None = None) -> tuple[Any, dict[st
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"checkpoint file not found: {path}")
+        raise CheckpointError(f"checkpoint file not found: {path}")
     with np.load(path, allow_pickle=False) as z:
         header = json.loads(str(z["__header__"]))
         flat = {k: z[f"a{i}"] for i, k in enumerate(header["keys"])}
@@ -223,11 +225,11 @@ def load_pytree(path: str | Path, like: Any | None = None) -> tuple[Any, dict[st
     for p, ref in leaves_with_path:
         name = jax.tree_util.keystr(p)
         if name not in flat:
-            raise ValueError(f"{path}: checkpoint has no array for {name}")
+            raise CheckpointError(f"{path}: checkpoint has no array for {name}")
         arr = flat[name]
         ref = np.asarray(ref)
         if arr.shape != ref.shape or arr.dtype != ref.dtype:
-            raise ValueError(
+            raise CheckpointError(
                 f"{path}: {name} is {arr.dtype}{arr.shape}, model expects {ref.dtype}{ref.shape}"
             )
         leaves.append(jax.numpy.asarray(arr))

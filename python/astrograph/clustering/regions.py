@@ -1,0 +1,151 @@
+"""Regions (patches) for jackknife and bootstrap errors.
+
+Survey catalogues are cut into ``k`` patches on the sky by k-means on the unit
+vectors of their directions (the way TreeCorr makes patches); randoms take the
+patch of the nearest centre. Periodic boxes are cut into equal sub-cubes.
+User labels (non-negative integers) are accepted as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Most regions a count accepts (each region adds one count array).
+MAX_REGIONS = 10_000
+#: Points used to place the k-means centres (the rest are only assigned).
+KMEANS_SAMPLE = 200_000
+
+
+def _unit(pos: np.ndarray) -> np.ndarray:
+    r = np.linalg.norm(pos, axis=1, keepdims=True)
+    if (r == 0).any():
+        raise InputError(
+            "sky patches need every point away from the observer at the origin; "
+            "pass regions as labels instead"
+        )
+    return pos / r
+
+
+def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre (largest dot product of unit vectors), in blocks."""
+    out = np.empty(len(x), dtype=np.int64)
+    for s in range(0, len(x), 65536):
+        out[s : s + 65536] = np.argmax(x[s : s + 65536] @ centres.T, axis=1)
+    return out
+
+
+def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30) -> np.ndarray:
+    """``k`` patch centres (unit vectors) from k-means on the directions of ``pos`` (N, 3).
+
+    k-means++ seeding on a sample, then Lloyd iterations on the sphere
+    (centres renormalised), deterministic for a given seed.
+    """
+    x = _unit(np.asarray(pos, dtype=np.float64))
+    if not 1 <= k <= len(x):
+        raise InputError(f"cannot make {k} patches from {len(x)} points")
+    rng = np.random.default_rng(seed)
+    if len(x) > KMEANS_SAMPLE:
+        x = x[rng.choice(len(x), KMEANS_SAMPLE, replace=False)]
+    centres = [x[rng.integers(len(x))]]
+    d2 = np.sum((x - centres[0]) ** 2, axis=1)
+    for _ in range(1, k):
+        c = x[rng.choice(len(x), p=d2 / d2.sum())] if d2.sum() > 0 else x[rng.integers(len(x))]
+        centres.append(c)
+        d2 = np.minimum(d2, np.sum((x - c) ** 2, axis=1))
+    c = np.array(centres)
+    for _ in range(iterations):
+        lab = _nearest(x, c)
+        new = np.zeros_like(c)
+        np.add.at(new, lab, x)
+        norm = np.linalg.norm(new, axis=1, keepdims=True)
+        empty = norm[:, 0] == 0
+        new[~empty] /= norm[~empty]
+        new[empty] = c[empty]  # an empty patch keeps its centre
+        if np.allclose(new, c, atol=1e-12):
+            break
+        c = new
+    return c
+
+
+def sky_labels(pos: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The patch of each point: the centre nearest its direction."""
+    return _nearest(_unit(np.asarray(pos, dtype=np.float64)), centres)
+
+
+def box_labels(pos: np.ndarray, boxsize: float, k: int) -> np.ndarray:
+    """Equal sub-cubes of a periodic box: ``k`` must be a cube (8, 27, 64, 125...)."""
+    side = round(k ** (1 / 3))
+    if side**3 != k:
+        raise InputError(
+            f"a periodic box is cut into n^3 equal sub-cubes; regions={k} is not a cube "
+            f"(try {max(side, 1) ** 3} or {(side + 1) ** 3})"
+        )
+    cell = np.floor(np.mod(np.asarray(pos, dtype=np.float64), boxsize) / boxsize * side)
+    cell = np.clip(cell.astype(np.int64), 0, side - 1)
+    return (cell[:, 0] * side + cell[:, 1]) * side + cell[:, 2]
+
+
+def labels(values: Any, n: int, what: str) -> np.ndarray:
+    """User region labels: integers >= 0, one per point."""
+    a = np.asarray(values)
+    if a.shape != (n,):
+        raise InputError(f"{what} region labels must have shape ({n},), got {a.shape}")
+    if a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and np.all(a == np.round(a))):
+        raise InputError(f"{what} region labels must be integers, got {a.dtype}")
+    a = a.astype(np.int64)
+    if n and (a.min() < 0 or a.max() >= MAX_REGIONS):
+        raise InputError(
+            f"{what} region labels must lie in [0, {MAX_REGIONS}), got {a.min()}..{a.max()}"
+        )
+    return a
+
+
+def make(
+    regions: Any,
+    data: np.ndarray,
+    randoms: np.ndarray | None,
+    boxsize: float | None,
+    *,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None, int] | None:
+    """Region labels of data and randoms ((3, N) arrays) and the number of regions.
+
+    ``regions``: None (no resampling), an int K (sub-cubes in a box, sky
+    patches otherwise, placed on the data, randoms assigned to the nearest),
+    or a pair of label arrays (data labels, random labels or None).
+    """
+    if regions is None:
+        return None
+    if isinstance(regions, (int, np.integer)) and not isinstance(regions, bool):
+        k = int(regions)
+        if not 2 <= k <= MAX_REGIONS:
+            raise InputError(f"regions must be between 2 and {MAX_REGIONS}, got {k}")
+        if boxsize is not None:
+            dl = box_labels(data.T, boxsize, k)
+            rl = None if randoms is None else box_labels(randoms.T, boxsize, k)
+        else:
+            centres = sky_centres(data.T, k, seed=seed)
+            dl = sky_labels(data.T, centres)
+            rl = None if randoms is None else sky_labels(randoms.T, centres)
+        return dl, rl, k
+    if not isinstance(regions, (tuple, list)) or len(regions) != 2:
+        raise InputError(
+            "regions must be a number of regions or a pair (data labels, random labels)"
+        )
+    dl = labels(regions[0], data.shape[1], "data")
+    if randoms is None:
+        if regions[1] is not None:
+            raise InputError("random region labels were given without randoms")
+        rl = None
+    else:
+        if regions[1] is None:
+            raise InputError("with randoms, regions needs labels for the randoms too")
+        rl = labels(regions[1], randoms.shape[1], "random")
+    k = int(max(dl.max(), -1 if rl is None else rl.max())) + 1
+    if k < 2:
+        raise InputError("jackknife errors need at least 2 regions")
+    return dl, rl, k

@@ -1,0 +1,243 @@
+"""The convolutional network behind :class:`astrograph.ml.morphology.GalaxyCNN`.
+
+* :class:`MorphologyNet` - the architecture (Flax NNX);
+* :class:`Task` - what the outputs mean: classes (softmax, cross-entropy) or vote
+  fractions (sigmoid, mean squared error);
+* :func:`train_network` - one network trained with AdamW, warm-up + cosine decay,
+  augmentation inside the jitted step, early stopping and Ctrl-C handling
+  (:func:`astrograph.ml.nn.training.train_loop`);
+* :func:`forward_batches` - inference in batches, optionally averaged over the
+  8 dihedral views (test-time augmentation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from .augment import augment_images, centre_crop, dihedral_views
+from .training import History, minibatches, train_loop
+
+__all__ = ["MorphologyNet", "Task", "TrainSettings", "forward_batches", "train_network"]
+
+
+class MorphologyNet(nnx.Module):
+    """Convolutional network: [conv3x3 - batch norm - ReLU] x k - max-pool per stage,
+    global average + max pooling, dropout, a dense ReLU layer, and a linear output."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        n_outputs: int,
+        channels: tuple[int, ...] = (16, 32, 64, 128),
+        convs_per_stage: int = 1,
+        dense: int = 64,
+        dropout: float = 0.3,
+        *,
+        rngs: nnx.Rngs,
+    ):
+        self.dropout = float(dropout)
+        convs, norms = [], []
+        c_in = in_channels
+        for c_out in channels:
+            for _ in range(convs_per_stage):
+                convs.append(nnx.Conv(c_in, c_out, (3, 3), use_bias=False, rngs=rngs))
+                norms.append(nnx.BatchNorm(c_out, momentum=0.9, rngs=rngs))
+                c_in = c_out
+        self.convs = nnx.List(convs)
+        self.norms = nnx.List(norms)
+        self.per_stage = convs_per_stage
+        self.hidden = nnx.Linear(2 * c_in, dense, rngs=rngs)
+        self.out = nnx.Linear(dense, n_outputs, rngs=rngs)
+
+    def _drop(self, x, key, train):
+        if not train or self.dropout <= 0 or key is None:
+            return x
+        keep = jax.random.bernoulli(key, 1.0 - self.dropout, x.shape)
+        return jnp.where(keep, x / (1.0 - self.dropout), 0.0)
+
+    def __call__(self, x: jax.Array, train: bool = False, key: jax.Array | None = None):
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            x = nnx.relu(norm(conv(x), use_running_average=not train))
+            if (i + 1) % self.per_stage == 0:
+                x = nnx.max_pool(x, (2, 2), strides=(2, 2))
+        x = jnp.concatenate([x.mean(axis=(1, 2)), x.max(axis=(1, 2))], axis=-1)
+        k1, k2 = jax.random.split(key) if key is not None else (None, None)
+        x = self._drop(x, k1, train)
+        x = nnx.relu(self.hidden(x))
+        x = self._drop(x, k2, train)
+        return self.out(x)
+
+
+@dataclass(frozen=True)
+class Task:
+    """Meaning of the network outputs: class logits, or vote fractions (``regression``)."""
+
+    regression: bool
+    n_outputs: int
+    label_smoothing: float = 0.0
+
+    def loss(self, out: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Batch loss and metric: MSE and RMSE of the fractions, or the (label-smoothed)
+        cross-entropy and the accuracy."""
+        if self.regression:
+            pred = jax.nn.sigmoid(out)
+            loss = jnp.mean((pred - y) ** 2)
+            return loss, jnp.sqrt(jnp.mean((pred - y) ** 2))
+        onehot = jax.nn.one_hot(y, self.n_outputs)
+        if self.label_smoothing:
+            onehot = optax.smooth_labels(onehot, self.label_smoothing)
+        loss = optax.softmax_cross_entropy(out, onehot).mean()
+        return loss, jnp.mean(jnp.argmax(out, -1) == y)
+
+    def outputs(self, out: jax.Array) -> jax.Array:
+        """Vote fractions (sigmoid) or class probabilities (softmax)."""
+        return jax.nn.sigmoid(out) if self.regression else jax.nn.softmax(out, -1)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation settings of :func:`train_network` (see ``GalaxyCNN`` for their meaning)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    warmup_epochs: int
+    augment: dict | None  # keyword arguments of augment_images, or None
+    input_size: int
+    tta: bool
+    patience: int | None
+    verbose: int
+
+
+@partial(jax.jit, static_argnames=("graphdef", "size", "tta"))
+def _forward(graphdef, params, rest, xb, mean, std, size, tta):
+    """Network outputs in inference mode; with ``tta`` for the 8 dihedral views, (8, n, k).
+
+    Module-level and keyed on the (hashable) graph definition, so repeated predictions
+    and per-epoch validation reuse one compiled function.
+    """
+    m = nnx.merge(graphdef, params, rest)
+    xb = centre_crop((xb - mean) / std, size)
+    if not tta:
+        return m(xb)
+    return jax.vmap(lambda v: m(v))(dihedral_views(xb))
+
+
+def forward_batches(
+    graphdef, params, rest, x, mean, std, size: int, tta: bool, task: Task, raw=False, batch=256
+) -> np.ndarray:
+    """Network outputs for images ``x`` standardised with ``mean`` / ``std`` and
+    centre-cropped to ``size``; with ``raw`` the (TTA-averaged) logits."""
+    mean, std = jnp.asarray(mean), jnp.asarray(std)
+    res = []
+    for s in range(0, len(x), batch):
+        xb = jnp.asarray(x[s : s + batch])
+        out = _forward(graphdef, params, rest, xb, mean, std, size, tta)
+        if tta:
+            # average probabilities over the 8 views; return log for raw logits
+            probs = task.outputs(out).mean(axis=0)
+            out = (
+                jnp.log(probs + 1e-12)
+                if not task.regression
+                else jnp.log(probs / (1 - probs + 1e-12) + 1e-12)
+            )
+        res.append(np.asarray(out if raw else task.outputs(out)))
+    return np.concatenate(res)
+
+
+def train_network(
+    model: MorphologyNet,
+    x: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    seed: int,
+    mean: np.ndarray,
+    std: np.ndarray,
+    task: Task,
+    settings: TrainSettings,
+) -> History:
+    """Train ``model`` in place on ``x[train_idx]``; returns the learning curves.
+
+    With validation images (``val_idx``) the weights of the best validation epoch
+    are kept, otherwise those of the last epoch. Ctrl-C stops training and keeps them.
+    """
+    cfg = settings
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    steps_per_epoch = len(train_idx) // cfg.batch_size
+    total = max(1, steps_per_epoch * cfg.epochs)
+    warmup = min(steps_per_epoch * cfg.warmup_epochs, total // 2)
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, cfg.learning_rate, warmup, total, end_value=cfg.learning_rate * 1e-2
+    )
+    tx = optax.chain(
+        optax.clip_by_global_norm(1.0),
+        optax.adamw(schedule, weight_decay=cfg.weight_decay),
+    )
+    opt_state = tx.init(params)
+    mean_j, std_j = jnp.asarray(mean), jnp.asarray(std)
+    aug = cfg.augment
+    size = cfg.input_size
+
+    @jax.jit
+    def step(state, batch):
+        params, rest, opt_state, key = state
+        xb, yb = batch
+        key, k_aug, k_drop = jax.random.split(key, 3)
+        xb = (xb - mean_j) / std_j
+        if aug is not None:
+            xb = augment_images(k_aug, xb, out_size=size, **aug)
+        else:
+            xb = centre_crop(xb, size)
+        # nnx.value_and_grad lets batch norm update its statistics inside the trace
+        m = nnx.merge(graphdef, params, rest)
+        (loss, metric), grads = nnx.value_and_grad(
+            lambda m: task.loss(m(xb, train=True, key=k_drop), yb), has_aux=True
+        )(m)
+        _, params, rest = nnx.split(m, nnx.Param, ...)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        return (params, rest, opt_state, key), loss, metric
+
+    rng = np.random.default_rng(seed)
+
+    def batches(epoch):
+        for idx in minibatches(len(train_idx), cfg.batch_size, rng):
+            sel = train_idx[idx]
+            yield x[sel], y[sel]
+
+    evaluate = None
+    if len(val_idx):
+        xv, yv = x[val_idx], y[val_idx]
+
+        def evaluate(state):
+            params, rest = state[0], state[1]
+            out = forward_batches(
+                graphdef, params, rest, xv, mean, std, size, cfg.tta, task, raw=True
+            )
+            loss, metric = task.loss(jnp.asarray(out), jnp.asarray(yv))
+            return float(loss), float(metric)
+
+    state = (params, rest, opt_state, jax.random.key(seed))
+    best, hist = train_loop(
+        state,
+        step,
+        batches,
+        cfg.epochs,
+        evaluate=evaluate,
+        patience=cfg.patience if len(val_idx) else None,
+        metric_name="rmse" if task.regression else "acc",
+        verbose=cfg.verbose,
+        select=lambda s: (s[0], s[1]),
+        keep="best" if len(val_idx) else "last",
+    )
+    nnx.update(model, best[0], best[1])
+    return hist
