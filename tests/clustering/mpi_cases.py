@@ -29,6 +29,9 @@ CASES: dict[str, dict[str, Any]] = {
     # 4 data points in one corner, 5 randoms in the other: with 3-4 ranks some
     # ranks own nothing, and one rank holds only randoms
     "tiny": {"kinds": ("pairs", "triangles", "quads")},
+    # jackknife regions: labels given on rank 0, and sub-cubes of a box
+    "regions": {"kinds": ("pairs", "triangles", "quads")},
+    "regions_box": {"kinds": ("pairs", "triangles")},
 }
 
 
@@ -63,6 +66,19 @@ def _arrays(name: str) -> dict[str, Any]:
             "data_weights": None,
             "random_weights": None,
             "boxsize": BOX,
+        }
+    if name in ("regions", "regions_box"):
+        d = thomas_process(100, 8.0, 2.0, BOX, seed=11)
+        r = uniform_randoms(2 * len(d), BOX, seed=12)
+        rng = np.random.default_rng(13)
+        box = name == "regions_box"
+        return {
+            "data": d,
+            "randoms": None if box else r,
+            "data_weights": rng.uniform(0.5, 1.5, len(d)),
+            "random_weights": None,
+            "boxsize": BOX if box else None,
+            "regions": 8 if box else (rng.integers(0, 6, len(d)), rng.integers(0, 6, len(r))),
         }
     if name == "tiny":
         tet = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
@@ -126,6 +142,8 @@ def make_case(name: str, tmp: Path, rank: int = 0) -> dict[str, Any]:
         kw = _arrays(name)
         if rank != 0:
             kw.update(data=None, randoms=None, data_weights=None, random_weights=None)
+            if isinstance(kw.get("regions"), tuple):
+                kw["regions"] = (None, None)
     kw.setdefault("boxsize", None)
     return kw
 
@@ -140,6 +158,10 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
         n = getattr(result, which)
         if n is not None:
             out[f"{prefix}.{which}"] = np.array([n.n, n.s1, n.s2, n.s3, n.s4])
+    rs = vars(result).get("resampling")
+    if rs is not None:
+        for name in ("touch", "low", "data_sums"):
+            out[f"{prefix}.{name}"] = np.asarray(getattr(rs, name))
     pairs = vars(result).get("pairs")
     if pairs is not None:
         out.update(flatten(f"{prefix}.pairs", pairs))

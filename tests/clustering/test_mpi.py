@@ -78,7 +78,7 @@ def _compare(got: dict[str, np.ndarray], ref: dict[str, np.ndarray]) -> None:
     assert sorted(got) == sorted(ref)
     for key, want in ref.items():
         case = key.split(".")[0]
-        weighted = case in ("periodic_weighted", "files", "files2")
+        weighted = case in ("periodic_weighted", "files", "files2", "regions", "regions_box")
         have = got[key]
         assert have.shape == want.shape, key
         if weighted and not key.endswith("shapes"):
@@ -97,6 +97,8 @@ def test_nonzero_counts(reference: tuple[Path, dict[str, np.ndarray]]) -> None:
         "tiny.quads.counts",
         "periodic_weighted.quads.counts",
         "files.triangles.ddr",
+        "regions.triangles.touch",
+        "regions_box.triangles.low",
     ):
         assert ref[key].sum() > 0, key
     assert ref["tiny.quads.counts"][0].sum() == 1 and ref["tiny.quads.counts"][4].sum() == 5

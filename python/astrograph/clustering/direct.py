@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .. import _lib
 from .._progress import progress_bar
 from . import inputs
 from .bins import Bins, as_bins
-from .results import Norms, PairCounts, QuadCounts, TriangleCounts
+from .regions import make as make_regions
+from .results import Norms, PairCounts, QuadCounts, TriangleCounts, region_sums
 
 PARAMETERS = """
     data, randoms : ndarray (N, 3) or Catalog
@@ -28,11 +31,37 @@ PARAMETERS = """
     num_threads : int, optional
         Threads to use (None: all cores).
     progress : bool
-        Show a progress bar."""
+        Show a progress bar.
+    regions : int or (data labels, random labels), optional
+        Count in one pass the tables for error bars over these regions: a
+        number K (equal sub-cubes of a periodic box, K = n^3; otherwise K
+        patches on the sky by k-means on the data's directions, randoms
+        taking the nearest patch) or integer labels per point. The result's
+        ``cov``, ``std`` and ``realisations`` then give jackknife (delete-one,
+        exact) or bootstrap errors of any statistic.
+    max_memory : int, str, "auto" or "unlimited"
+        Bound on the count tables (and neighbour lists), checked before they
+        are allocated; "auto": half the free memory."""
 
 
 def _norms(d, dw, r, rw) -> tuple[Norms, Norms | None]:
     return Norms.of(d.shape[1], dw), (None if r is None else Norms.of(r.shape[1], rw))
+
+
+def region_arguments(spec: Any, d, dw, r, rw, boxsize) -> tuple[dict[str, Any], tuple | None]:
+    """Core arguments for the regions (labels of data then randoms, their
+    number) and the per-region weight sums; nothing without regions."""
+    made = make_regions(spec, d, r, boxsize)
+    if made is None:
+        return {}, None
+    dl, rl, k = made
+    labels = dl if rl is None else np.concatenate([dl, rl])
+    sums = (
+        region_sums(dl, dw, k),
+        None if rl is None else region_sums(rl, rw, k),
+        (dw is not None, rw is not None),
+    )
+    return {"regions": labels.astype(np.uint32), "nregions": k}, sums
 
 
 def count_pairs(
@@ -44,6 +73,8 @@ def count_pairs(
     random_weights: Any = None,
     boxsize: float | None = None,
     los: str | None = None,
+    regions: Any = None,
+    max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
 ) -> PairCounts:
@@ -51,6 +82,7 @@ def count_pairs(
     d, dw, r, rw, boxsize, los = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, los
     )
+    reg, sums = region_arguments(regions, d, dw, r, rw, boxsize)
     n = d.shape[1] + (0 if r is None else r.shape[1])
     with progress_bar("pair counts", progress, n) as cb:
         raw = _lib.count_pairs(
@@ -62,10 +94,12 @@ def count_pairs(
             b.nmu,
             boxsize,
             los,
+            max_memory=inputs.budget(max_memory),
+            **reg,
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
         )
-    return PairCounts.from_raw(b, raw, *_norms(d, dw, r, rw), boxsize)
+    return PairCounts.from_raw(b, raw, *_norms(d, dw, r, rw), boxsize, sums)
 
 
 count_pairs.__doc__ = f"""Exact DD, DR and RR pair counts straight from a cell grid (no stored graph).
@@ -89,6 +123,7 @@ def _npoint(
     data_weights: Any,
     random_weights: Any,
     boxsize: float | None,
+    regions_spec: Any,
     max_memory: Any,
     num_threads: int | None,
     progress: bool,
@@ -98,6 +133,8 @@ def _npoint(
     d, dw, r, rw, boxsize, _ = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, None
     )
+    reg, sums = region_arguments(regions_spec, d, dw, r, rw, boxsize)
+    budget = inputs.budget(max_memory)
     fn = _lib.count_triangles if kind == "triangles" else _lib.count_quads
     nt = inputs.num_threads(num_threads)
     n = d.shape[1] + (0 if r is None else r.shape[1])
@@ -109,12 +146,15 @@ def _npoint(
             rw,
             b.edges.tolist(),
             boxsize,
-            max_memory=inputs.budget(max_memory),
+            max_memory=budget,
+            **reg,
             num_threads=nt,
             progress=cb,
         )
-    pairs = _lib.count_pairs(d, dw, r, rw, b.edges.tolist(), 1, boxsize, "z", num_threads=nt)
-    return raw, PairCounts.from_raw(b, pairs, *_norms(d, dw, r, rw), boxsize)
+    pairs = _lib.count_pairs(
+        d, dw, r, rw, b.edges.tolist(), 1, boxsize, "z", max_memory=budget, **reg, num_threads=nt
+    )
+    return raw, PairCounts.from_raw(b, pairs, *_norms(d, dw, r, rw), boxsize, sums)
 
 
 def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
@@ -128,6 +168,7 @@ def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
         data_weights: Any = None,
         random_weights: Any = None,
         boxsize: float | None = None,
+        regions: Any = None,
         max_memory: int | str | None = "auto",
         num_threads: int | None = None,
         progress: bool = False,
@@ -140,12 +181,13 @@ def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
             data_weights,
             random_weights,
             boxsize,
+            regions,
             max_memory,
             num_threads,
             progress,
         )
         if kind == "triangles":
-            return TriangleCounts.from_raw(raw, pairs)
+            return TriangleCounts.from_raw(*raw, pairs)
         return QuadCounts.from_raw(*raw, pairs)
 
     count.__name__ = count.__qualname__ = f"count_{kind}"
@@ -153,9 +195,6 @@ def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
 
     Parameters
     ----------{PARAMETERS}
-    max_memory : int, "auto" or "unlimited"
-        Bound on the neighbour lists and count tables, checked on a sampled
-        estimate before they are built; "auto": half the free memory.
 
     Returns
     -------

@@ -20,9 +20,10 @@ from .._progress import progress_bar
 from ..errors import GraphFormatError
 from . import graph_file, inputs
 from .bins import Bins, as_bins
-from .results import Norms, PairCounts, QuadCounts, TriangleCounts
+from .direct import region_arguments
+from .results import Norms, PairCounts, QuadCounts, TriangleCounts, region_sums
 
-NODE_COLUMNS = ("x", "y", "z", "weight", "is_random", "index", "region", "degree")
+NODE_COLUMNS = ("x", "y", "z", "weight", "is_random", "index", "buffer", "region", "degree")
 
 
 def build_core(
@@ -39,6 +40,8 @@ def build_core(
     max_memory: Any = "auto",
     ids: Any = None,
     buffer: Any = None,
+    regions: Any = None,
+    nregions: int = 0,
     num_threads: int | None = None,
     progress: bool = False,
     estimate_only: bool = False,
@@ -59,6 +62,8 @@ def build_core(
             max_memory=None if estimate_only else inputs.budget(max_memory),
             ids=ids,
             buffer=buffer,
+            regions=None if regions is None else np.asarray(regions, dtype=np.uint32).tolist(),
+            nregions=nregions,
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
             estimate_only=estimate_only,
@@ -94,6 +99,7 @@ class NeighbourGraph:
         random_weights: Any = None,
         boxsize: float | None = None,
         los: str | None = None,
+        regions: Any = None,
         store_mu: bool = True,
         max_memory: int | str | None = "auto",
         num_threads: int | None = None,
@@ -110,6 +116,10 @@ class NeighbourGraph:
         boxsize : float, optional
             Periodic box size (minimum image; rmax < boxsize/2).
         los : {"midpoint", "z"}, optional
+        regions : int or (data labels, random labels), optional
+            Regions for error bars, stored as the node column ``region``
+            (see :func:`astrograph.count_pairs`); every count of the graph
+            then carries its resampling tables.
         store_mu : bool
             Keep mu on the edges (10 bytes per edge); without it 8 bytes per
             edge and mu is recomputed from positions when asked for.
@@ -123,6 +133,7 @@ class NeighbourGraph:
         d, dw, r, rw, boxsize, los = inputs.catalogues(
             data, randoms, data_weights, random_weights, boxsize, los
         )
+        reg, _ = region_arguments(regions, d, dw, r, rw, boxsize)
         g = build_core(
             d,
             dw,
@@ -134,6 +145,7 @@ class NeighbourGraph:
             rmax=rmax,
             store_mu=store_mu,
             max_memory=max_memory,
+            **reg,
             num_threads=num_threads,
             progress=progress,
         )
@@ -171,7 +183,8 @@ class NeighbourGraph:
         """The graph as a ``pyarrow.RecordBatch``: one row per node.
 
         Node columns: x, y, z, weight, is_random, index (row in its input
-        catalogue), region (0 owned, 1 MPI buffer), degree. Adjacency
+        catalogue), buffer (0 owned, 1 MPI buffer copy), region (jackknife
+        region, 0 without), degree. Adjacency
         columns (``large_list``): neighbours (node ids, ascending),
         separation, mu. The arrays share the graph's memory; nothing is
         copied.
@@ -241,51 +254,82 @@ class NeighbourGraph:
         with progress_bar(label, progress, self.n_nodes) as cb:
             return fn(inputs.num_threads(num_threads), cb)
 
-    def _reduce(self, arrays: list[np.ndarray]) -> list[np.ndarray] | None:
-        """Combines per-process raw arrays (None where no result is returned)."""
-        return arrays
+    def _reduce(self, counts: list[np.ndarray], tables: np.ndarray) -> list[np.ndarray] | None:
+        """Combines per-process raw count arrays (one per number of randoms)
+        and resampling tables: the counts then the tables (None where no
+        result is returned)."""
+        return [*counts, tables]
 
-    def _norms(self) -> tuple[Norms, Norms | None]:
-        """Weight norms of the data and random points the counts cover."""
+    def _norms(self) -> tuple[Norms, Norms | None, tuple | None]:
+        """Weight norms of the data and random points the counts cover, and
+        their per-region sums (None without regions)."""
         b = self.to_arrow()
         w = b.column("weight").to_numpy()
-        owned = b.column("region").to_numpy() == 0
+        owned = b.column("buffer").to_numpy() == 0
         rnd = b.column("is_random").to_numpy() == 1
-        d = w[owned & ~rnd]
-        r = w[owned & rnd]
-        return Norms.of(d.size, d), (Norms.of(r.size, r) if self.n_random else None)
+        d, r = owned & ~rnd, owned & rnd
+        norms = (
+            Norms.of(int(d.sum()), w[d]),
+            (Norms.of(int(r.sum()), w[r]) if self.n_random else None),
+        )
+        sums = None
+        if self.n_regions:
+            reg = b.column("region").to_numpy().astype(np.int64)
+            rs = region_sums(reg[r], w[r], self.n_regions) if self.n_random else None
+            sums = (region_sums(reg[d], w[d], self.n_regions), rs, (True, True))
+        return (*norms, sums)
 
     # -- counting ------------------------------------------------------------
+    def _count_kw(self, max_memory: Any) -> dict[str, Any]:
+        return {"max_memory": inputs.budget(max_memory), "jackknife": self.n_regions > 0}
+
     def count_pairs(
-        self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False
+        self,
+        bins: Bins | Any,
+        *,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
     ) -> PairCounts:
         """DD, DR, RR from the stored edges; identical to :func:`astrograph.count_pairs`."""
         b = as_bins(bins)
+        kw = self._count_kw(max_memory)
         raw = self._local(
             "pair counts",
             num_threads,
             progress,
             lambda nt, cb: self._g.count_pairs(
-                b.edges.tolist(), b.nmu, num_threads=nt, progress=cb
+                b.edges.tolist(), b.nmu, **kw, num_threads=nt, progress=cb
             ),
         )
-        raw = self._reduce(list(raw))
-        return None if raw is None else PairCounts.from_raw(b, raw, *self._norms(), self.boxsize)
+        raw = self._reduce(list(raw[:3]), raw[3])
+        if raw is None:
+            return None
+        dn, rn, sums = self._norms()
+        return PairCounts.from_raw(b, raw, dn, rn, self.boxsize, sums)
 
     def count_triangles(
-        self, bins: Bins | Any, *, num_threads: int | None = None, progress: bool = False
+        self,
+        bins: Bins | Any,
+        *,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
     ) -> TriangleCounts:
         """DDD, DDR, DRR, RRR by sorted-list intersection; see :class:`TriangleCounts`."""
         b = Bins(as_bins(bins).edges)
-        raw = self._local(
+        kw = self._count_kw(max_memory)
+        counts, jk = self._local(
             "triangles",
             num_threads,
             progress,
-            lambda nt, cb: self._g.count_triangles(b.edges.tolist(), num_threads=nt, progress=cb),
+            lambda nt, cb: self._g.count_triangles(
+                b.edges.tolist(), **kw, num_threads=nt, progress=cb
+            ),
         )
-        raw = self._reduce(list(raw))
-        pairs = self.count_pairs(b, num_threads=num_threads)
-        return None if raw is None else TriangleCounts.from_raw(raw, pairs)
+        raw = self._reduce(list(counts), jk)
+        pairs = self.count_pairs(b, max_memory=max_memory, num_threads=num_threads)
+        return None if raw is None else TriangleCounts.from_raw(raw[:4], raw[4], pairs)
 
     def count_quads(
         self,
@@ -297,17 +341,16 @@ class NeighbourGraph:
     ) -> QuadCounts:
         """4-point counts by canonical shape; see :class:`QuadCounts`."""
         b = Bins(as_bins(bins).edges)
-        shapes, counts = self._local(
+        kw = self._count_kw(max_memory)
+        shapes, counts, jk = self._local(
             "quads",
             num_threads,
             progress,
-            lambda nt, cb: self._g.count_quads(
-                b.edges.tolist(), max_memory=inputs.budget(max_memory), num_threads=nt, progress=cb
-            ),
+            lambda nt, cb: self._g.count_quads(b.edges.tolist(), **kw, num_threads=nt, progress=cb),
         )
-        counts = self._reduce(list(counts))
-        pairs = self.count_pairs(b, num_threads=num_threads)
-        return None if counts is None else QuadCounts.from_raw(shapes, counts, pairs)
+        raw = self._reduce(list(counts), jk)
+        pairs = self.count_pairs(b, max_memory=max_memory, num_threads=num_threads)
+        return None if raw is None else QuadCounts.from_raw(shapes, raw[:5], raw[5], pairs)
 
     # -- properties ----------------------------------------------------------
     n_nodes = property(lambda self: self._g.n_nodes, doc="Number of nodes.")
@@ -318,6 +361,9 @@ class NeighbourGraph:
     rmax = property(lambda self: self._g.rmax, doc="Edges are pairs closer than this.")
     boxsize = property(lambda self: self._g.boxsize, doc="Periodic box size, or None.")
     los = property(lambda self: self._g.los, doc='Line of sight for mu: "midpoint" or "z".')
+    n_regions = property(
+        lambda self: self._g.n_regions, doc="Regions in the node column region (0: none)."
+    )
 
     @property
     def bytes_per_edge(self) -> int:

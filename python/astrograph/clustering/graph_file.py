@@ -35,7 +35,8 @@ COLUMNS = {
     "weight": pa.float64(),
     "is_random": pa.uint8(),
     "index": pa.uint64(),
-    "region": pa.uint8(),
+    "buffer": pa.uint8(),
+    "region": pa.uint32(),
     "degree": pa.uint32(),
     "neighbours": pa.large_list(pa.field("item", pa.uint32(), nullable=False)),
     "separation": pa.large_list(pa.field("item", pa.float32(), nullable=False)),
@@ -92,10 +93,10 @@ def load(path: str | Path, *, mmap: bool, verify: bool) -> Any:
                 f"{p}: expected one record batch, found {reader.num_record_batches}"
             )
         batch = reader.get_batch(0)
+        if verify:  # first: a corrupt file is reported as corrupt
+            _verify(batch, p)
         batch = _canonical(batch, p)
         batch.validate(full=True)
-        if verify:
-            _verify(batch, p)
     except GraphFormatError:
         raise
     except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError) as exc:
@@ -138,11 +139,10 @@ def _canonical(batch: Any, p: Path) -> Any:
         )
     for name in want:
         f = fields[name]
-        if f.type != COLUMNS[name] or f.nullable or batch.column(name).null_count:
-            raise GraphFormatError(
-                f"{p}: column {name!r} has type {f.type} (nullable: {f.nullable}), "
-                f"expected non-null {COLUMNS[name]}"
-            )
+        if f.type != COLUMNS[name]:
+            raise GraphFormatError(f"{p}: column {name!r} has type {f.type}, not {COLUMNS[name]}")
+        if batch.column(name).null_count:
+            raise GraphFormatError(f"{p}: column {name!r} has null values")
     try:
         meta = {k.decode(): v.decode() for k, v in (batch.schema.metadata or {}).items()}
     except UnicodeDecodeError:

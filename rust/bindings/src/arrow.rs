@@ -19,7 +19,10 @@ use astrograph_core::{CoreError, Graph, GraphMeta};
 use crate::inputs::los_name;
 
 pub const FORMAT: &str = "astrograph-neighbour-graph";
-pub const VERSION: &str = "1";
+/// Version 2: the MPI buffer flag is the column `buffer`, `region` holds the
+/// jackknife region (uint32) with `n_regions` in the metadata, and the box
+/// size is under `boxsize`.
+pub const VERSION: &str = "2";
 
 fn prim<T: ArrowPrimitiveType>(b: &ScalarBuffer<T::Native>) -> ArrayRef {
     Arc::new(PrimitiveArray::<T>::new(b.clone(), None))
@@ -40,7 +43,8 @@ pub fn to_batch(g: &Graph) -> RecordBatch {
         Field::new("weight", DataType::Float64, false),
         Field::new("is_random", DataType::UInt8, false),
         Field::new("index", DataType::UInt64, false),
-        Field::new("region", DataType::UInt8, false),
+        Field::new("buffer", DataType::UInt8, false),
+        Field::new("region", DataType::UInt32, false),
         Field::new("degree", DataType::UInt32, false),
     ];
     let mut cols: Vec<ArrayRef> = vec![
@@ -50,7 +54,8 @@ pub fn to_batch(g: &Graph) -> RecordBatch {
         prim::<Float64Type>(&g.weight),
         prim::<UInt8Type>(&g.is_random),
         prim::<UInt64Type>(&g.index),
-        prim::<UInt8Type>(&g.region),
+        prim::<UInt8Type>(&g.buffer),
+        prim::<UInt32Type>(&g.region),
         prim::<UInt32Type>(&g.degree),
     ];
     let mut add_list = |name: &str, values: ArrayRef, item: DataType| {
@@ -76,10 +81,14 @@ pub fn to_batch(g: &Graph) -> RecordBatch {
         ("astrograph.version", VERSION.to_string()),
         ("rmin", m.rmin.to_string()),
         ("rmax", m.rmax.to_string()),
-        ("box", m.boxsize.map_or(String::new(), |b| b.to_string())),
+        (
+            "boxsize",
+            m.boxsize.map_or(String::new(), |b| b.to_string()),
+        ),
         ("los", los_name(m.los).to_string()),
         ("n_data", m.n_data.to_string()),
         ("n_random", m.n_random.to_string()),
+        ("n_regions", m.n_regions.to_string()),
         ("n_edges", g.n_edges().to_string()),
     ]
     .into_iter()
@@ -172,9 +181,9 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
             "graph format version {version} is not supported (this astrograph reads version {VERSION})"
         )));
     }
-    let boxsize = match meta_value(meta, "box")? {
+    let boxsize = match meta_value(meta, "boxsize")? {
         "" => None,
-        _ => Some(parse::<f64>(meta, "box")?),
+        _ => Some(parse::<f64>(meta, "boxsize")?),
     };
     let los = match meta_value(meta, "los")? {
         "midpoint" => astrograph_core::Los::Midpoint,
@@ -205,6 +214,7 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
             los,
             n_data: parse(meta, "n_data")?,
             n_random: parse(meta, "n_random")?,
+            n_regions: parse(meta, "n_regions")?,
         },
         x: values::<Float64Type>(b, "x")?,
         y: values::<Float64Type>(b, "y")?,
@@ -212,13 +222,21 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
         weight: values::<Float64Type>(b, "weight")?,
         is_random: values::<UInt8Type>(b, "is_random")?,
         index: values::<UInt64Type>(b, "index")?,
-        region: values::<UInt8Type>(b, "region")?,
+        buffer: values::<UInt8Type>(b, "buffer")?,
+        region: values::<UInt32Type>(b, "region")?,
         degree: values::<UInt32Type>(b, "degree")?,
         offsets,
         neighbours,
         separation,
         mu,
     };
+    if g.meta.n_regions as usize > astrograph_core::Regions::MAX {
+        return Err(corrupt(format!(
+            "metadata names {} jackknife regions, more than the {} a count accepts",
+            g.meta.n_regions,
+            astrograph_core::Regions::MAX
+        )));
+    }
     if g.meta.metric().is_err() || !(g.meta.rmin >= 0.0 && g.meta.rmin < g.meta.rmax) {
         return Err(corrupt(
             "metadata describes an impossible search (rmin, rmax, box, los)",

@@ -6,35 +6,41 @@ use pyo3::prelude::*;
 
 type F64<'py> = Bound<'py, PyArray1<f64>>;
 
-/// DD, DR, RR, each a flat (nbins * nmu) array.
-pub type PairArrays<'py> = (F64<'py>, F64<'py>, F64<'py>);
-/// DDD, DDR, DRR, RRR, each a flat (nbins^3) array.
-pub type TriangleArrays<'py> = Vec<F64<'py>>;
-/// Canonical shapes (n, 6) and counts by number of randoms (5 arrays of n).
-pub type QuadArrays<'py> = (Bound<'py, PyArray2<u8>>, Vec<F64<'py>>);
+/// DD, DR, RR, each a flat (nbins * nmu) array, and the jackknife tables
+/// (flat (nregions, 3, nbins * nmu); empty without regions).
+pub type PairArrays<'py> = (F64<'py>, F64<'py>, F64<'py>, F64<'py>);
+/// DDD, DDR, DRR, RRR, each a flat (nbins^3) array, and the jackknife tables
+/// (flat (nregions, 4, nbins^3)).
+pub type TriangleArrays<'py> = (Vec<F64<'py>>, F64<'py>);
+/// Canonical shapes (n, 6), counts by number of randoms (5 arrays of n) and
+/// the jackknife tables (flat (nregions, 5, n)).
+pub type QuadArrays<'py> = (Bound<'py, PyArray2<u8>>, Vec<F64<'py>>, F64<'py>);
+
+fn arrays<const N: usize>(py: Python<'_>, counts: [Vec<f64>; N]) -> Vec<F64<'_>> {
+    counts
+        .into_iter()
+        .map(|v| PyArray1::from_vec(py, v))
+        .collect()
+}
 
 pub fn pairs(py: Python<'_>, c: PairCounts) -> PairArrays<'_> {
     (
         PyArray1::from_vec(py, c.dd),
         PyArray1::from_vec(py, c.dr),
         PyArray1::from_vec(py, c.rr),
+        PyArray1::from_vec(py, c.regions),
     )
 }
 
 pub fn triangles(py: Python<'_>, c: TriangleCounts) -> TriangleArrays<'_> {
-    c.counts
-        .into_iter()
-        .map(|v| PyArray1::from_vec(py, v))
-        .collect()
+    (arrays(py, c.counts), PyArray1::from_vec(py, c.regions))
 }
 
 pub fn quads(py: Python<'_>, c: QuadCounts) -> QuadArrays<'_> {
     (
         shapes(py, &c.shapes),
-        c.counts
-            .into_iter()
-            .map(|v| PyArray1::from_vec(py, v))
-            .collect(),
+        arrays(py, c.counts),
+        PyArray1::from_vec(py, c.regions),
     )
 }
 

@@ -2,7 +2,7 @@
 //! Python functions: borrow the catalogues, count through `run` (GIL
 //! released), wrap the result.
 
-use astrograph_core::{direct, QuadShapes};
+use astrograph_core::{direct, CountOptions, QuadShapes, Regions};
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -10,9 +10,29 @@ use crate::counts::{self, PairArrays, QuadArrays, TriangleArrays};
 use crate::inputs::{bins, catalogues, metric};
 use crate::run::{run, to_pyerr};
 
+/// The options of a direct count: memory budget and jackknife regions (one
+/// label per point, data then randoms, all below `nregions`).
+fn options<'a>(
+    max_memory: Option<u64>,
+    regions: &'a Option<PyReadonlyArray1<'_, u32>>,
+    nregions: usize,
+) -> PyResult<CountOptions<'a>> {
+    let regions = match regions {
+        Some(r) => Some(Regions {
+            labels: r.as_slice()?,
+            n: nregions,
+        }),
+        None => None,
+    };
+    Ok(CountOptions {
+        max_memory,
+        regions,
+    })
+}
+
 /// Exact DD, DR, RR straight from the cell grid; flat (nbins * nmu) arrays.
 #[pyfunction]
-#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, nmu, boxsize, los, num_threads=None, progress=None))]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, nmu, boxsize, los, max_memory=None, regions=None, nregions=0, num_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn count_pairs<'py>(
     py: Python<'py>,
@@ -24,13 +44,17 @@ pub fn count_pairs<'py>(
     nmu: usize,
     boxsize: Option<f64>,
     los: &str,
+    max_memory: Option<u64>,
+    regions: Option<PyReadonlyArray1<'py, u32>>,
+    nregions: usize,
     num_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<PairArrays<'py>> {
     let (m, b) = (metric(py, boxsize, los)?, bins(py, edges, nmu)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+    let opts = options(max_memory, &regions, nregions)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
-        direct::count_pairs(&d, r.as_ref(), &b, &m, ctl)
+        direct::count_pairs(&d, r.as_ref(), &b, &m, opts, ctl)
     })?;
     Ok(counts::pairs(py, c))
 }
@@ -42,7 +66,7 @@ macro_rules! npoint_count {
     ($(#[$doc:meta])* $name:ident -> $out:ident, $wrap:path) => {
         $(#[$doc])*
         #[pyfunction]
-        #[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, num_threads=None, progress=None))]
+        #[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, regions=None, nregions=0, num_threads=None, progress=None))]
         #[allow(clippy::too_many_arguments)]
         pub fn $name<'py>(
             py: Python<'py>,
@@ -53,14 +77,17 @@ macro_rules! npoint_count {
             edges: Vec<f64>,
             boxsize: Option<f64>,
             max_memory: Option<u64>,
+            regions: Option<PyReadonlyArray1<'py, u32>>,
+            nregions: usize,
             num_threads: Option<usize>,
             progress: Option<Bound<'py, PyAny>>,
         ) -> PyResult<$out<'py>> {
             // No mu here: los only has to be valid in a periodic box.
             let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
             let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+            let opts = options(max_memory, &regions, nregions)?;
             let c = run(py, num_threads, progress.as_ref(), |ctl| {
-                direct::$name(&d, r.as_ref(), &b, &m, max_memory, ctl)
+                direct::$name(&d, r.as_ref(), &b, &m, opts, ctl)
             })?;
             Ok($wrap(py, c))
         }

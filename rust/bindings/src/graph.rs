@@ -1,7 +1,7 @@
 //! The core's `Graph` as the Python class `astrograph._lib.Graph`: build (or
 //! estimate), Arrow import and export, and the counts as methods.
 
-use astrograph_core::{BuildOptions, Graph};
+use astrograph_core::{BuildOptions, Graph, GraphCountOptions};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -21,7 +21,7 @@ pub struct PyGraph {
 #[pymethods]
 impl PyGraph {
     #[staticmethod]
-    #[pyo3(signature = (data, data_weights, randoms, random_weights, rmin, rmax, boxsize, los, store_mu=true, max_memory=None, ids=None, buffer=None, num_threads=None, progress=None, estimate_only=false))]
+    #[pyo3(signature = (data, data_weights, randoms, random_weights, rmin, rmax, boxsize, los, store_mu=true, max_memory=None, ids=None, buffer=None, regions=None, nregions=0, num_threads=None, progress=None, estimate_only=false))]
     #[allow(clippy::too_many_arguments)]
     fn build<'py>(
         py: Python<'py>,
@@ -37,6 +37,8 @@ impl PyGraph {
         max_memory: Option<u64>,
         ids: Option<Vec<u64>>,
         buffer: Option<Vec<u8>>,
+        regions: Option<Vec<u32>>,
+        nregions: usize,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
         estimate_only: bool,
@@ -50,6 +52,7 @@ impl PyGraph {
             max_memory,
             ids,
             buffer,
+            regions: regions.map(|r| (r, nregions)),
         };
         if estimate_only {
             let e = run(py, num_threads, None, |_| {
@@ -90,51 +93,71 @@ impl PyGraph {
         PyRecordBatch::new(arrow::to_batch(&self.g)).into_pyarrow(py)
     }
 
-    #[pyo3(signature = (edges, nmu, num_threads=None, progress=None))]
+    /// DD, DR, RR (and jackknife tables) as flat arrays.
+    #[pyo3(signature = (edges, nmu, max_memory=None, jackknife=false, num_threads=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
     fn count_pairs<'py>(
         &self,
         py: Python<'py>,
         edges: Vec<f64>,
         nmu: usize,
+        max_memory: Option<u64>,
+        jackknife: bool,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PairArrays<'py>> {
         let b = bins(py, edges, nmu)?;
+        let o = GraphCountOptions {
+            max_memory,
+            jackknife,
+        };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
-            self.g.count_pairs(&b, ctl)
+            self.g.count_pairs(&b, o, ctl)
         })?;
         Ok(counts::pairs(py, c))
     }
 
-    /// DDD, DDR, DRR, RRR as flat (nbins^3) arrays.
-    #[pyo3(signature = (edges, num_threads=None, progress=None))]
+    /// DDD, DDR, DRR, RRR as flat (nbins^3) arrays, and jackknife tables.
+    #[pyo3(signature = (edges, max_memory=None, jackknife=false, num_threads=None, progress=None))]
     fn count_triangles<'py>(
         &self,
         py: Python<'py>,
         edges: Vec<f64>,
+        max_memory: Option<u64>,
+        jackknife: bool,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<TriangleArrays<'py>> {
         let b = bins(py, edges, 1)?;
+        let o = GraphCountOptions {
+            max_memory,
+            jackknife,
+        };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
-            self.g.count_triangles(&b, ctl)
+            self.g.count_triangles(&b, o, ctl)
         })?;
         Ok(counts::triangles(py, c))
     }
 
-    /// Canonical shapes (n, 6) and counts by number of randoms (5 arrays of n).
-    #[pyo3(signature = (edges, max_memory=None, num_threads=None, progress=None))]
+    /// Canonical shapes (n, 6), counts by number of randoms (5 arrays of n)
+    /// and jackknife tables.
+    #[pyo3(signature = (edges, max_memory=None, jackknife=false, num_threads=None, progress=None))]
     fn count_quads<'py>(
         &self,
         py: Python<'py>,
         edges: Vec<f64>,
         max_memory: Option<u64>,
+        jackknife: bool,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<QuadArrays<'py>> {
         let b = bins(py, edges, 1)?;
+        let o = GraphCountOptions {
+            max_memory,
+            jackknife,
+        };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
-            self.g.count_quads(&b, max_memory, ctl)
+            self.g.count_quads(&b, o, ctl)
         })?;
         Ok(counts::quads(py, c))
     }
@@ -170,6 +193,10 @@ impl PyGraph {
     #[getter]
     fn los(&self) -> &'static str {
         los_name(self.g.meta.los)
+    }
+    #[getter]
+    fn n_regions(&self) -> u32 {
+        self.g.meta.n_regions
     }
     #[getter]
     fn has_mu(&self) -> bool {

@@ -36,7 +36,7 @@ fn main() {
             let best = (0..15)
                 .map(|_| {
                     let t = Instant::now();
-                    let pc = count_pairs(&ds, None, &bins, &m, &c).unwrap();
+                    let pc = count_pairs(&ds, None, &bins, &m, Default::default(), &c).unwrap();
                     assert!(pc.dd.iter().sum::<f64>() > 0.0);
                     t.elapsed().as_secs_f64()
                 })
@@ -46,7 +46,7 @@ fn main() {
         }
         let bins = Bins::new((0..=6).map(|i| 1.0 + 19.0 * i as f64 / 6.0).collect(), 1).unwrap();
         let t = Instant::now();
-        let tc = count_triangles(&ds, Some(&rs), &bins, &m, None, &c).unwrap();
+        let tc = count_triangles(&ds, Some(&rs), &bins, &m, Default::default(), &c).unwrap();
         let dt = t.elapsed().as_secs_f64();
         let total: f64 = tc.counts.iter().map(|v| v.iter().sum::<f64>()).sum();
         println!(
@@ -56,7 +56,7 @@ fn main() {
         let log: Vec<f64> = (0..=10).map(|i| 20f64.powf(i as f64 / 10.0)).collect();
         let bins = Bins::new(log, 1).unwrap();
         let t = Instant::now();
-        let pc = count_pairs(&ds, None, &bins, &m, &c).unwrap();
+        let pc = count_pairs(&ds, None, &bins, &m, Default::default(), &c).unwrap();
         println!(
             "DD {:.0} pairs in {:.3} s",
             pc.dd.iter().sum::<f64>(),
@@ -71,7 +71,7 @@ fn main() {
         );
         let bins = Bins::new((0..=6).map(|i| 1.0 + 19.0 * i as f64 / 6.0).collect(), 1).unwrap();
         let t = Instant::now();
-        let tc = g.count_triangles(&bins, &c).unwrap();
+        let tc = g.count_triangles(&bins, Default::default(), &c).unwrap();
         let total: f64 = tc.counts.iter().map(|v| v.iter().sum::<f64>()).sum();
         println!(
             "graph triangles {total:.0} in {:.3} s",

@@ -21,18 +21,25 @@ pub(crate) struct Binned {
     pub bin: Vec<u8>,
 }
 
-/// Node properties the kernels need, and the MPI ownership rule.
+/// Node properties the kernels need, the MPI ownership rule and the
+/// jackknife regions.
 pub(crate) struct NodeView<'a> {
     pub weight: &'a [f64],
     pub is_random: &'a [u8],
     /// Owner keys, and the buffer flags, when any node is a buffer copy.
     owner: Option<(Vec<u64>, &'a [u8])>,
     pub all_owned: bool,
+    /// Jackknife region of each node, and how many regions are counted
+    /// (0: no jackknife tables).
+    pub region: &'a [u32],
+    pub nregions: usize,
 }
 
 impl<'a> NodeView<'a> {
-    pub fn of_graph(g: &'a Graph) -> Self {
-        let all_owned = g.region.iter().all(|&r| r == 0);
+    /// The nodes of a graph; `jackknife`: fill per-region tables from its
+    /// region column.
+    pub fn of_graph(g: &'a Graph, jackknife: bool) -> Self {
+        let all_owned = g.buffer.iter().all(|&r| r == 0);
         // A key that orders all points of a distributed catalogue the same way
         // on every rank (data and random ids may coincide).
         let owner = (!all_owned).then(|| {
@@ -42,23 +49,41 @@ impl<'a> NodeView<'a> {
                 .zip(g.is_random.iter())
                 .map(|(&i, &r)| (i << 1) | u64::from(r))
                 .collect();
-            (keys, &g.region[..])
+            (keys, &g.buffer[..])
         });
         Self {
             weight: &g.weight,
             is_random: &g.is_random,
             owner,
             all_owned,
+            region: &g.region,
+            nregions: if jackknife {
+                g.meta.n_regions as usize
+            } else {
+                0
+            },
         }
     }
 
-    pub fn owned(weight: &'a [f64], is_random: &'a [u8]) -> Self {
+    pub fn owned(
+        weight: &'a [f64],
+        is_random: &'a [u8],
+        region: &'a [u32],
+        nregions: usize,
+    ) -> Self {
         Self {
             weight,
             is_random,
             owner: None,
             all_owned: true,
+            region,
+            nregions,
         }
+    }
+
+    /// Entries of one count table with its resampling tables.
+    pub fn table_len(&self, block: usize) -> usize {
+        block * (1 + 2 * self.nregions)
     }
 
     /// Is the tuple made of `i` and `others` counted here? Yes when its
@@ -66,11 +91,11 @@ impl<'a> NodeView<'a> {
     /// it holds every other vertex (all lie within rmax of it).
     #[inline(always)]
     pub fn owns(&self, i: usize, others: &[usize]) -> bool {
-        let Some((key, region)) = &self.owner else {
+        let Some((key, buffer)) = &self.owner else {
             return true;
         };
         // All owned here: the smallest-key vertex is owned too.
-        if region[i] == 0 && others.iter().all(|&o| region[o] == 0) {
+        if buffer[i] == 0 && others.iter().all(|&o| buffer[o] == 0) {
             return true;
         }
         let mut best = i;
@@ -79,7 +104,7 @@ impl<'a> NodeView<'a> {
                 best = o;
             }
         }
-        region[best] == 0
+        buffer[best] == 0
     }
 }
 
@@ -138,6 +163,8 @@ pub(crate) struct DirectBinned {
     pub lists: Binned,
     pub weight: Vec<f64>,
     pub is_random: Vec<u8>,
+    pub region: Vec<u32>,
+    pub nregions: usize,
 }
 
 impl DirectBinned {
@@ -165,10 +192,12 @@ impl DirectBinned {
             lists: Binned::concat(parts),
             weight: s.pts.w,
             is_random: s.pts.t,
+            region: s.pts.region,
+            nregions: s.nregions,
         })
     }
 
     pub fn nodes(&self) -> NodeView<'_> {
-        NodeView::owned(&self.weight, &self.is_random)
+        NodeView::owned(&self.weight, &self.is_random, &self.region, self.nregions)
     }
 }

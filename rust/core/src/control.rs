@@ -1,6 +1,8 @@
 //! Progress and cancellation shared between a running kernel and its caller.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{CoreError, Result};
 
@@ -57,22 +59,37 @@ impl Control {
     }
 }
 
-/// Runs `f` on a dedicated rayon pool of `num_threads` threads (None: all cores).
+/// Runs `f` on a rayon pool of `num_threads` threads (None: the global pool,
+/// one thread per core). Pools are made once per size and reused, so repeated
+/// calls start no new threads.
 pub fn with_threads<R: Send>(
     num_threads: Option<usize>,
     f: impl FnOnce() -> R + Send,
 ) -> Result<R> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = num_threads {
-        if n == 0 {
-            return Err(CoreError::InvalidInput(
-                "num_threads must be a positive integer or None".into(),
-            ));
-        }
-        builder = builder.num_threads(n);
+    let Some(n) = num_threads else {
+        return Ok(f());
+    };
+    if n == 0 {
+        return Err(CoreError::InvalidInput(
+            "num_threads must be a positive integer or None".into(),
+        ));
     }
-    let pool = builder
-        .build()
-        .map_err(|e| CoreError::ThreadPool(e.to_string()))?;
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let pool = {
+        let mut pools = POOLS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match pools.get(&n) {
+            Some(p) => p.clone(),
+            None => {
+                let p = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| CoreError::ThreadPool(e.to_string()))?;
+                pools.entry(n).or_insert(Arc::new(p)).clone()
+            }
+        }
+    };
     Ok(pool.install(f))
 }

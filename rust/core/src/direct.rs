@@ -11,8 +11,18 @@ use crate::error::Result;
 use crate::geometry::Metric;
 use crate::pairs::{pairs_on_grid, PairCounts};
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
-use crate::search::Search;
+use crate::search::{Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
+
+/// What every direct count takes besides the catalogues and bins.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CountOptions<'a> {
+    /// Refuse, before allocating, tables and lists over this many bytes.
+    pub max_memory: Option<u64>,
+    /// Jackknife regions of the points (data then randoms): the counts come
+    /// with per-region tables.
+    pub regions: Option<Regions<'a>>,
+}
 
 /// DD, DR and RR in one pass over the cell grid.
 pub fn count_pairs(
@@ -20,40 +30,46 @@ pub fn count_pairs(
     randoms: Option<&Sample>,
     bins: &Bins,
     metric: &Metric,
+    opts: CountOptions,
     control: &Control,
 ) -> Result<PairCounts> {
-    let s = Search::new(data, randoms, metric, bins.rmax())?;
-    pairs_on_grid(&s, bins, control)
+    let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
+    pairs_on_grid(&s, bins, opts.max_memory, control)
 }
 
-/// Triangles (DDD, DDR, DRR, RRR); `max_memory` bounds the neighbour lists
-/// (checked on a sampled estimate).
+/// Triangles (DDD, DDR, DRR, RRR); `max_memory` also bounds the neighbour
+/// lists (checked on a sampled estimate).
 pub fn count_triangles(
     data: &Sample,
     randoms: Option<&Sample>,
     bins: &Bins,
     metric: &Metric,
-    max_memory: Option<u64>,
+    opts: CountOptions,
     control: &Control,
 ) -> Result<TriangleCounts> {
-    let s = Search::new(data, randoms, metric, bins.rmax())?;
-    let db = DirectBinned::build(s, bins, max_memory, control)?;
-    triangles_on(&db.lists, &db.nodes(), bins.nbins(), control)
+    let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
+    let db = DirectBinned::build(s, bins, opts.max_memory, control)?;
+    triangles_on(
+        &db.lists,
+        &db.nodes(),
+        bins.nbins(),
+        opts.max_memory,
+        control,
+    )
 }
 
 /// Quads by canonical shape and number of randoms; `max_memory` bounds the
-/// shape table, the accumulators and the neighbour lists.
+/// shape table, the count tables and the neighbour lists.
 pub fn count_quads(
     data: &Sample,
     randoms: Option<&Sample>,
     bins: &Bins,
     metric: &Metric,
-    max_memory: Option<u64>,
+    opts: CountOptions,
     control: &Control,
 ) -> Result<QuadCounts> {
-    let n = data.len() + randoms.map_or(0, |r| r.len());
-    let shapes = QuadShapes::for_count(bins.nbins(), n, max_memory)?;
-    let s = Search::new(data, randoms, metric, bins.rmax())?;
-    let db = DirectBinned::build(s, bins, max_memory, control)?;
-    quads_on(&db.lists, &db.nodes(), shapes, control)
+    let shapes = QuadShapes::new(bins.nbins(), opts.max_memory)?;
+    let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
+    let db = DirectBinned::build(s, bins, opts.max_memory, control)?;
+    quads_on(&db.lists, &db.nodes(), shapes, opts.max_memory, control)
 }

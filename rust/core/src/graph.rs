@@ -19,7 +19,7 @@ use crate::error::{CoreError, Result};
 use crate::geometry::{Los, Metric};
 use crate::pairs::{pairs_on_graph, PairCounts};
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
-use crate::search::{EdgeColumns, Lists, Search};
+use crate::search::{EdgeColumns, Lists, Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
 
 pub use crate::search::{EdgeEstimate, NODE_BYTES};
@@ -33,6 +33,8 @@ pub struct GraphMeta {
     pub los: Los,
     pub n_data: u64,
     pub n_random: u64,
+    /// Jackknife regions of the nodes (0: none).
+    pub n_regions: u32,
 }
 
 impl GraphMeta {
@@ -54,7 +56,9 @@ pub struct Graph {
     /// or the global id under MPI.
     pub index: ScalarBuffer<u64>,
     /// 0: owned by this process; 1: buffer copy of a point owned elsewhere.
-    pub region: ScalarBuffer<u8>,
+    pub buffer: ScalarBuffer<u8>,
+    /// Jackknife region (below `meta.n_regions`; all 0 without regions).
+    pub region: ScalarBuffer<u32>,
     pub degree: ScalarBuffer<u32>,
     pub offsets: ScalarBuffer<i64>,
     pub neighbours: ScalarBuffer<u32>,
@@ -73,6 +77,8 @@ pub struct BuildOptions {
     /// Global ids and buffer flags (data then randoms), for MPI domains.
     pub ids: Option<Vec<u64>>,
     pub buffer: Option<Vec<u8>>,
+    /// Jackknife regions (data then randoms) and their number.
+    pub regions: Option<(Vec<u32>, usize)>,
 }
 
 impl BuildOptions {
@@ -84,7 +90,14 @@ impl BuildOptions {
             max_memory: None,
             ids: None,
             buffer: None,
+            regions: None,
         }
+    }
+
+    fn regions(&self) -> Option<Regions<'_>> {
+        self.regions
+            .as_ref()
+            .map(|(labels, n)| Regions { labels, n: *n })
     }
 
     pub fn bytes_per_edge(&self) -> u64 {
@@ -110,6 +123,15 @@ fn check_radii(rmin: f64, rmax: f64) -> Result<()> {
     Ok(())
 }
 
+/// What every graph count takes besides the bins.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GraphCountOptions {
+    /// Refuse, before allocating, count tables over this many bytes.
+    pub max_memory: Option<u64>,
+    /// Fill per-region jackknife tables from the graph's region column.
+    pub jackknife: bool,
+}
+
 /// What the build keeps per edge besides the neighbour id.
 #[derive(Default)]
 struct EdgeParts {
@@ -133,7 +155,7 @@ impl Graph {
         opts: &BuildOptions,
     ) -> Result<EdgeEstimate> {
         check_radii(opts.rmin, opts.rmax)?;
-        let s = Search::new(data, randoms, metric, opts.rmax)?;
+        let s = Search::new(data, randoms, metric, opts.rmax, None)?;
         Ok(s.estimate((opts.rmin, opts.rmax), opts.bytes_per_edge()))
     }
 
@@ -145,7 +167,7 @@ impl Graph {
         control: &Control,
     ) -> Result<Self> {
         check_radii(opts.rmin, opts.rmax)?;
-        let s = Search::new(data, randoms, metric, opts.rmax)?;
+        let s = Search::new(data, randoms, metric, opts.rmax, opts.regions())?;
         let n = s.len();
         for (what, len) in [
             ("ids", opts.ids.as_ref().map(Vec::len)),
@@ -248,28 +270,41 @@ impl Graph {
         bins.mu_bin(metric.sep_mu(self.pos(i), self.pos(j)).1)
     }
 
-    /// DD, DR, RR from the stored edges.
-    pub fn count_pairs(&self, bins: &Bins, control: &Control) -> Result<PairCounts> {
-        pairs_on_graph(self, bins, control)
+    /// DD, DR, RR from the stored edges; with `opts.jackknife`, also the
+    /// tables of the graph's regions. `max_memory` bounds the tables.
+    pub fn count_pairs(
+        &self,
+        bins: &Bins,
+        opts: GraphCountOptions,
+        control: &Control,
+    ) -> Result<PairCounts> {
+        pairs_on_graph(self, bins, opts.jackknife, opts.max_memory, control)
     }
 
     /// Triangles of the stored edges.
-    pub fn count_triangles(&self, bins: &Bins, control: &Control) -> Result<TriangleCounts> {
+    pub fn count_triangles(
+        &self,
+        bins: &Bins,
+        opts: GraphCountOptions,
+        control: &Control,
+    ) -> Result<TriangleCounts> {
         let bl = Binned::from_graph(self, bins)?;
-        triangles_on(&bl, &NodeView::of_graph(self), bins.nbins(), control)
+        let view = NodeView::of_graph(self, opts.jackknife);
+        triangles_on(&bl, &view, bins.nbins(), opts.max_memory, control)
     }
 
     /// Quads of the stored edges; `max_memory` bounds the shape table and
-    /// the accumulators.
+    /// the count tables.
     pub fn count_quads(
         &self,
         bins: &Bins,
-        max_memory: Option<u64>,
+        opts: GraphCountOptions,
         control: &Control,
     ) -> Result<QuadCounts> {
-        let shapes = QuadShapes::for_count(bins.nbins(), self.n_nodes(), max_memory)?;
+        let shapes = QuadShapes::new(bins.nbins(), opts.max_memory)?;
         let bl = Binned::from_graph(self, bins)?;
-        quads_on(&bl, &NodeView::of_graph(self), shapes, control)
+        let view = NodeView::of_graph(self, opts.jackknife);
+        quads_on(&bl, &view, shapes, opts.max_memory, control)
     }
 
     /// Checks that the columns describe a valid graph (after loading a file).
@@ -282,6 +317,7 @@ impl Graph {
             ("weight", self.weight.len()),
             ("is_random", self.is_random.len()),
             ("index", self.index.len()),
+            ("buffer", self.buffer.len()),
             ("region", self.region.len()),
             ("degree", self.degree.len()),
         ] {
@@ -309,8 +345,15 @@ impl Graph {
             return bad("edge columns have different lengths".into());
         }
         let n_random = self.is_random.iter().filter(|&&r| r == 1).count() as u64;
-        if self.is_random.iter().any(|&r| r > 1) || self.region.iter().any(|&r| r > 1) {
+        if self.is_random.iter().any(|&r| r > 1) || self.buffer.iter().any(|&r| r > 1) {
             return bad("node flags must be 0 or 1".into());
+        }
+        let nreg = self.meta.n_regions.max(1);
+        if let Some(r) = self.region.iter().find(|&&r| r >= nreg) {
+            return bad(format!(
+                "region {r} is not below the {} regions the metadata names",
+                self.meta.n_regions
+            ));
         }
         if n_random != self.meta.n_random || n as u64 - n_random != self.meta.n_data {
             return bad(format!(
@@ -356,10 +399,23 @@ impl Graph {
             }
             None
         });
-        match problem {
-            Some(p) => bad(p),
-            None => Ok(()),
+        if let Some(p) = problem {
+            return bad(p);
         }
+        // The degree column counts both directions of every edge.
+        let mut degree: Vec<u32> = (0..n)
+            .map(|i| (self.offsets[i + 1] - self.offsets[i]) as u32)
+            .collect();
+        for &j in self.neighbours.iter() {
+            degree[j as usize] += 1;
+        }
+        if let Some(i) = (0..n).find(|&i| degree[i] != self.degree[i]) {
+            return bad(format!(
+                "node {i} has degree {} in the degree column but {} edges",
+                self.degree[i], degree[i]
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -392,7 +448,7 @@ fn assemble(parts: Vec<Lists<EdgeParts>>, s: Search, opts: &BuildOptions) -> Gra
             })
             .collect(),
     };
-    let region: Vec<u8> = match &opts.buffer {
+    let buffer: Vec<u8> = match &opts.buffer {
         Some(b) => (0..n).map(|i| b[orig(i)]).collect(),
         None => vec![0; n],
     };
@@ -405,6 +461,7 @@ fn assemble(parts: Vec<Lists<EdgeParts>>, s: Search, opts: &BuildOptions) -> Gra
             los: s.metric.los,
             n_data: nd as u64,
             n_random: (n - nd) as u64,
+            n_regions: s.nregions as u32,
         },
         x: cols.x.into(),
         y: cols.y.into(),
@@ -412,7 +469,8 @@ fn assemble(parts: Vec<Lists<EdgeParts>>, s: Search, opts: &BuildOptions) -> Gra
         weight: s.pts.w.into(),
         is_random: s.pts.t.into(),
         index: index.into(),
-        region: region.into(),
+        buffer: buffer.into(),
+        region: s.pts.region.into(),
         degree: degree.into(),
         offsets: offsets.into(),
         neighbours: neighbours.into(),

@@ -10,7 +10,7 @@ use crate::binned::{Binned, NodeView};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::intersect::intersect;
-use crate::reduce::{chunk_count, chunked_sum};
+use crate::reduce::{check_tables, chunked_sum, touch};
 
 /// Edge order of a quad's six sides: (01, 02, 03, 12, 13, 23).
 pub const QUAD_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)];
@@ -119,26 +119,6 @@ impl QuadShapes {
         let code = t.iter().fold(0usize, |c, &b| c * n + b as usize);
         self.table[code] as usize
     }
-
-    /// The shapes for a count over `n` nodes, once the table and the
-    /// per-chunk accumulators are known to fit `max_memory`.
-    pub(crate) fn for_count(nbins: usize, n: usize, max_memory: Option<u64>) -> Result<Self> {
-        let shapes = Self::new(nbins, max_memory)?;
-        let ns = shapes.shapes.len();
-        let acc_bytes = 5 * ns as u64 * 8 * chunk_count(n, 5 * ns) as u64;
-        if let Some(budget) = max_memory {
-            if acc_bytes > budget {
-                return Err(CoreError::MemoryBudget {
-                    what: "the 4-point accumulators",
-                    estimate_bytes: acc_bytes,
-                    budget_bytes: budget,
-                    detail: format!("{ns} configurations by 5 random-vertex counts"),
-                    advice: "use fewer separation bins for 4-point counts",
-                });
-            }
-        }
-        Ok(shapes)
-    }
 }
 
 /// Weighted quad counts by number of random vertices (0..=4), one value per
@@ -146,6 +126,9 @@ impl QuadShapes {
 pub struct QuadCounts {
     pub shapes: Vec<[u8; 6]>,
     pub counts: [Vec<f64>; 5],
+    /// Resampling tables (see `reduce::touch`), flat (2, nregions, 5,
+    /// nshapes); empty without regions.
+    pub regions: Vec<f64>,
 }
 
 /// Quads of binned forward lists (of a graph or straight from the grid).
@@ -153,10 +136,14 @@ pub(crate) fn quads_on(
     bl: &Binned,
     g: &NodeView,
     shapes: QuadShapes,
+    max_memory: Option<u64>,
     control: &Control,
 ) -> Result<QuadCounts> {
     let ns = shapes.shapes.len();
-    let flat = chunked_sum(bl.n_nodes(), 5 * ns, control, |nodes, acc| {
+    let (block, len) = (5 * ns, g.table_len(5 * ns));
+    check_tables(bl.n_nodes(), len, 0, max_memory, "the 4-point count tables")?;
+    let jk = g.nregions > 0;
+    let flat = chunked_sum(bl.n_nodes(), len, control, |nodes, acc| {
         // (k, bin ik, bin jk) for the common neighbours of i and j.
         let mut common: Vec<(u32, u8, u8)> = Vec::new();
         let mut ks: Vec<u32> = Vec::new();
@@ -195,7 +182,12 @@ pub(crate) fn quads_on(
                         }
                         let id = shapes.id([bij, bik, bil, bjk, bjl, bl.bin[lk.start + q]]);
                         let t = (tij + g.is_random[k] + g.is_random[l]) as usize;
-                        acc[t * ns + id] += wij * g.weight[k] * g.weight[l];
+                        let w = wij * g.weight[k] * g.weight[l];
+                        acc[t * ns + id] += w;
+                        if jk {
+                            let r = [g.region[i], g.region[j], g.region[k], g.region[l]];
+                            touch(acc, block, g.nregions, r, t * ns + id, w);
+                        }
                     });
                 }
             }
@@ -205,5 +197,6 @@ pub(crate) fn quads_on(
     Ok(QuadCounts {
         shapes: shapes.shapes,
         counts,
+        regions: flat[block..].to_vec(),
     })
 }

@@ -9,7 +9,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 
 const MAX_CHUNKS: usize = 512;
 /// Total bytes all chunk accumulators may take together.
@@ -92,4 +92,68 @@ where
         .collect();
     control.check()?;
     Ok(parts.into_iter().flatten().collect())
+}
+
+/// Refuses, before anything is allocated, a count whose accumulators (one
+/// `acc_len` table per chunk, all held until they are added in order, plus
+/// the total) and per-thread scratch (`scratch` bytes each) exceed
+/// `max_memory`.
+pub(crate) fn check_tables(
+    nitems: usize,
+    acc_len: usize,
+    scratch: u64,
+    max_memory: Option<u64>,
+    what: &'static str,
+) -> Result<()> {
+    let Some(budget) = max_memory else {
+        return Ok(());
+    };
+    let nchunks = chunk_count(nitems, acc_len) as u64;
+    let threads = rayon::current_num_threads() as u64;
+    let tables = (nchunks + 1)
+        .saturating_mul(acc_len as u64)
+        .saturating_mul(8);
+    let bytes = tables.saturating_add(threads.saturating_mul(scratch));
+    if bytes > budget {
+        return Err(CoreError::MemoryBudget {
+            what,
+            estimate_bytes: bytes,
+            budget_bytes: budget,
+            detail: format!(
+                "{acc_len} table entries in each of {nchunks} chunk accumulators, and \
+                 {scratch} bytes of scratch for each of {threads} threads"
+            ),
+            advice: "use fewer separation or mu bins, fewer jackknife regions or threads, \
+                     or raise max_memory",
+        });
+    }
+    Ok(())
+}
+
+/// Resampling tables: after the `block` entries of the totals come one block
+/// per region r of the tuples that touch r (every tuple adds its weight once
+/// to the block of each distinct region among its vertices), then one block
+/// per region r of the tuples whose smallest region label is r (each tuple
+/// once). The count with region r deleted is the total minus its first block,
+/// exactly (jackknife); resampled regions weight the second blocks (the
+/// marked-point bootstrap). Both depend on labels only, not on the order in
+/// which tuples are found, so they agree over threads and MPI ranks.
+#[inline(always)]
+pub(crate) fn touch<const N: usize>(
+    acc: &mut [f64],
+    block: usize,
+    nregions: usize,
+    regions: [u32; N],
+    idx: usize,
+    w: f64,
+) {
+    let mut low = regions[0];
+    for a in 0..N {
+        let r = regions[a];
+        low = low.min(r);
+        if !regions[..a].contains(&r) {
+            acc[(1 + r as usize) * block + idx] += w;
+        }
+    }
+    acc[(1 + nregions + low as usize) * block + idx] += w;
 }

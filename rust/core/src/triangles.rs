@@ -12,7 +12,7 @@ use crate::binned::{Binned, NodeView};
 use crate::bins::OUT;
 use crate::control::Control;
 use crate::error::Result;
-use crate::reduce::chunked_sum_with;
+use crate::reduce::{check_tables, chunked_sum_with, touch};
 
 /// Weighted triangle counts by number of random vertices (0..=3), each a
 /// (nbins, nbins, nbins) array indexed by the sorted side bins b1 <= b2 <= b3.
@@ -20,6 +20,9 @@ use crate::reduce::chunked_sum_with;
 pub struct TriangleCounts {
     pub nbins: usize,
     pub counts: [Vec<f64>; 4],
+    /// Resampling tables (see `reduce::touch`), flat (2, nregions, 4,
+    /// nbins^3); empty without regions.
+    pub regions: Vec<f64>,
 }
 
 /// Flat index of the sorted bins of any three side bins.
@@ -59,6 +62,21 @@ pub(crate) fn triangles_on(
     bl: &Binned,
     nodes: &NodeView,
     nb: usize,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<TriangleCounts> {
+    if nodes.nregions > 0 {
+        triangles_with::<true>(bl, nodes, nb, max_memory, control)
+    } else {
+        triangles_with::<false>(bl, nodes, nb, max_memory, control)
+    }
+}
+
+fn triangles_with<const JK: bool>(
+    bl: &Binned,
+    nodes: &NodeView,
+    nb: usize,
+    max_memory: Option<u64>,
     control: &Control,
 ) -> Result<TriangleCounts> {
     let per = nb * nb * nb;
@@ -68,9 +86,13 @@ pub(crate) fn triangles_on(
     // Hits spread over LANES copies of the accumulator, so that consecutive
     // triangles in one bin do not wait on each other's read-modify-write.
     const LANES: usize = 4;
+    let (block, len) = (4 * per, nodes.table_len(4 * per));
+    // Per thread: the marks (a byte per node), the hit list and the lanes.
+    let scratch = n as u64 + 4 * (max_degree as u64 + 1) + 8 * (LANES * block) as u64;
+    check_tables(n, len, scratch, max_memory, "the triangle-count tables")?;
     let flat = chunked_sum_with(
         n,
-        4 * per,
+        len,
         control,
         || {
             (
@@ -102,15 +124,20 @@ pub(crate) fn triangles_on(
                         let t = (tij + nodes.is_random[k]) as usize;
                         let idx =
                             table[(row + mark[k] as usize) * nb + bl.bin[q] as usize] as usize;
-                        lanes[((h % LANES) * 4 + t) * per + idx] += wij * nodes.weight[k];
+                        let w = wij * nodes.weight[k];
+                        lanes[((h % LANES) * 4 + t) * per + idx] += w;
+                        if JK {
+                            let r = [nodes.region[i], nodes.region[j], nodes.region[k]];
+                            touch(acc, block, nodes.nregions, r, t * per + idx, w);
+                        }
                     }
                 }
                 for a in li {
                     mark[bl.nbr[a] as usize] = OUT;
                 }
             }
-            for lane in lanes.chunks_exact_mut(4 * per) {
-                for (a, l) in acc.iter_mut().zip(lane.iter_mut()) {
+            for lane in lanes.chunks_exact_mut(block) {
+                for (a, l) in acc[..block].iter_mut().zip(lane.iter_mut()) {
                     *a += *l;
                     *l = 0.0;
                 }
@@ -118,5 +145,9 @@ pub(crate) fn triangles_on(
         },
     )?;
     let counts = std::array::from_fn(|t| flat[t * per..(t + 1) * per].to_vec());
-    Ok(TriangleCounts { nbins: nb, counts })
+    Ok(TriangleCounts {
+        nbins: nb,
+        counts,
+        regions: flat[block..].to_vec(),
+    })
 }

@@ -206,6 +206,7 @@ fn pair_counts_match_brute_force_on_every_path() {
                             Some(&r.sample(weighted)),
                             &bins,
                             &m,
+                            Default::default(),
                             &c,
                         )
                     })
@@ -229,7 +230,7 @@ fn pair_counts_match_brute_force_on_every_path() {
                     .unwrap()
                     .unwrap();
                     g.validate().unwrap();
-                    let from_graph = g.count_pairs(&bins, &c).unwrap();
+                    let from_graph = g.count_pairs(&bins, Default::default(), &c).unwrap();
                     let gflat = [from_graph.dd, from_graph.dr, from_graph.rr].concat();
                     if weighted {
                         close(&gflat, &flat);
@@ -255,8 +256,8 @@ fn graph_without_stored_mu_counts_the_same() {
     let b = Graph::build(&d.sample(true), Some(&r.sample(true)), &m, &opts, &c).unwrap();
     assert!(b.mu.is_none());
     assert_eq!(
-        a.count_pairs(&bins, &c).unwrap(),
-        b.count_pairs(&bins, &c).unwrap()
+        a.count_pairs(&bins, Default::default(), &c).unwrap(),
+        b.count_pairs(&bins, Default::default(), &c).unwrap()
     );
 }
 
@@ -278,7 +279,7 @@ fn triangle_counts_match_brute_force() {
                         &c,
                     )
                     .unwrap();
-                    g.count_triangles(&bins, &c).unwrap()
+                    g.count_triangles(&bins, Default::default(), &c).unwrap()
                 })
                 .unwrap();
                 let flat = got.counts.concat();
@@ -288,7 +289,7 @@ fn triangle_counts_match_brute_force() {
                         Some(&r.sample(weighted)),
                         &bins,
                         &m,
-                        None,
+                        Default::default(),
                         &c,
                     )
                 })
@@ -339,14 +340,14 @@ fn quad_counts_match_brute_force() {
             &c,
         )
         .unwrap();
-        let got = g.count_quads(&bins, None, &c).unwrap();
+        let got = g.count_quads(&bins, Default::default(), &c).unwrap();
         assert_eq!(got.counts.concat(), want);
         let direct = count_quads(
             &d.sample(false),
             Some(&r.sample(false)),
             &bins,
             &m,
-            None,
+            Default::default(),
             &c,
         )
         .unwrap();
@@ -381,7 +382,7 @@ fn bad_input_is_refused() {
     let m = Metric::new(Some(10.0), Los::Z).unwrap();
     let bins = Bins::new(vec![1.0, 6.0], 1).unwrap();
     assert!(matches!(
-        count_pairs(&d.sample(false), None, &bins, &m, &c),
+        count_pairs(&d.sample(false), None, &bins, &m, Default::default(), &c),
         Err(CoreError::InvalidBox(_))
     ));
     assert!(matches!(
@@ -400,12 +401,21 @@ fn bad_input_is_refused() {
         None,
         &Bins::new(vec![1.0, 2.0], 1).unwrap(),
         &open,
+        Default::default(),
         &c,
     );
     assert!(matches!(e, Err(CoreError::InvalidInput(ref s)) if s.contains("position 3")));
     let w = vec![1.0; 5];
     let s = Sample::new(Positions::new(&d.x, &d.y, &d.z).unwrap(), Some(&w));
-    assert!(count_pairs(&s, None, &Bins::new(vec![1.0, 2.0], 1).unwrap(), &open, &c).is_err());
+    assert!(count_pairs(
+        &s,
+        None,
+        &Bins::new(vec![1.0, 2.0], 1).unwrap(),
+        &open,
+        Default::default(),
+        &c
+    )
+    .is_err());
     let mut opts = BuildOptions::new(0.0, 9.0);
     opts.max_memory = Some(1000);
     let e = Graph::build(&d.sample(false), None, &open, &opts, &c);
@@ -420,6 +430,7 @@ fn bad_input_is_refused() {
         None,
         &Bins::new(vec![1.0, 2.0], 1).unwrap(),
         &open,
+        Default::default(),
         &c,
     );
     assert!(matches!(e, Err(CoreError::Cancelled)));
@@ -456,8 +467,13 @@ fn tiny_and_degenerate_catalogues_finish() {
     let same = ([1.0; 4], [1.0; 4], [1.0; 4]);
     let s = Sample::new(Positions::new(&same.0, &same.1, &same.2).unwrap(), None);
     let bins = Bins::new(vec![0.0, 1.0], 1).unwrap();
-    assert_eq!(count_pairs(&s, None, &bins, &m, &c).unwrap().dd, vec![6.0]);
-    let t = count_triangles(&s, None, &bins, &m, None, &c).unwrap();
+    assert_eq!(
+        count_pairs(&s, None, &bins, &m, Default::default(), &c)
+            .unwrap()
+            .dd,
+        vec![6.0]
+    );
+    let t = count_triangles(&s, None, &bins, &m, Default::default(), &c).unwrap();
     assert_eq!(t.counts[0][0], 4.0);
 }
 
@@ -482,9 +498,12 @@ fn buffer_nodes_never_own_a_tuple_so_domains_add_up() {
     )
     .unwrap();
     let whole = (
-        full.count_pairs(&pbins, &c).unwrap(),
-        full.count_triangles(&tbins, &c).unwrap(),
-        full.count_quads(&tbins, None, &c).unwrap().counts,
+        full.count_pairs(&pbins, Default::default(), &c).unwrap(),
+        full.count_triangles(&tbins, Default::default(), &c)
+            .unwrap(),
+        full.count_quads(&tbins, Default::default(), &c)
+            .unwrap()
+            .counts,
     );
     let n = d.x.len() + r.x.len();
     let xs: Vec<f64> = d.x.iter().chain(&r.x).copied().collect();
@@ -503,26 +522,128 @@ fn buffer_nodes_never_own_a_tuple_so_domains_add_up() {
                 .collect(),
         );
         let g = Graph::build(&d.sample(true), Some(&r.sample(true)), &m, &opts, &c).unwrap();
-        let p = g.count_pairs(&pbins, &c).unwrap();
+        let p = g.count_pairs(&pbins, Default::default(), &c).unwrap();
         for (s, v) in sums.0.iter_mut().zip([p.dd, p.dr, p.rr].concat()) {
             *s += v;
         }
-        for (s, v) in sums
-            .1
-            .iter_mut()
-            .zip(g.count_triangles(&tbins, &c).unwrap().counts.concat())
-        {
+        for (s, v) in sums.1.iter_mut().zip(
+            g.count_triangles(&tbins, Default::default(), &c)
+                .unwrap()
+                .counts
+                .concat(),
+        ) {
             *s += v;
         }
-        for (s, v) in sums
-            .2
-            .iter_mut()
-            .zip(g.count_quads(&tbins, None, &c).unwrap().counts.concat())
-        {
+        for (s, v) in sums.2.iter_mut().zip(
+            g.count_quads(&tbins, Default::default(), &c)
+                .unwrap()
+                .counts
+                .concat(),
+        ) {
             *s += v;
         }
     }
     close(&sums.0, &[whole.0.dd, whole.0.dr, whole.0.rr].concat());
     close(&sums.1, &whole.1.counts.concat());
     close(&sums.2, &whole.2.concat());
+}
+
+/// The points of `c` whose region (by `labels`) is not `k`.
+fn without(c: &Cat, labels: &[u32], k: u32) -> Cat {
+    let keep: Vec<usize> = (0..c.x.len()).filter(|&i| labels[i] != k).collect();
+    let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect();
+    Cat {
+        x: pick(&c.x),
+        y: pick(&c.y),
+        z: pick(&c.z),
+        w: pick(&c.w),
+    }
+}
+
+#[test]
+fn delete_one_jackknife_equals_recounting_without_the_region() {
+    // For every region k: total - (tuples touching k) is exactly the count of
+    // the catalogue with region k removed, for pairs, triangles and quads,
+    // direct and from a graph, weighted, periodic and not.
+    let nreg = 5usize;
+    for (d, r, boxsize, los) in cases() {
+        let m = Metric::new(boxsize, los).unwrap();
+        let label = |c: &Cat, off: usize| -> Vec<u32> {
+            (0..c.x.len())
+                .map(|i| ((c.x[i] * 7.0 + (i + off) as f64) as u64 % nreg as u64) as u32)
+                .collect()
+        };
+        let (dl, rl) = (label(&d, 0), label(&r, 3));
+        let all: Vec<u32> = dl.iter().chain(&rl).copied().collect();
+        let regions = Regions {
+            labels: &all,
+            n: nreg,
+        };
+        let opts = CountOptions {
+            max_memory: None,
+            regions: Some(regions),
+        };
+        let pbins = Bins::new(vec![0.0, 1.5, 3.0], 2).unwrap();
+        let tbins = Bins::new(vec![0.0, 1.5, 3.0], 1).unwrap();
+        let c = Control::new();
+        let (ds, rs) = (d.sample(true), r.sample(true));
+        let p = count_pairs(&ds, Some(&rs), &pbins, &m, opts, &c).unwrap();
+        let t = count_triangles(&ds, Some(&rs), &tbins, &m, opts, &c).unwrap();
+        let q = count_quads(&ds, Some(&rs), &tbins, &m, opts, &c).unwrap();
+        let mut bo = BuildOptions::new(0.0, 3.0);
+        bo.regions = Some((all.clone(), nreg));
+        let g = Graph::build(&ds, Some(&rs), &m, &bo, &c).unwrap();
+        let gopts = GraphCountOptions {
+            max_memory: None,
+            jackknife: true,
+        };
+        let gp = g.count_pairs(&pbins, gopts, &c).unwrap();
+        let gt = g.count_triangles(&tbins, gopts, &c).unwrap();
+        let gq = g.count_quads(&tbins, gopts, &c).unwrap();
+        close(&gp.regions, &p.regions);
+        close(&gt.regions, &t.regions);
+        close(&gq.regions, &q.regions);
+        let (pb, tb, qb) = (3 * 4, 4 * 8, 5 * q.shapes.len());
+        // Each tuple once in the block of its smallest region: they add up to the total.
+        let owned_sum = |regions: &[f64], b: usize| -> Vec<f64> {
+            (0..b)
+                .map(|e| (0..nreg).map(|r| regions[(nreg + r) * b + e]).sum())
+                .collect()
+        };
+        close(
+            &owned_sum(&p.regions, pb),
+            &[p.dd.clone(), p.dr.clone(), p.rr.clone()].concat(),
+        );
+        close(&owned_sum(&t.regions, tb), &t.counts.concat());
+        close(&owned_sum(&q.regions, qb), &q.counts.concat());
+        for k in 0..nreg {
+            let (dk, rk) = (without(&d, &dl, k as u32), without(&r, &rl, k as u32));
+            if dk.x.is_empty() || rk.x.is_empty() {
+                continue;
+            }
+            let (dks, rks) = (dk.sample(true), rk.sample(true));
+            let none = CountOptions::default();
+            let pk = count_pairs(&dks, Some(&rks), &pbins, &m, none, &c).unwrap();
+            let tk = count_triangles(&dks, Some(&rks), &tbins, &m, none, &c).unwrap();
+            let qk = count_quads(&dks, Some(&rks), &tbins, &m, none, &c).unwrap();
+            let minus = |total: Vec<f64>, touch: &[f64], b: usize| -> Vec<f64> {
+                total
+                    .iter()
+                    .zip(&touch[k * b..(k + 1) * b])
+                    .map(|(a, t)| a - t)
+                    .collect()
+            };
+            let ptot = [p.dd.clone(), p.dr.clone(), p.rr.clone()].concat();
+            let want = [pk.dd, pk.dr, pk.rr].concat();
+            close(&minus(ptot, &p.regions, pb), &want);
+            close(
+                &minus(t.counts.concat(), &t.regions, tb),
+                &tk.counts.concat(),
+            );
+            close(
+                &minus(q.counts.concat(), &q.regions, qb),
+                &qk.counts.concat(),
+            );
+        }
+    }
 }

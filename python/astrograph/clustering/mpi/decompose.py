@@ -5,7 +5,7 @@ coordinate bisection (RCB) of data and randoms together, balanced by point
 count, plus a *buffer*: copies of points owned elsewhere that lie within
 ``rmax`` of the bounding box of its owned points (with minimum-image
 distances in a periodic box) and that it may need. Buffer copies carry the
-node property ``region = 1`` in the local graph.
+node property ``buffer = 1`` in the local graph.
 
 Counting rule (implemented in the core): a pair, triangle or quad is counted
 on the rank that owns its vertex of smallest key ``(id << 1) | is_random``.
@@ -88,7 +88,12 @@ def exchange(comm: Any, pts: Points, idx: np.ndarray, dest: np.ndarray) -> Point
     rdisp = np.concatenate([[0], np.cumsum(rcount)[:-1]])
     nrecv = int(rcount.sum())
     sent = pts.take(idx)
-    out = Points(np.empty((nrecv, 3)), np.empty(nrecv), np.empty(nrecv, dtype=np.int64))
+    out = Points(
+        np.empty((nrecv, 3)),
+        np.empty(nrecv),
+        np.empty(nrecv, dtype=np.int64),
+        np.empty(nrecv, dtype=np.int64),
+    )
     comm.Alltoallv(
         [np.ascontiguousarray(sent.pos), (scount * 3, sdisp * 3), MPI.DOUBLE],
         [out.pos, (rcount * 3, rdisp * 3), MPI.DOUBLE],
@@ -97,10 +102,11 @@ def exchange(comm: Any, pts: Points, idx: np.ndarray, dest: np.ndarray) -> Point
         [np.ascontiguousarray(sent.w), (scount, sdisp), MPI.DOUBLE],
         [out.w, (rcount, rdisp), MPI.DOUBLE],
     )
-    comm.Alltoallv(
-        [np.ascontiguousarray(sent.key), (scount, sdisp), MPI.INT64_T],
-        [out.key, (rcount, rdisp), MPI.INT64_T],
-    )
+    for name in ("key", "region"):
+        comm.Alltoallv(
+            [np.ascontiguousarray(getattr(sent, name)), (scount, sdisp), MPI.INT64_T],
+            [getattr(out, name), (rcount, rdisp), MPI.INT64_T],
+        )
     return out
 
 

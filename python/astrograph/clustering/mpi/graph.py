@@ -18,7 +18,7 @@ from ...errors import MemoryBudgetError
 from .. import inputs
 from ..bins import Bins, as_bins
 from ..graph import NeighbourGraph, build_core
-from ..results import Norms
+from ..results import Norms, region_sums
 from .collective import mpi, reduce_sum, stage
 from .decompose import IDBITS, Order, decompose
 from .load import Meta, Points, load
@@ -39,7 +39,8 @@ def local_inputs(
     if len(local) < 2:
         far = meta.boxsize / 2.0 if meta.boxsize else 10.0 * rmax + 1.0
         d = np.array([[0.0, far], [0.0, far], [0.0, far]])
-        return d, None, None, None, np.array([0, 1], np.uint64), np.ones(2, np.uint8), False
+        none = np.zeros(2, np.uint32)
+        return d, None, None, None, np.array([0, 1], np.uint64), np.ones(2, np.uint8), none, False
     if not (~isr).any():
         isr = ~isr
         swapped = True
@@ -56,12 +57,13 @@ def local_inputs(
         if key_order is None
         else key_order.ids(local.pos[sel], local.key[sel])
     )
-    return d, dw, r, rw, ids, np.ascontiguousarray(flags[sel]), swapped
+    reg = local.region[sel].astype(np.uint32)
+    return d, dw, r, rw, ids, np.ascontiguousarray(flags[sel]), reg, swapped
 
 
 def owned_norms(
     comm: Any, local: Points, flags: np.ndarray, meta: Meta
-) -> tuple[Norms, Norms | None]:
+) -> tuple[Norms, Norms | None, tuple | None]:
     """Global weight power sums from the owned points of every rank."""
     MPI = mpi()
     owned = flags == 0
@@ -75,19 +77,29 @@ def owned_norms(
     tot, ntot = np.empty(10), np.empty(2, dtype=np.int64)
     comm.Allreduce(sums, tot, op=MPI.SUM)
     comm.Allreduce(counts, ntot, op=MPI.SUM)
+    region = None
+    if meta.nregions:
+        per = np.stack(
+            [
+                region_sums(local.region[sel], local.w[sel], meta.nregions)
+                for sel in (owned & ~isr, owned & isr)
+            ]
+        )
+        comm.Allreduce(MPI.IN_PLACE, per, op=MPI.SUM)
+        region = (per[0], per[1] if meta.has_randoms else None, (True, True))
     out = []
     for t, weighted in enumerate((meta.data_weighted, meta.random_weighted)):
         n = int(ntot[t])
         out.append(
             Norms(n, *map(float, tot[5 * t + 1 : 5 * t + 5])) if weighted else Norms.of(n, None)
         )
-    return out[0], (out[1] if meta.has_randoms else None)
+    return out[0], (out[1] if meta.has_randoms else None), region
 
 
 class DistributedGraph(NeighbourGraph):
     """This rank's share of a neighbour graph spread over an MPI communicator.
 
-    Nodes are the rank's owned points plus buffer copies (``region == 1``)
+    Nodes are the rank's owned points plus buffer copies (``buffer == 1``)
     of points within rmax of its domain. ``n_nodes``, ``n_edges``,
     :meth:`to_arrow` and :meth:`save` describe the local share; the count
     methods count locally and reduce over the communicator, returning the
@@ -107,7 +119,7 @@ class DistributedGraph(NeighbourGraph):
         inner: Any,
         comm: Any,
         meta: Meta,
-        norms: tuple[Norms, Norms | None],
+        norms: tuple[Norms, Norms | None, tuple | None],
         swapped: bool,
         allreduce: bool,
         n_owned: int,
@@ -157,16 +169,17 @@ class DistributedGraph(NeighbourGraph):
         random_weights: Any,
         boxsize: float | None,
         los: str | None,
+        regions: Any,
         store_mu: bool,
         max_memory: Any,
         num_threads: int | None,
         progress: bool,
     ) -> DistributedGraph:
-        pts, meta = load(comm, data, randoms, data_weights, random_weights, boxsize, los)
+        pts, meta = load(comm, data, randoms, data_weights, random_weights, boxsize, los, regions)
         local, flags, order = decompose(comm, pts, meta, float(rmax))
         del pts
         norms = owned_norms(comm, local, flags, meta)
-        d, dw, r, rw, ids, buf, swapped = local_inputs(local, flags, meta, float(rmax), order)
+        d, dw, r, rw, ids, buf, reg, swapped = local_inputs(local, flags, meta, float(rmax), order)
         n_local, n_owned = len(local), int((flags == 0).sum())
         del local, flags  # the core copies what it needs
         budget = rank_budget(comm, max_memory)
@@ -202,6 +215,8 @@ class DistributedGraph(NeighbourGraph):
             max_memory="unlimited",
             ids=ids,
             buffer=buf,
+            regions=reg if meta.nregions else None,
+            nregions=meta.nregions,
             num_threads=num_threads,
             progress=show,
         )
@@ -229,12 +244,15 @@ class DistributedGraph(NeighbourGraph):
         show = progress and self.comm.Get_rank() == 0
         return stage(self.comm, super()._local, label, num_threads, show, fn)
 
-    def _reduce(self, arrays: list[np.ndarray]) -> list[np.ndarray] | None:
+    def _reduce(self, counts: list[np.ndarray], tables: np.ndarray) -> list[np.ndarray] | None:
         if self._swapped:  # this rank's randoms were built as data: DD <-> RR, ...
-            arrays = arrays[::-1]
+            counts = counts[::-1]
+            t = np.asarray(tables).reshape(-1, len(counts), np.size(counts[0]))
+            tables = t[:, ::-1].ravel()
+        arrays = [*counts, tables]
         return reduce_sum(self.comm, arrays, exact=self.exact, allreduce=self.allreduce)
 
-    def _norms(self) -> tuple[Norms, Norms | None]:
+    def _norms(self) -> tuple[Norms, Norms | None, tuple | None]:
         return self._global_norms
 
     def __repr__(self) -> str:

@@ -22,22 +22,26 @@ from ...errors import InputError
 from .. import inputs
 from ..catalog import CatalogFile, catalog_from_columns
 from ..io import reader
+from ..regions import KMEANS_SAMPLE, box_labels, sky_centres, sky_labels
+from ..regions import labels as check_labels
 from .collective import agree, mpi, stage
 
 
 @dataclass
 class Points:
-    """Points held by this rank: positions (n, 3), weights (n,), keys (id << 1 | is_random)."""
+    """Points held by this rank: positions (n, 3), weights (n,), keys
+    (id << 1 | is_random) and jackknife regions (n,)."""
 
     pos: np.ndarray
     w: np.ndarray
     key: np.ndarray
+    region: np.ndarray
 
     def __len__(self) -> int:
         return len(self.key)
 
     def take(self, idx: np.ndarray) -> Points:
-        return Points(self.pos[idx], self.w[idx], self.key[idx])
+        return Points(self.pos[idx], self.w[idx], self.key[idx], self.region[idx])
 
     @staticmethod
     def concat(parts: list[Points]) -> Points:
@@ -45,6 +49,7 @@ class Points:
             np.concatenate([p.pos for p in parts]).reshape(-1, 3),
             np.concatenate([p.w for p in parts]),
             np.concatenate([p.key for p in parts]).astype(np.int64),
+            np.concatenate([p.region for p in parts]).astype(np.int64),
         )
 
 
@@ -59,6 +64,7 @@ class Meta:
     random_weighted: bool
     boxsize: float | None
     los: str
+    nregions: int = 0
 
 
 def split(n: int, size: int) -> np.ndarray:
@@ -160,7 +166,10 @@ def load_one(comm: Any, src: Any, weights: Any, what: str) -> tuple[Points | Non
         w = np.ones(len(pos))
     ids = np.arange(start, start + len(pos), dtype=np.int64)
     key = (ids << 1) | np.int64(what == "random")
-    points = Points(np.ascontiguousarray(pos, dtype=np.float64), np.asarray(w, np.float64), key)
+    zeros = np.zeros(len(pos), np.int64)
+    points = Points(
+        np.ascontiguousarray(pos, dtype=np.float64), np.asarray(w, np.float64), key, zeros
+    )
     return points, n, weighted
 
 
@@ -172,6 +181,7 @@ def load(
     random_weights: Any,
     boxsize: float | None,
     los: str | None,
+    regions: Any = None,
 ) -> tuple[Points, Meta]:
     """Data and randoms spread over the ranks in slices, and what all ranks know of them."""
     boxsize, los = comm.bcast(
@@ -186,5 +196,52 @@ def load(
     r, nr, rwt = load_one(comm, randoms, random_weights, "random")
     agree(comm, InputError("the data catalogue is empty") if nd == 0 else None)
     agree(comm, InputError("the random catalogue is empty") if r is not None and nr == 0 else None)
+    k = stage(comm, _label, comm, regions, d, r, nd, nr, boxsize)
     pts = Points.concat([d] if r is None else [d, r])
-    return pts, Meta(nd, nr, r is not None, dwt, rwt, boxsize, los)
+    return pts, Meta(nd, nr, r is not None, dwt, rwt, boxsize, los, k)
+
+
+def _label(
+    comm: Any, regions: Any, d: Points, r: Points | None, nd: int, nr: int, boxsize: float | None
+) -> int:
+    """Sets the region of every loaded point (collectively) and returns their number.
+
+    K regions: sub-cubes of a box, or sky patches from k-means on a sample of
+    the data directions gathered on rank 0; label arrays (given on rank 0,
+    data then randoms, in input row order) are scattered like the rows.
+    """
+    if regions is None:
+        return 0
+    if isinstance(regions, (int, np.integer)) and not isinstance(regions, bool):
+        k = int(regions)
+        if boxsize is not None:
+            for p in (d, r):
+                if p is not None:
+                    p.region = box_labels(p.pos, boxsize, k)
+            return k
+        rng = np.random.default_rng(comm.Get_rank())
+        take = min(len(d), max(1, KMEANS_SAMPLE // comm.Get_size()))
+        sample = d.pos[rng.choice(len(d), take, replace=False)] if len(d) else np.zeros((0, 3))
+        parts = comm.gather(sample, root=0)
+        centres = sky_centres(np.concatenate(parts), k) if comm.Get_rank() == 0 else None
+        centres = comm.bcast(centres, root=0)
+        for p in (d, r):
+            if p is not None and len(p):
+                p.region = sky_labels(p.pos, centres)
+        return k
+    labelled = comm.bcast(
+        (
+            check_labels(regions[0], nd, "data"),
+            None if r is None else check_labels(regions[1], nr, "random"),
+        )
+        if comm.Get_rank() == 0
+        else None,
+        root=0,
+    )
+    k = 0
+    for p, lab in zip((d, r), labelled, strict=True):
+        if p is not None:
+            rows = (p.key >> 1).astype(np.int64)
+            p.region = lab[rows]
+            k = max(k, int(lab.max()) + 1)
+    return k

@@ -7,6 +7,7 @@ from __future__ import annotations
 from .norms import Norms
 from .pairs import PairCounts
 from .quads import QUAD_EDGES, QUAD_PAIRINGS, QUAD_TYPES, QuadCounts
+from .resampling import Resampling, region_sums
 from .triangles import TRIANGLE_TYPES, TriangleCounts
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "PairCounts",
     "TriangleCounts",
     "QuadCounts",
+    "Resampling",
+    "region_sums",
     "TRIANGLE_TYPES",
     "QUAD_TYPES",
     "QUAD_EDGES",

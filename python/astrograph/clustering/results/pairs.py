@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,12 @@ from ...errors import InputError
 from .. import plotting
 from ..bins import Bins
 from .norms import Norms
+from .resampling import Resampled, Resampling
 from .table import ResultTable
 
 
 @dataclass
-class PairCounts(ResultTable):
+class PairCounts(ResultTable, Resampled):
     """Weighted pair counts over unordered pairs {i, j}, i != j.
 
     Attributes
@@ -31,6 +32,9 @@ class PairCounts(ResultTable):
         Weight sums used for the normalisations.
     boxsize : float or None
         Periodic box size; with no randoms, RR is computed analytically.
+    resampling : Resampling or None
+        Per-region tables for error bars (counted with ``regions=``); see
+        :meth:`cov`, :meth:`std` and :meth:`realisations`.
     """
 
     bins: Bins
@@ -40,6 +44,7 @@ class PairCounts(ResultTable):
     data: Norms
     randoms: Norms | None
     boxsize: float | None = None
+    resampling: Resampling | None = None
 
     @classmethod
     def from_raw(
@@ -49,10 +54,24 @@ class PairCounts(ResultTable):
         data: Norms,
         randoms: Norms | None,
         boxsize: float | None,
+        sums: tuple | None = None,
     ) -> PairCounts:
-        """From the core's flat (nbins * nmu) DD, DR, RR arrays."""
-        dd, dr, rr = (np.asarray(a, dtype=np.float64).reshape(bins.nbins, bins.nmu) for a in raw)
-        return cls(bins, dd, dr, rr, data, randoms, boxsize)
+        """From the core's flat (nbins * nmu) DD, DR, RR arrays and resampling
+        tables, and the per-region weight sums ``sums`` (data, randoms,
+        (data weighted, randoms weighted)) when counted with regions."""
+        shape = (bins.nbins, bins.nmu)
+        dd, dr, rr = (np.asarray(a, dtype=np.float64).reshape(shape) for a in raw[:3])
+        rs = None
+        if sums is not None and len(raw) > 3:
+            rs = Resampling.from_raw(raw[3], (3, *shape), *sums)
+        return cls(bins, dd, dr, rr, data, randoms, boxsize, rs)
+
+    def _stacked(self) -> np.ndarray:
+        return np.stack([self.dd, self.dr, self.rr])
+
+    def _realisation(self, counts, data, randoms, index=None) -> PairCounts:
+        dd, dr, rr = counts
+        return replace(self, dd=dd, dr=dr, rr=rr, data=data, randoms=randoms, resampling=None)
 
     @property
     def has_randoms(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import comb
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from .. import plotting
 from ..bins import Bins
 from .norms import Norms
 from .pairs import PairCounts
+from .resampling import Resampled, Resampling
 from .table import ResultTable
 
 QUAD_TYPES = ("dddd", "dddr", "ddrr", "drrr", "rrrr")
@@ -26,7 +27,7 @@ QUAD_PAIRINGS = ((0, 5), (1, 4), (2, 3))
 
 
 @dataclass
-class QuadCounts(ResultTable):
+class QuadCounts(ResultTable, Resampled):
     """Weighted counts of unordered quadruples whose six separations are all binned.
 
     ``shapes[s]`` is a canonical 6-tuple of side bins (in QUAD_EDGES order,
@@ -43,6 +44,8 @@ class QuadCounts(ResultTable):
         DD, DR, RR on the same bins (for the disconnected terms).
     data, randoms : Norms
     boxsize : float or None
+    resampling : Resampling or None
+        Per-region tables for error bars (see :meth:`cov`).
     """
 
     bins: Bins
@@ -52,16 +55,29 @@ class QuadCounts(ResultTable):
     data: Norms
     randoms: Norms | None
     boxsize: float | None = None
+    resampling: Resampling | None = None
 
     @classmethod
     def from_raw(
-        cls, shapes: np.ndarray, counts: Sequence[np.ndarray], pairs: PairCounts
+        cls, shapes: np.ndarray, counts: Sequence[np.ndarray], jk: np.ndarray, pairs: PairCounts
     ) -> QuadCounts:
-        """From the core's shapes (nshapes, 6) and five count arrays, and the
-        pair counts of the same bins (whose norms and box they share)."""
+        """From the core's shapes (nshapes, 6), five count arrays and
+        resampling tables ``jk``, and the pair counts of the same bins (whose
+        norms, box and region sums they share)."""
         c = np.array([np.asarray(a, dtype=np.float64) for a in counts])
-        return cls(
-            pairs.bins, np.asarray(shapes), c, pairs, pairs.data, pairs.randoms, pairs.boxsize
+        rs = Resampling.like(pairs.resampling, jk, c.shape)
+        s = np.asarray(shapes)
+        return cls(pairs.bins, s, c, pairs, pairs.data, pairs.randoms, pairs.boxsize, rs)
+
+    def _stacked(self) -> np.ndarray:
+        return self.counts
+
+    def _companions(self, method: str, nboot: int, seed: int) -> list:
+        return self.pairs._realisations(method, nboot, seed)
+
+    def _realisation(self, counts, data, randoms, pairs=None) -> QuadCounts:
+        return replace(
+            self, counts=counts, pairs=pairs, data=data, randoms=randoms, resampling=None
         )
 
     def __getattr__(self, name: str) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,14 @@ from ..bins import Bins
 from .analytic import sorted_mask, triangle_probability
 from .norms import Norms
 from .pairs import PairCounts
+from .resampling import Resampled, Resampling
 from .table import ResultTable
 
 TRIANGLE_TYPES = ("ddd", "ddr", "drr", "rrr")
 
 
 @dataclass
-class TriangleCounts(ResultTable):
+class TriangleCounts(ResultTable, Resampled):
     """Weighted counts of unordered triangles by sorted side bins.
 
     Each triangle {i, j, k} whose three sides lie in ``[edges[0], edges[-1])``
@@ -48,15 +49,41 @@ class TriangleCounts(ResultTable):
     data: Norms
     randoms: Norms | None
     boxsize: float | None = None
+    resampling: Resampling | None = None
     _rrr_box: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def from_raw(cls, raw: Sequence[np.ndarray], pairs: PairCounts) -> TriangleCounts:
-        """From the core's flat (nbins^3) DDD, DDR, DRR, RRR arrays and the
-        pair counts of the same bins (whose norms and box they share)."""
+    def from_raw(
+        cls, raw: Sequence[np.ndarray], jk: np.ndarray, pairs: PairCounts
+    ) -> TriangleCounts:
+        """From the core's flat (nbins^3) DDD, DDR, DRR, RRR arrays and
+        resampling tables ``jk``, and the pair counts of the same bins (whose
+        norms, box and region sums they share)."""
         nb = pairs.bins.nbins
         arrays = [np.asarray(a, dtype=np.float64).reshape(nb, nb, nb) for a in raw]
-        return cls(pairs.bins, *arrays, pairs, pairs.data, pairs.randoms, pairs.boxsize)
+        rs = Resampling.like(pairs.resampling, jk, (4, nb, nb, nb))
+        return cls(pairs.bins, *arrays, pairs, pairs.data, pairs.randoms, pairs.boxsize, rs)
+
+    def _stacked(self) -> np.ndarray:
+        return np.stack([self.ddd, self.ddr, self.drr, self.rrr])
+
+    def _companions(self, method: str, nboot: int, seed: int) -> list:
+        return self.pairs._realisations(method, nboot, seed)
+
+    def _realisation(self, counts, data, randoms, pairs=None) -> TriangleCounts:
+        ddd, ddr, drr, rrr = counts
+        return replace(
+            self,
+            ddd=ddd,
+            ddr=ddr,
+            drr=drr,
+            rrr=rrr,
+            pairs=pairs,
+            data=data,
+            randoms=randoms,
+            resampling=None,
+            _rrr_box=None,
+        )
 
     @property
     def nbins(self) -> int:

@@ -1,0 +1,231 @@
+"""Error bars from regions: the delete-one jackknife and the marked-point
+bootstrap, from tables filled in the same pass as the counts.
+
+For every region r the core keeps the counts of the tuples that *touch* r
+(have a vertex in r) and of the tuples whose *smallest* region label is r. The
+count with region r deleted is the total minus its touch table — exactly the
+count of the catalogue without region r, no second pass. A bootstrap draws
+regions with replacement and adds their smallest-label tables, each tuple
+once per draw of its region (TreeCorr's "marked bootstrap"). Norms follow
+from the per-region weight power sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError
+from .norms import Norms
+
+#: How to resample: delete-one jackknife or marked-point bootstrap over regions.
+METHODS = ("jackknife", "bootstrap")
+
+
+def region_sums(labels: np.ndarray, weights: np.ndarray | None, nregions: int) -> np.ndarray:
+    """(nregions, 5): points and weight power sums S_1..S_4 of each region."""
+    w = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    out = np.zeros((nregions, 5))
+    out[:, 0] = np.bincount(labels, minlength=nregions)[:nregions]
+    for k in (1, 2, 3, 4):
+        out[:, k] = np.bincount(labels, weights=w**k, minlength=nregions)[:nregions]
+    return out
+
+
+def _norms(sums: np.ndarray, weighted: bool) -> Norms:
+    n = int(round(sums[0]))
+    return Norms(n, *map(float, sums[1:])) if weighted else Norms.of(n, None)
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """The per-region tables of one count and the per-region weight sums.
+
+    Attributes
+    ----------
+    touch, low : ndarray, shape (nregions, *counts)
+        Counts of the tuples that touch region r / whose smallest region is r,
+        in the layout of the result's stacked count arrays.
+    data_sums, random_sums : ndarray, shape (nregions, 5)
+        Points and weight power sums of each region (randoms: None without).
+    weighted : (bool, bool)
+        Whether data and randoms carry weights (plain counts otherwise).
+    """
+
+    touch: np.ndarray
+    low: np.ndarray
+    data_sums: np.ndarray
+    random_sums: np.ndarray | None
+    weighted: tuple[bool, bool] = (False, False)
+
+    @classmethod
+    def from_raw(
+        cls,
+        flat: np.ndarray,
+        shape: tuple[int, ...],
+        data_sums: np.ndarray,
+        random_sums: np.ndarray | None,
+        weighted: tuple[bool, bool],
+    ) -> Resampling | None:
+        """From the core's flat tables (2, nregions, *shape); None if empty."""
+        flat = np.asarray(flat, dtype=np.float64)
+        if flat.size == 0:
+            return None
+        k = len(data_sums)
+        t = flat.reshape(2, k, *shape)
+        return cls(t[0], t[1], np.asarray(data_sums), random_sums, weighted)
+
+    @classmethod
+    def like(cls, other: Resampling | None, flat: np.ndarray, shape: tuple) -> Resampling | None:
+        """Tables of another count of the same catalogue (the N-point counts
+        of a pair count), sharing ``other``'s region sums; None without."""
+        if other is None:
+            return None
+        return cls.from_raw(flat, shape, other.data_sums, other.random_sums, other.weighted)
+
+    @property
+    def nregions(self) -> int:
+        return len(self.touch)
+
+    def jackknife(self, total: np.ndarray, data: Norms, randoms: Norms | None) -> list[tuple]:
+        """(counts, data norms, random norms) with each region deleted in turn."""
+        out = []
+        dtot = np.array([data.n, data.s1, data.s2, data.s3, data.s4])
+        rtot = (
+            None
+            if randoms is None
+            else np.array([randoms.n, randoms.s1, randoms.s2, randoms.s3, randoms.s4])
+        )
+        for r in range(self.nregions):
+            dn = _norms(dtot - self.data_sums[r], self.weighted[0])
+            rn = None if rtot is None else _norms(rtot - self.random_sums[r], self.weighted[1])
+            out.append((total - self.touch[r], dn, rn))
+        return out
+
+    def bootstrap(self, nboot: int, seed: int) -> list[tuple]:
+        """(counts, data norms, random norms) of ``nboot`` draws of the regions
+        with replacement (seeded)."""
+        rng = np.random.default_rng(seed)
+        k = self.nregions
+        out = []
+        for _ in range(nboot):
+            m = np.bincount(rng.integers(0, k, k), minlength=k).astype(np.float64)
+            counts = np.tensordot(m, self.low, axes=1)
+            dn = _norms(m @ self.data_sums, self.weighted[0])
+            rn = (
+                None if self.random_sums is None else _norms(m @ self.random_sums, self.weighted[1])
+            )
+            out.append((counts, dn, rn))
+        return out
+
+
+class Resampled:
+    """Covariances of any statistic of a result, over its regions.
+
+    Subclasses (the result classes) hold ``resampling`` and give
+    ``_stacked()`` (their count arrays as one array) and
+    ``_realisation(counts, data, randoms, companion)``, the same result with
+    other counts and norms (``companion``: the same realisation of a result it
+    depends on, from ``_companions`` — the pair counts of a triangle count).
+    """
+
+    resampling: Resampling | None
+
+    def _stacked(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _realisation(
+        self, counts: np.ndarray, data: Norms, randoms: Norms | None, companion: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    def _companions(self, method: str, nboot: int, seed: int) -> list[Any]:
+        """Realisations of results this one depends on (the pair counts of an
+        N-point count), in the same order; None by default."""
+        n = self._tables().nregions if method == "jackknife" else int(nboot)
+        return [None] * n
+
+    def _tables(self) -> Resampling:
+        if self.resampling is None:
+            raise InputError(
+                "this result has no regions: count with regions=K (or region labels) "
+                "to get error bars"
+            )
+        return self.resampling
+
+    def realisations(
+        self,
+        statistic: str | Callable[[Any], Any] = "xi_s",
+        *,
+        method: str = "jackknife",
+        nboot: int = 200,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """The statistic (a method name such as "xi_s", "zeta", "q", or a
+        function of a result) on every realisation, shape (nreal, ...);
+        masked entries are NaN."""
+        stat = self._statistic(statistic)
+        return np.stack([_filled(stat(r)) for r in self._realisations(method, nboot, seed)])
+
+    def _realisations(self, method: str, nboot: int, seed: int) -> list[Any]:
+        t = self._tables()
+        if method == "jackknife":
+            sets = t.jackknife(self._stacked(), self.data, self.randoms)  # type: ignore[attr-defined]
+        elif method == "bootstrap":
+            if isinstance(nboot, bool) or int(nboot) != nboot or nboot < 2:
+                raise InputError(f"nboot must be an integer >= 2, got {nboot!r}")
+            sets = t.bootstrap(int(nboot), seed)
+        else:
+            raise InputError(f"method must be one of {METHODS}, got {method!r}")
+        others = self._companions(method, nboot, seed)
+        return [self._realisation(c, d, r, o) for (c, d, r), o in zip(sets, others, strict=True)]
+
+    def _statistic(self, statistic: str | Callable[[Any], Any]) -> Callable[[Any], Any]:
+        if callable(statistic):
+            return statistic
+        fn = getattr(type(self), statistic, None)
+        if not callable(fn):
+            raise InputError(f"{type(self).__name__} has no statistic {statistic!r}")
+        return fn
+
+    def cov(
+        self,
+        statistic: str | Callable[[Any], Any] = "xi_s",
+        *,
+        method: str = "jackknife",
+        nboot: int = 200,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """Covariance of the statistic (flattened), over the regions.
+
+        Jackknife: (K-1)/K sum_k (x_k - xbar)(x_k - xbar)^T over the K
+        delete-one realisations; bootstrap: the sample covariance of ``nboot``
+        seeded draws. Entries masked in the full-sample statistic are NaN.
+        """
+        x = self.realisations(statistic, method=method, nboot=nboot, seed=seed)
+        x = x.reshape(len(x), -1)
+        d = x - x.mean(axis=0)
+        scale = (len(x) - 1) / len(x) if method == "jackknife" else 1 / (len(x) - 1)
+        return scale * d.T @ d
+
+    def std(
+        self,
+        statistic: str | Callable[[Any], Any] = "xi_s",
+        *,
+        method: str = "jackknife",
+        nboot: int = 200,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """Standard error of the statistic, in its shape (sqrt of the diagonal of :meth:`cov`)."""
+        full = _filled(self._statistic(statistic)(self))
+        c = self.cov(statistic, method=method, nboot=nboot, seed=seed)
+        return np.sqrt(np.diag(c)).reshape(np.shape(full))
+
+
+def _filled(x: Any) -> np.ndarray:
+    if isinstance(x, np.ma.MaskedArray):
+        return np.asarray(x.astype(np.float64).filled(np.nan))
+    return np.asarray(x, dtype=np.float64)
