@@ -225,3 +225,13 @@ def test_ctrl_c_interrupts_a_long_count(tmp_path):
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 3 and "interrupted" in out, out
     assert time.monotonic() - t0 < 10
+
+
+def test_inconsistent_degree_column_is_refused(graph, tmp_path):
+    b = graph.to_arrow()
+    deg = b.column("degree").to_numpy().copy()
+    deg[3] += 1
+    cols = [pa.array(deg) if n == "degree" else b.column(n) for n in b.schema.names]
+    _write(pa.RecordBatch.from_arrays(cols, schema=b.schema), tmp_path / "deg.arrow")
+    with pytest.raises(errors.GraphFormatError, match="node 3 has degree"):
+        ag.NeighbourGraph.load(tmp_path / "deg.arrow", verify=False)

@@ -216,3 +216,47 @@ def test_fits_text_columns_are_ignored_unless_asked_for(tmp_path):
     np.testing.assert_allclose(ag.read_catalog(tmp_path / "t.fits").positions, GOOD)
     with pytest.raises(errors.CatalogFormatError, match="'NAME' is not a numeric"):
         ag.read_catalog(tmp_path / "t.fits", columns=["X", "Y", "NAME"])
+
+
+def test_absurd_tables_are_refused_before_allocation():
+    """The issue: nmu=1e9 aborted the process allocating 6 TB; 254 bins of
+    triangles on 50 points ran at 2.6 GB under max_memory=1e6."""
+    pts = rng.uniform(0, 10, (50, 3))
+    with pytest.raises(errors.MemoryBudgetError, match="pair-count tables"):
+        ag.count_pairs(pts, bins=ag.Bins.linear(1, 10, 254, nmu=10**9))
+    with pytest.raises(errors.MemoryBudgetError, match="triangle-count tables"):
+        ag.count_triangles(pts, bins=ag.Bins.linear(0.1, 4.0, 254), max_memory=1e6)
+    with pytest.raises(errors.MemoryBudgetError, match="4-point"):
+        ag.count_quads(pts, bins=ag.Bins.linear(0.1, 4.0, 25), max_memory=1e6)
+    g = ag.NeighbourGraph.build(pts, rmax=4.0)
+    with pytest.raises(errors.MemoryBudgetError, match="pair-count tables"):
+        g.count_pairs(ag.Bins.linear(1, 4, 254, nmu=10**9))
+
+
+def test_memory_refusal_is_fast_for_huge_searches():
+    """2e6 points with rmax 40 in a box of 100: refused from a sampled
+    estimate in seconds (it took 74 s), before any list is built."""
+    import time
+
+    pts = np.random.default_rng(1).uniform(0, 100, (2_000_000, 3))
+    t0 = time.perf_counter()
+    with pytest.raises(errors.MemoryBudgetError, match="neighbour"):
+        ag.NeighbourGraph.build(pts, rmax=40.0, boxsize=100.0, max_memory="1GB")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_thread_pools_are_reused():
+    import threading
+
+    pts = rng.uniform(0, 10, (500, 3))
+    for _ in range(3):
+        ag.count_pairs(pts, bins=BINS, num_threads=3)
+    before = threading.active_count()
+    with open(f"/proc/{__import__('os').getpid()}/status") as f:
+        threads0 = int(next(line for line in f if line.startswith("Threads:")).split()[1])
+    for _ in range(30):
+        ag.count_pairs(pts, bins=BINS, num_threads=3)
+    with open(f"/proc/{__import__('os').getpid()}/status") as f:
+        threads1 = int(next(line for line in f if line.startswith("Threads:")).split()[1])
+    assert threads1 <= threads0 + 1, (threads0, threads1)
+    assert threading.active_count() == before
