@@ -3,6 +3,20 @@
 Every error the Rust core reports is mapped once to one of these classes.
 They also derive from the matching built-in (``ValueError``, ``MemoryError``,
 ...), so existing ``except ValueError`` code keeps working.
+
+Examples
+--------
+Catch every astrograph error, or one kind, or the built-in it derives from:
+
+>>> import astrograph as ag
+>>> from astrograph.errors import AstrographError, BinningError
+>>> try:
+...     ag.Bins.linear(10.0, 1.0, 5)
+... except BinningError as exc:
+...     print(exc)
+rmin (10.0) must be smaller than rmax (1.0)
+>>> issubclass(BinningError, ValueError) and issubclass(BinningError, AstrographError)
+True
 """
 
 from __future__ import annotations
@@ -95,3 +109,10 @@ __all__ += [
     "ChecksumError",
     "OfflineError",
 ]
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """A model checkpoint file that does not exist (also a ``FileNotFoundError``)."""
+
+
+__all__ += ["CheckpointNotFoundError"]

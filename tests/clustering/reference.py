@@ -147,3 +147,34 @@ def clustered(rng, n, size, nclumps=4, width=1.0):
     centres = rng.uniform(0.2 * size, 0.8 * size, (nclumps, 3))
     pts = centres[rng.integers(0, nclumps, n)] + rng.normal(0, width, (n, 3))
     return np.clip(pts, 0, size)
+
+
+def rppi(data, randoms=None, *, rp_edges, pimax, npi, box=None, los="midpoint", dw=None, rw=None):
+    """(3, nrp, npi): DD, DR, RR in (rp, pi) bins over unordered pairs, with the
+    core's formulas (z: pi = |sz|, rp^2 = sx^2 + sy^2; midpoint: pi = |s.m|/|m|,
+    rp^2 = d^2 - pi^2)."""
+    rp_edges = np.asarray(rp_edges, float)
+    p, w, t = merged(data, randoms, dw, rw)
+    out = np.zeros((3, len(rp_edges) - 1, npi))
+    for i in range(len(p) - 1):
+        q = p[i + 1 :]
+        s, _ = separation(p[i], q, box)
+        if los == "z":
+            pi = np.abs(s[:, 2])
+            rp2 = s[:, 0] * s[:, 0] + s[:, 1] * s[:, 1]
+        else:
+            m = 0.5 * (p[i] + q)
+            mn = np.sqrt(m[:, 0] * m[:, 0] + m[:, 1] * m[:, 1] + m[:, 2] * m[:, 2])
+            d2 = s[:, 0] * s[:, 0] + s[:, 1] * s[:, 1] + s[:, 2] * s[:, 2]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pi = np.where(
+                    mn == 0,
+                    0.0,
+                    np.abs(s[:, 0] * m[:, 0] + s[:, 1] * m[:, 1] + s[:, 2] * m[:, 2]) / mn,
+                )
+            rp2 = np.maximum(d2 - pi * pi, 0.0)
+        b = bin_of(np.sqrt(rp2), rp_edges)
+        k = np.minimum((pi * npi / pimax).astype(int), npi - 1)
+        ok = (b >= 0) & (pi < pimax)
+        np.add.at(out, (t[i] + t[i + 1 :][ok], b[ok], k[ok]), w[i] * w[i + 1 :][ok])
+    return out

@@ -164,6 +164,32 @@ def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, files, args, messag
     )
 
 
+def test_wp_and_jackknife_outputs_match_the_library(tmp_path, files):
+    """``wp`` and ``--regions``: the counts, the jackknife realisations and
+    the covariance written by the command are the library's."""
+    import pyarrow.parquet as pq
+
+    d, r = files
+    args = ["--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "8"]
+    res = run(
+        "wp", *args, "--nbins", "4", "--pimax", "10", "--regions", "4", "--out", "wp", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    want = ag.count_pairs_rppi(d, r, rp_bins=ag.Bins.log(1, 8, 4), pimax=10.0, regions=4)
+    got = pq.read_table(tmp_path / "wp.parquet")
+    np.testing.assert_array_equal(got.column("dd").to_numpy(), want.dd.ravel())
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "wp_cov.txt"), want.cov("wp"), rtol=1e-10)
+    jk = pq.read_table(tmp_path / "wp_jackknife.parquet")
+    assert jk.num_columns == 4 and jk.num_rows == 4
+    assert "error" in res.stdout
+    res = run("2pcf", *args, "--nbins", "4", "--regions", "5", "--out", "xi", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    want = ag.count_pairs(d, r, bins=ag.Bins.log(1, 8, 4), regions=5)
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "xi_cov.txt"), want.cov("xi_s"), rtol=1e-10)
+    res = run("3pcf", *args, "--nbins", "3", "--regions", "4", "--out", "z", cwd=tmp_path)
+    assert res.returncode == 0 and (tmp_path / "z_cov.txt").exists(), res.stderr
+
+
 def _bad_files(tmp_path: Path) -> None:
     """Files for the table of bad arguments below."""
     import pyarrow as pa
@@ -205,6 +231,10 @@ BAD_ARGUMENTS = [
     (["4pcf", "--data", "gal.txt", "--nbins", "70"], "4-point"),
     (["4pcf", "--data", "missing.txt"], "not found"),
     (["5pcf"], "invalid choice"),
+    (["wp", "--data", "gal.txt", "--pimax", "-2"], "pimax"),
+    (["wp", "--graph", "g.arrow", "--rmax", "2", "--pimax", "8"], "rebuild it"),
+    (["2pcf", "--data", "gal.txt", "--regions", "0"], "positive integer"),
+    (["2pcf", "--graph", "g.arrow", "--regions", "4"], "--graph cannot be combined"),
 ]
 
 

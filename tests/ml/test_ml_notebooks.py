@@ -79,3 +79,34 @@ def test_unsupervised_notebook(tmp_path, shared_data, monkeypatch):
     assert res["anomaly"]["isolation_forest"]["roc_auc"] > 0.85
     for f in ("elbow", "gmm_bic", "embeddings", "anomalies"):
         _png(tmp_path / f"{f}.png")
+
+
+def test_association_notebook(tmp_path, shared_data, monkeypatch):
+    res = _run("ml_association", tmp_path, shared_data, monkeypatch)
+    assert res["apriori_equals_eclat"] is True
+    assert res["n_itemsets"] > 20 and res["n_rules"] > 20
+    rule = res["red_concentrated_elliptical"]
+    assert rule["confidence"] > 0.7 and rule["lift"] > 2.0
+    assert any("class=" in r["rule"].split("=>")[1] for r in res["top_rules"])
+    _png(tmp_path / "association_rules.png")
+
+
+def test_selection_bias_notebook(tmp_path, shared_data, monkeypatch):
+    res = _run("ml_selection_bias", tmp_path, shared_data, monkeypatch)
+    faint = res["faint_metrics"]
+    # the bright-trained model is biased low on faint galaxies; a random training set is not
+    assert faint["bright-trained"]["bias"] < -0.005 < -abs(faint["random-trained"]["bias"])
+    true_mean, rw = res["nz_mean_true_faint"], res["reweighting"]
+    # reweighting in colour space recovers part of the N(z) shift, not all of it
+    gap_before = true_mean - rw["unweighted"]["nz_mean_weighted"]
+    gap_after = true_mean - rw["colours"]["nz_mean_weighted"]
+    assert 0 < gap_after < 0.7 * gap_before
+    assert rw["colours"]["photoz_bias"] > rw["unweighted"]["photoz_bias"]
+    assert rw["colours + r"]["target_support"] < 0.3 < rw["colours"]["target_support"]
+    # a selection inside the support is corrected almost fully
+    c = res["colour_selection_control"]
+    assert abs(c["nz_mean_weighted"] - c["nz_mean_true"]) < 0.25 * abs(
+        c["nz_mean_unweighted"] - c["nz_mean_true"]
+    )
+    for f in ("selection_bias", "reweighted_nz"):
+        _png(tmp_path / f"{f}.png")

@@ -21,6 +21,9 @@ from astrograph.ml.datasets import load_sdss_mgs_photoz  # noqa: E402
 from astrograph.ml.features import colour_features, feature_names  # noqa: E402
 from astrograph.ml.metrics import METRIC_KEYS, photoz_metrics  # noqa: E402
 from astrograph.ml.photoz import MODELS, PhotoZRegressor, depth_study, feature_importances  # noqa: E402
+
+#: The single models fitted on the full training file (the stack has its own tests).
+SINGLE = tuple(m for m in MODELS if m != "stacked")
 from astrograph.ml.plots import plot_photoz, plot_tree_png  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -35,7 +38,7 @@ def mgs(shared_data):
 def fitted(mgs):
     train, _ = mgs
     models = {}
-    for name in MODELS:
+    for name in SINGLE:
         kw = {"max_depth": 8} if name == "tree" else {}
         models[name] = PhotoZRegressor(name, n_jobs=2, random_state=0, **kw).fit(
             train.mags, train.z_spec
@@ -149,7 +152,7 @@ def test_errors_as_features(mgs):
 
 
 # ---------------------------------------------------------------- uncertainties and PDFs
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", SINGLE)
 def test_uncertainty_and_pdf(mgs, fitted, name):
     _, test = mgs
     reg = fitted[name]
@@ -162,7 +165,8 @@ def test_uncertainty_and_pdf(mgs, fitted, name):
     assert 0.35 < coverage < 0.97, coverage
     grid, pdf = reg.predict_pdf(mags[:50])
     assert pdf.shape == (50, grid.size)
-    assert np.allclose(np.trapezoid(pdf, grid, axis=1), 1.0)
+    # unit integral over the real line: ~1 on the default grid (training range + 10 %)
+    assert np.allclose(np.trapezoid(pdf, grid, axis=1), 1.0, atol=0.02)
     # The PDF peak sits near the point estimate.
     assert np.median(np.abs(grid[pdf.argmax(axis=1)] - zp[:50])) < 0.02
     q = reg.predict_quantiles(mags[:50], (0.16, 0.5, 0.84))
@@ -174,7 +178,7 @@ def test_quantile_pdf_mode_for_forest(mgs):
     reg = PhotoZRegressor("random_forest", n_estimators=30, pdf="quantile", n_jobs=2)
     reg.fit(train.mags[:2000], train.z_spec[:2000])
     grid, pdf = reg.predict_pdf(test.mags[:20])
-    assert np.allclose(np.trapezoid(pdf, grid, axis=1), 1.0)
+    assert np.allclose(np.trapezoid(pdf, grid, axis=1), 1.0, atol=0.02)
     assert np.all(reg.predict_std(test.mags[:20]) > 0)
 
 

@@ -20,6 +20,7 @@ from .commands import (
     cmd_demo,
     cmd_graph_build,
     cmd_graph_info,
+    cmd_wp,
     mpi_comm,
 )
 
@@ -58,6 +59,16 @@ def _add_catalogue_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--randoms", help="random catalogue (same formats); optional in a periodic box")
     p.add_argument("--boxsize", type=float, help="periodic box size (minimum-image separations)")
     _add_file_args(p)
+    _add_regions_arg(p)
+
+
+def _add_regions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--regions",
+        type=_positive_int,
+        help="K regions for jackknife errors: sky patches (k-means), or K = n^3 sub-cubes "
+        "of a periodic box; writes the realisations and the covariance too",
+    )
 
 
 def _add_bin_args(
@@ -123,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, helptext, func, defaults in (
         ("2pcf", "pair counts and xi(s), xi(s, mu)", cmd_2pcf, (1.0, 20.0, 10, "log")),
+        (
+            "wp",
+            "projected counts DD(rp, pi), xi(rp, pi) and wp(rp)",
+            cmd_wp,
+            (0.5, 30.0, 10, "log"),
+        ),
         ("3pcf", "triangle counts, zeta and Q", cmd_3pcf, (1.0, 20.0, 6, "linear")),
         ("4pcf", "quad counts by shape", cmd_4pcf, (1.0, 10.0, 3, "linear")),
     ):
@@ -136,10 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--randoms", help="random catalogue; optional in a periodic box")
             c.add_argument("--boxsize", type=float, help="periodic box size")
             _add_file_args(c)
+            _add_regions_arg(c)
         _add_bin_args(c, *defaults)
         if name == "2pcf":
             c.add_argument("--nmu", type=_positive_int, default=1, help="mu bins (default 1)")
+        if name in ("2pcf", "wp"):
             c.add_argument("--los", choices=("midpoint", "z"), default=None)
+        if name == "wp":
+            c.add_argument("--pimax", type=float, default=40.0, help="largest pi (default 40)")
+            c.add_argument("--npi", type=_positive_int, help="pi bins (default: unit width)")
         c.add_argument("--out", default=name, help=f"output prefix (default {name})")
         c.set_defaults(func=func)
     return p

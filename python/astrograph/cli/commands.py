@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from ..clustering.api import build_graph, count_pairs, count_quads, count_triangles
+from ..clustering.api import (
+    build_graph,
+    count_pairs,
+    count_pairs_rppi,
+    count_quads,
+    count_triangles,
+)
 from ..clustering.bins import Bins
 from ..clustering.catalog import CatalogFile
 from ..clustering.graph import NeighbourGraph
@@ -151,6 +157,7 @@ def cmd_graph_build(args: argparse.Namespace, comm: Any) -> None:
         rmax=args.rmax,
         rmin=args.rmin,
         boxsize=args.boxsize,
+        regions=args.regions,
         store_mu=not args.no_mu,
         max_memory=args.max_memory,
         num_threads=args.threads,
@@ -178,7 +185,9 @@ def cmd_graph_info(args: argparse.Namespace, comm: Any) -> None:
 def _graph_only(args: argparse.Namespace) -> None:
     """--graph holds the catalogues, box and line of sight it was built with."""
     given = [
-        f"--{n.replace('_', '-')}" for n in ("randoms", "boxsize", "los") if getattr(args, n, None)
+        f"--{n.replace('_', '-')}"
+        for n in ("randoms", "boxsize", "los", "regions")
+        if getattr(args, n, None)
     ]
     if given:
         raise InputError(
@@ -197,10 +206,34 @@ def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
         bins=bins,
         boxsize=args.boxsize,
         los=args.los,
+        regions=args.regions,
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
     )
+
+
+def _errors(result: Any, statistic: str, out: Path) -> Any:
+    """With regions: the jackknife realisations of ``statistic`` (Parquet, one
+    column per realisation) and its covariance (text); returns the errors."""
+    if result.resampling is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    real = result.realisations(statistic)
+    flat = real.reshape(len(real), -1)
+    pq.write_table(
+        pa.table({f"jk{k}": flat[k] for k in range(len(flat))}),
+        out.with_name(f"{out.name}_jackknife.parquet"),
+    )
+    np.savetxt(
+        out.with_name(f"{out.name}_cov.txt"),
+        result.cov(statistic),
+        header=f"jackknife covariance of {statistic} over {len(real)} regions (flattened)",
+    )
+    print(f"written {out.name}_jackknife.parquet and {out.name}_cov.txt ({len(real)} regions)")
+    return result.std(statistic)
 
 
 def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
@@ -210,11 +243,52 @@ def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
     out = Path(args.out)
     pc.save_parquet(out.with_suffix(".parquet"))
     pc.save_ascii(out.with_suffix(".txt"))
-    xi = pc.xi_s() if (pc.has_randoms or pc.boxsize) else None
-    print("  r_lo      r_hi        DD            xi")
+    ok = pc.has_randoms or pc.boxsize
+    xi = pc.xi_s() if ok else None
+    err = _errors(pc, "xi_s", out) if ok else None
+    print("  r_lo      r_hi        DD            xi         error")
     for i in range(pc.bins.nbins):
         x = f"{xi[i]:.5g}" if xi is not None else "-"
-        print(f"{pc.bins.edges[i]:8.3f}  {pc.bins.edges[i + 1]:8.3f}  {pc.dd[i].sum():12.6g}  {x}")
+        e = f"{err[i]:.3g}" if err is not None else ""
+        print(
+            f"{pc.bins.edges[i]:8.3f}  {pc.bins.edges[i + 1]:8.3f}  {pc.dd[i].sum():12.6g}  {x:10s} {e}"
+        )
+    print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
+
+
+def cmd_wp(args: argparse.Namespace, comm: Any) -> None:
+    if args.graph:
+        _graph_only(args)
+        pc = NeighbourGraph.load(args.graph).count_pairs_rppi(
+            _bins(args), pimax=args.pimax, npi=args.npi, num_threads=args.threads
+        )
+    else:
+        pc = count_pairs_rppi(
+            _read(args.data, args, comm),
+            _read(args.randoms, args, comm),
+            rp_bins=_bins(args),
+            pimax=args.pimax,
+            npi=args.npi,
+            boxsize=args.boxsize,
+            los=args.los,
+            regions=args.regions,
+            num_threads=args.threads,
+            progress=not args.quiet,
+            comm=comm,
+        )
+    if _rank(comm) != 0:
+        return
+    out = Path(args.out)
+    pc.save_parquet(out.with_suffix(".parquet"))
+    pc.save_ascii(out.with_suffix(".txt"))
+    ok = pc.has_randoms or pc.boxsize
+    wp = pc.wp() if ok else None
+    err = _errors(pc, "wp", out) if ok else None
+    print("  rp_lo     rp_hi       wp          error")
+    for i in range(pc.bins.nbins):
+        w = f"{wp[i]:.5g}" if wp is not None else "-"
+        e = f"{err[i]:.3g}" if err is not None else ""
+        print(f"{pc.bins.edges[i]:8.3f}  {pc.bins.edges[i + 1]:8.3f}  {w:10s} {e}")
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 
@@ -225,6 +299,7 @@ def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any) ->
         _read(args.randoms, args, comm),
         bins=bins,
         boxsize=args.boxsize,
+        regions=args.regions,
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
@@ -248,6 +323,9 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
         f"DRR {tc.drr.sum():.6g}, RRR {tc.rrr.sum():.6g}"
     )
     print("equilateral zeta:", " ".join(f"{v:.4g}" for v in tc.equilateral().filled(np.nan)))
+    err = _errors(tc, "equilateral", out) if (tc.randoms is not None or tc.boxsize) else None
+    if err is not None:
+        print("        error:   ", " ".join(f"{v:.3g}" for v in np.ma.filled(err, np.nan)))
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 
@@ -258,6 +336,8 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     out = Path(args.out)
     qc.save_parquet(out.with_suffix(".parquet"))
     qc.save_ascii(out.with_suffix(".txt"))
+    if qc.randoms is not None:
+        _errors(qc, "eta", out)
     print(
         f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "
         + ", ".join(

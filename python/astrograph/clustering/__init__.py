@@ -17,6 +17,8 @@ _LAZY = {
     "count_pairs": "astrograph.clustering.api",
     "count_triangles": "astrograph.clustering.api",
     "count_quads": "astrograph.clustering.api",
+    "count_pairs_rppi": "astrograph.clustering.api",
+    "ProjectedCounts": "astrograph.clustering.results",
     "build_graph": "astrograph.clustering.api",
     "NeighbourGraph": "astrograph.clustering.graph",
     "PairCounts": "astrograph.clustering.results",

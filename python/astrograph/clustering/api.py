@@ -55,5 +55,6 @@ count_triangles = _with_comm(
     direct.count_triangles, functools.partial(mpi_graph.count, "triangles")
 )
 count_quads = _with_comm(direct.count_quads, functools.partial(mpi_graph.count, "quads"))
+count_pairs_rppi = _with_comm(direct.count_pairs_rppi, mpi_graph.count_rppi)
 build_graph = _with_comm(NeighbourGraph.build, mpi_graph.DistributedGraph.build)
 build_graph.__name__ = build_graph.__qualname__ = "build_graph"

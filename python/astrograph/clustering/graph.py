@@ -20,8 +20,8 @@ from .._progress import progress_bar
 from ..errors import GraphFormatError
 from . import graph_file, inputs
 from .bins import Bins, as_bins
-from .direct import region_arguments
-from .results import Norms, PairCounts, QuadCounts, TriangleCounts, region_sums
+from .direct import region_arguments, rppi_bins
+from .results import Norms, PairCounts, ProjectedCounts, QuadCounts, TriangleCounts, region_sums
 
 NODE_COLUMNS = ("x", "y", "z", "weight", "is_random", "index", "buffer", "region", "degree")
 
@@ -307,6 +307,35 @@ class NeighbourGraph:
             return None
         dn, rn, sums = self._norms()
         return PairCounts.from_raw(b, raw, dn, rn, self.boxsize, sums)
+
+    def count_pairs_rppi(
+        self,
+        rp_bins: Bins | Any,
+        *,
+        pimax: float,
+        npi: int | None = None,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> ProjectedCounts:
+        """DD, DR, RR in (rp, pi) bins from the stored edges; identical to
+        :func:`astrograph.count_pairs_rppi`. The graph must hold every pair
+        with s < sqrt(rp_max^2 + pimax^2) (build it with that rmax)."""
+        b = rppi_bins(rp_bins, pimax, npi)
+        kw = self._count_kw(max_memory)
+        raw = self._local(
+            "pair counts (rp, pi)",
+            num_threads,
+            progress,
+            lambda nt, cb: self._g.count_pairs_rppi(
+                b.edges.tolist(), float(pimax), b.nmu, **kw, num_threads=nt, progress=cb
+            ),
+        )
+        raw = self._reduce(list(raw[:3]), raw[3])
+        if raw is None:
+            return None
+        dn, rn, sums = self._norms()
+        return ProjectedCounts.from_raw(b, raw, dn, rn, self.boxsize, sums, float(pimax))
 
     def count_triangles(
         self,

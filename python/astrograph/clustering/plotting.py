@@ -106,3 +106,27 @@ def plot_quads(qc: Any, kind: str = "tetrahedra", ax: Any = None, **kwargs: Any)
     else:
         raise InputError(f"unknown plot kind {kind!r}")
     return ax
+
+
+def plot_projected(pc: Any, kind: str = "wp", ax: Any = None, **kwargs: Any) -> Any:
+    """wp(rp) (with jackknife errors when the counts carry regions), or
+    xi(rp, pi) as an image."""
+    ax = _axes(ax)
+    e = pc.rp_edges
+    if kind == "wp":
+        rp = np.sqrt(e[1:] * e[:-1])
+        wp = pc.wp()
+        err = pc.std("wp") if pc.resampling is not None else None
+        ax.errorbar(rp, wp, yerr=err, fmt="o-", **kwargs)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(r"$r_p$ [$h^{-1}$Mpc]")
+        ax.set_ylabel(r"$w_p(r_p)$ [$h^{-1}$Mpc]")
+    elif kind == "xi_rppi":
+        im = ax.pcolormesh(e, pc.pi_edges, pc.xi().T, shading="flat", **kwargs)
+        ax.figure.colorbar(im, ax=ax, label=r"$\xi(r_p, \pi)$")
+        ax.set_xlabel(r"$r_p$ [$h^{-1}$Mpc]")
+        ax.set_ylabel(r"$\pi$ [$h^{-1}$Mpc]")
+    else:
+        raise InputError(f"unknown plot kind {kind!r}")
+    return ax

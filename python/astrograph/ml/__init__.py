@@ -11,6 +11,8 @@ below it, and nothing of :mod:`astrograph.clustering`; the shared helpers are
 1. :mod:`~astrograph.ml.features` - :data:`~astrograph.ml.features.BANDS`,
    magnitude checks and the one photometric feature builder;
    :mod:`~astrograph.ml.metrics` - photo-z metrics and the Galaxy Zoo RMSE;
+   :mod:`~astrograph.ml.pdf_metrics` - photo-z PDF scores (PIT, KS / CvM, CRPS,
+   interval coverage, N(z) reconstruction);
    :mod:`~astrograph.ml.validation` - fitted-state and image-batch checks.
 2. :mod:`~astrograph.ml.datasets` - readers of the real SDSS / Galaxy Zoo samples,
    image folders and Galaxy10, and cached downloaders;
@@ -19,7 +21,9 @@ below it, and nothing of :mod:`astrograph.clustering`; the shared helpers are
    tree-based photo-z with PDFs), :mod:`~astrograph.ml.classify` (star / galaxy /
    QSO and morphology classifiers, entropy), :mod:`~astrograph.ml.unsupervised`
    (clustering, embeddings, anomalies), :mod:`~astrograph.ml.regression` (linear and
-   polynomial fits, lasso path).
+   polynomial fits, lasso path), :mod:`~astrograph.ml.association` (Apriori through
+   mlxtend, Eclat on sorted transaction-id lists), :mod:`~astrograph.ml.reweighting`
+   (nearest-neighbour density-ratio weights for biased training sets).
 4. :mod:`astrograph.ml.nn` - JAX / Flax NNX / optax: the shared training loop,
    image augmentation, the CNN, a from-scratch multilayer network and
    :class:`~astrograph.ml.nn.photoz.DensePhotoZRegressor`.
@@ -45,6 +49,7 @@ _MODULES = {
         "feature_names",
         "finite_rows",
         "split_photometry",
+        "uses_errors",
     ),
     "astrograph.ml.metrics": (
         "METRIC_KEYS",
@@ -52,7 +57,33 @@ _MODULES = {
         "photoz_metrics",
         "photoz_residuals",
     ),
-    "astrograph.ml.photoz": ("MODELS", "PhotoZRegressor", "depth_study", "feature_importances"),
+    "astrograph.ml.pdf_metrics": (
+        "crps",
+        "crps_gaussian",
+        "interval_coverage",
+        "nz_reconstruction",
+        "pdf_cdf",
+        "pdf_scores",
+        "pit",
+        "pit_histogram",
+        "pit_uniformity",
+    ),
+    "astrograph.ml.photoz": (
+        "MODELS",
+        "PDF_MODES",
+        "PhotoZRegressor",
+        "depth_study",
+        "feature_importances",
+    ),
+    "astrograph.ml.reweighting": ("nn_density_ratio_weights", "target_support"),
+    "astrograph.ml.association": (
+        "RULE_COLUMNS",
+        "apriori_rules",
+        "discretise",
+        "eclat",
+        "intersect_sorted",
+        "rules_from_itemsets",
+    ),
     "astrograph.ml.classify": (
         "CLASSIFIERS",
         "PhotometricClassifier",

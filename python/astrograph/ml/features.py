@@ -36,6 +36,7 @@ __all__ = [
     "feature_names",
     "finite_rows",
     "split_photometry",
+    "uses_errors",
 ]
 
 BANDS = ("u", "g", "r", "i", "z")
@@ -186,9 +187,22 @@ def colour_features(
     return np.hstack(cols)
 
 
+def uses_errors(use_errors: bool | str, n_columns: int) -> bool:
+    """Whether an estimator with this ``use_errors`` setting feeds the errors to its model.
+
+    ``True`` / ``False`` as given; ``"auto"``: when ``X`` has the 10 columns of
+    magnitudes followed by errors.
+    """
+    if use_errors == "auto":
+        return n_columns == 2 * len(BANDS)
+    if not isinstance(use_errors, (bool, np.bool_)):
+        raise InputError(f"use_errors must be True, False or 'auto', got {use_errors!r}")
+    return bool(use_errors)
+
+
 def estimator_features(
     X: ArrayLike,
-    use_errors: bool = False,
+    use_errors: bool | str = False,
     colours: str = "all",
     n_features_in: int | None = None,
 ) -> tuple[np.ndarray, int]:
@@ -198,9 +212,9 @@ def estimator_features(
     ----------
     X : array_like, shape (N, 5) or (N, 10)
         ugriz magnitudes, optionally followed by their errors (:func:`split_photometry`).
-    use_errors : bool
+    use_errors : bool or "auto"
         Append the errors as features (then ``X`` must have 10 columns); without
-        it, error columns are ignored.
+        it, error columns are ignored; ``"auto"``: use them when ``X`` has them.
     colours : {"all", "adjacent"}
         See :func:`colour_features`.
     n_features_in : int, optional
@@ -216,6 +230,7 @@ def estimator_features(
     if n_features_in is not None and arr.ndim == 2 and arr.shape[1] != n_features_in:
         raise InputError(f"X has {arr.shape[1]} features; the model was fitted on {n_features_in}")
     mags, errors = split_photometry(arr)
+    use_errors = uses_errors(use_errors, arr.shape[1])
     if use_errors and errors is None:
         raise InputError(
             "use_errors=True takes the magnitude errors as features: pass errors as 5 more "

@@ -175,6 +175,15 @@ class GalaxyCNN(BaseEstimator):
             bad = ~np.isfinite(y).all(axis=1)
             if bad.any():
                 raise InputError(f"labels: row {np.flatnonzero(bad)[0]} contains NaN or inf")
+            # Vote fractions are independent sigmoid outputs (the Galaxy Zoo answers are
+            # hierarchical, so rows need not sum to 1), but each must be a fraction.
+            outside = np.argwhere((y < 0) | (y > 1))
+            if len(outside):
+                r, c = outside[0]
+                raise InputError(
+                    f"labels: vote fractions must lie in [0, 1]; {len(outside)} entries do not "
+                    f"(first: row {r}, column {c} = {y[r, c]:g})"
+                )
             self.task_ = "regression"
             self.classes_ = None
             self.n_outputs_ = y.shape[1]
@@ -197,11 +206,69 @@ class GalaxyCNN(BaseEstimator):
         return Task(self._is_regression, self.n_outputs_, self.label_smoothing)
 
     # ------------------------------------------------------------------ fit
+    def _check_params(self) -> None:
+        """Refuse hyper-parameters that cannot train (each message names the parameter)."""
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+        def is_num(v: Any) -> bool:
+            return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+
+        ints = {"epochs": 1, "batch_size": 1, "n_ensemble": 1, "convs_per_stage": 1, "dense": 1,
+                "warmup_epochs": 0, "verbose": 0}  # fmt: skip
+        for name, low in ints.items():
+            value = getattr(self, name)
+            if not is_int(value) or value < low:
+                raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.input_size is not None and (not is_int(self.input_size) or self.input_size <= 0):
+            raise InputError(
+                f"input_size must be a positive integer or None, got {self.input_size!r}"
+            )
+        if self.patience is not None and (not is_int(self.patience) or self.patience < 1):
+            raise InputError(f"patience must be an integer >= 1 or None, got {self.patience!r}")
+        chans = self.channels
+        if (not isinstance(chans, (tuple, list)) or not chans
+                or not all(is_int(c) and c > 0 for c in chans)):  # fmt: skip
+            raise InputError(
+                f"channels must be a non-empty tuple of positive integers, got {chans!r}"
+            )
+        fractions = {"validation_fraction": (0.0, 1.0), "dropout": (0.0, 1.0),
+                     "label_smoothing": (0.0, 1.0)}  # fmt: skip
+        for name, (low, high) in fractions.items():
+            value = getattr(self, name)
+            if not is_num(value) or not low <= value < high:
+                raise InputError(f"{name} must be a number in [{low:g}, {high:g}), got {value!r}")
+        for name in ("learning_rate", "weight_decay"):
+            value = getattr(self, name)
+            if (
+                not is_num(value)
+                or not np.isfinite(value)
+                or value < 0
+                or (name == "learning_rate" and value == 0)
+            ):
+                sign = "> 0" if name == "learning_rate" else ">= 0"
+                raise InputError(f"{name} must be a finite number {sign}, got {value!r}")
+        if self.patience is not None and self.validation_fraction == 0:
+            raise InputError(
+                "patience needs validation_fraction > 0 (early stopping on held-out images)"
+            )
+
+    @property
+    def min_input_size(self) -> int:
+        """Smallest ``input_size`` the network takes: each stage halves the side (2**stages)."""
+        return 2 ** len(self.channels)
+
     def fit(self, images: Any, labels: Any) -> GalaxyCNN:
         """Train on ``images`` (n, h, w, c) with class ``labels`` (n,) or vote fractions (n, k).
 
         Training can be stopped with Ctrl-C: the best weights so far are kept.
+
+        Raises :class:`~astrograph.errors.InputError` for bad hyper-parameters, images
+        (NaN / inf, not square, smaller than :attr:`min_input_size`) or labels (vote
+        fractions outside [0, 1], NaN, a single class, a length mismatch).
         """
+        self._check_params()
         x = check_images(images)
         y = self._encode_targets(x, labels)
         self.image_size_ = x.shape[1]
@@ -209,6 +276,13 @@ class GalaxyCNN(BaseEstimator):
         self.input_size_ = int(self.input_size or self.image_size_)
         if self.input_size_ > self.image_size_:
             raise InputError(f"input_size {self.input_size_} > image size {self.image_size_}")
+        if self.input_size_ < self.min_input_size:
+            raise InputError(
+                f"images of {self.input_size_}x{self.input_size_} px (after the input_size "
+                f"crop) are too small for a network of {len(self.channels)} pooling stages: "
+                f"the minimum size is {self.min_input_size}x{self.min_input_size} px "
+                "(use larger images or fewer channels stages)"
+            )
         # per-channel standardisation from the training images
         self.mean_ = x.mean(axis=(0, 1, 2)).astype(np.float32)
         self.std_ = (x.std(axis=(0, 1, 2)) + 1e-6).astype(np.float32)

@@ -2,7 +2,7 @@
 //! Python functions: borrow the catalogues, count through `run` (GIL
 //! released), wrap the result.
 
-use astrograph_core::{direct, CountOptions, QuadShapes, Regions};
+use astrograph_core::{direct, CountOptions, QuadShapes, Regions, RpPiBins};
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -55,6 +55,38 @@ pub fn count_pairs<'py>(
     let opts = options(max_memory, &regions, nregions)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_pairs(&d, r.as_ref(), &b, &m, opts, ctl)
+    })?;
+    Ok(counts::pairs(py, c))
+}
+
+/// Exact DD, DR, RR in (rp, pi) bins straight from the cell grid; flat
+/// (nrp * npi) arrays.
+#[pyfunction]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, rp_edges, pimax, npi, boxsize, los, max_memory=None, regions=None, nregions=0, num_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn count_pairs_rppi<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    data_weights: Option<PyReadonlyArray1<'py, f64>>,
+    randoms: Option<PyReadonlyArray2<'py, f64>>,
+    random_weights: Option<PyReadonlyArray1<'py, f64>>,
+    rp_edges: Vec<f64>,
+    pimax: f64,
+    npi: usize,
+    boxsize: Option<f64>,
+    los: &str,
+    max_memory: Option<u64>,
+    regions: Option<PyReadonlyArray1<'py, u32>>,
+    nregions: usize,
+    num_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<PairArrays<'py>> {
+    let m = metric(py, boxsize, los)?;
+    let b = RpPiBins::new(rp_edges, pimax, npi).map_err(|e| to_pyerr(py, e))?;
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+    let opts = options(max_memory, &regions, nregions)?;
+    let c = run(py, num_threads, progress.as_ref(), |ctl| {
+        direct::count_pairs_rppi(&d, r.as_ref(), &b, &m, opts, ctl)
     })?;
     Ok(counts::pairs(py, c))
 }

@@ -1,7 +1,7 @@
 //! The core's `Graph` as the Python class `astrograph._lib.Graph`: build (or
 //! estimate), Arrow import and export, and the counts as methods.
 
-use astrograph_core::{BuildOptions, Graph, GraphCountOptions};
+use astrograph_core::{BuildOptions, Graph, GraphCountOptions, RpPiBins};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -10,7 +10,7 @@ use pyo3_arrow::PyRecordBatch;
 use crate::arrow;
 use crate::counts::{self, PairArrays, QuadArrays, TriangleArrays};
 use crate::inputs::{bins, catalogues, los_name, metric};
-use crate::run::run;
+use crate::run::{run, to_pyerr};
 
 /// A neighbour graph held in Arrow buffers.
 #[pyclass(name = "Graph", module = "astrograph._lib", frozen)]
@@ -113,6 +113,31 @@ impl PyGraph {
         };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
             self.g.count_pairs(&b, o, ctl)
+        })?;
+        Ok(counts::pairs(py, c))
+    }
+
+    /// DD, DR, RR in (rp, pi) bins (and jackknife tables) as flat arrays.
+    #[pyo3(signature = (rp_edges, pimax, npi, max_memory=None, jackknife=false, num_threads=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn count_pairs_rppi<'py>(
+        &self,
+        py: Python<'py>,
+        rp_edges: Vec<f64>,
+        pimax: f64,
+        npi: usize,
+        max_memory: Option<u64>,
+        jackknife: bool,
+        num_threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<PairArrays<'py>> {
+        let b = RpPiBins::new(rp_edges, pimax, npi).map_err(|e| to_pyerr(py, e))?;
+        let o = GraphCountOptions {
+            max_memory,
+            jackknife,
+        };
+        let c = run(py, num_threads, progress.as_ref(), |ctl| {
+            self.g.count_pairs_rppi(&b, o, ctl)
         })?;
         Ok(counts::pairs(py, c))
     }

@@ -9,7 +9,8 @@ use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::Metric;
-use crate::pairs::{pairs_on_grid, PairCounts};
+use crate::pairs::{pairs_on_grid, rppi_on_grid, PairCounts};
+use crate::projected::RpPiBins;
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
 use crate::search::{Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
@@ -35,6 +36,19 @@ pub fn count_pairs(
 ) -> Result<PairCounts> {
     let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
     pairs_on_grid(&s, bins, opts.max_memory, control)
+}
+
+/// DD, DR and RR in (rp, pi) bins, in one pass over the cell grid.
+pub fn count_pairs_rppi(
+    data: &Sample,
+    randoms: Option<&Sample>,
+    bins: &RpPiBins,
+    metric: &Metric,
+    opts: CountOptions,
+    control: &Control,
+) -> Result<PairCounts> {
+    let s = Search::new(data, randoms, metric, bins.smax(), opts.regions)?;
+    rppi_on_grid(&s, bins, opts.max_memory, control)
 }
 
 /// Triangles (DDD, DDR, DRR, RRR); `max_memory` also bounds the neighbour

@@ -17,7 +17,8 @@ use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::geometry::{Los, Metric};
-use crate::pairs::{pairs_on_graph, PairCounts};
+use crate::pairs::{pairs_on_graph, rppi_on_graph, PairCounts};
+use crate::projected::RpPiBins;
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
 use crate::search::{EdgeColumns, Lists, Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
@@ -279,6 +280,17 @@ impl Graph {
         control: &Control,
     ) -> Result<PairCounts> {
         pairs_on_graph(self, bins, opts.jackknife, opts.max_memory, control)
+    }
+
+    /// DD, DR, RR in (rp, pi) bins from the stored edges (the graph must
+    /// hold every pair with s < sqrt(rp_max^2 + pi_max^2)).
+    pub fn count_pairs_rppi(
+        &self,
+        bins: &RpPiBins,
+        opts: GraphCountOptions,
+        control: &Control,
+    ) -> Result<PairCounts> {
+        rppi_on_graph(self, bins, opts.jackknife, opts.max_memory, control)
     }
 
     /// Triangles of the stored edges.

@@ -6,8 +6,9 @@
 use crate::binned::NodeView;
 use crate::bins::{Bins, OUT};
 use crate::control::Control;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::graph::Graph;
+use crate::projected::RpPiBins;
 use crate::reduce::{check_tables, chunked_sum, touch};
 use crate::search::Search;
 
@@ -37,18 +38,16 @@ impl PairCounts {
     }
 }
 
-/// DD, DR, RR from the stored edges of a graph (with jackknife tables when
-/// `jackknife` and the graph has regions).
-pub(crate) fn pairs_on_graph(
+/// The pair kernel over a graph's stored edges, for any binning: `bin(i, e,
+/// j)` gives the flat bin of edge `e` from node i to j, or None.
+fn on_graph(
     g: &Graph,
-    bins: &Bins,
+    per: usize,
     jackknife: bool,
     max_memory: Option<u64>,
     control: &Control,
+    bin: impl Fn(usize, usize, usize) -> Option<usize> + Sync,
 ) -> Result<PairCounts> {
-    g.check_bins(bins)?;
-    let metric = g.meta.metric()?;
-    let (nmu, per) = (bins.nmu(), bins.nbins() * bins.nmu());
     let view = NodeView::of_graph(g, jackknife);
     let (block, len) = (3 * per, view.table_len(3 * per));
     check_tables(g.n_nodes(), len, 0, max_memory, "the pair-count tables")?;
@@ -61,16 +60,10 @@ pub(crate) fn pairs_on_graph(
                 if !view.owns(i, &[j]) {
                     continue;
                 }
-                let b = g.edge_bin(bins, &metric, i, e);
-                if b == OUT {
+                let Some(b) = bin(i, e, j) else {
                     continue;
-                }
-                let m = if nmu == 1 {
-                    0
-                } else {
-                    g.edge_mu_bin(bins, &metric, i, e)
                 };
-                let k = (ti + g.is_random[j]) as usize * per + b as usize * nmu + m;
+                let k = (ti + g.is_random[j]) as usize * per + b;
                 let w = wi * g.weight[j];
                 acc[k] += w;
                 if jk {
@@ -89,6 +82,66 @@ pub(crate) fn pairs_on_graph(
     Ok(PairCounts::from_flat(flat, per))
 }
 
+/// The pair kernel straight over the cell grid, node-major as `on_graph`:
+/// `bin(i, j, d2)` gives the flat bin of the pair, or None.
+fn on_grid(
+    s: &Search,
+    per: usize,
+    cut: f64,
+    max_memory: Option<u64>,
+    control: &Control,
+    bin: impl Fn(usize, usize, f64) -> Option<usize> + Sync,
+) -> Result<PairCounts> {
+    let pts = &s.pts;
+    let (block, len) = (3 * per, 3 * per * (1 + 2 * s.nregions));
+    check_tables(s.len(), len, 0, max_memory, "the pair-count tables")?;
+    let jk = s.nregions > 0;
+    let flat = chunked_sum(s.len(), len, control, |nodes, acc| {
+        s.forward(nodes, cut, |i, found| {
+            let (wi, ti) = (pts.w[i], pts.t[i]);
+            for &(j, d2) in found {
+                let j = j as usize;
+                let Some(b) = bin(i, j, d2) else {
+                    continue;
+                };
+                let k = (ti + pts.t[j]) as usize * per + b;
+                let w = wi * pts.w[j];
+                acc[k] += w;
+                if jk {
+                    touch(acc, block, s.nregions, [pts.region[i], pts.region[j]], k, w);
+                }
+            }
+        });
+    })?;
+    Ok(PairCounts::from_flat(flat, per))
+}
+
+/// DD, DR, RR from the stored edges of a graph (with resampling tables when
+/// `jackknife` and the graph has regions).
+pub(crate) fn pairs_on_graph(
+    g: &Graph,
+    bins: &Bins,
+    jackknife: bool,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<PairCounts> {
+    g.check_bins(bins)?;
+    let metric = g.meta.metric()?;
+    let (nmu, per) = (bins.nmu(), bins.nbins() * bins.nmu());
+    on_graph(g, per, jackknife, max_memory, control, |i, e, _| {
+        let b = g.edge_bin(bins, &metric, i, e);
+        if b == OUT {
+            return None;
+        }
+        let m = if nmu == 1 {
+            0
+        } else {
+            g.edge_mu_bin(bins, &metric, i, e)
+        };
+        Some(b as usize * nmu + m)
+    })
+}
+
 /// DD, DR, RR in one pass over the cell grid, node-major as in
 /// `pairs_on_graph`: both paths add the same terms in the same order.
 pub(crate) fn pairs_on_grid(
@@ -99,33 +152,63 @@ pub(crate) fn pairs_on_grid(
 ) -> Result<PairCounts> {
     let (pts, metric) = (&s.pts, &s.metric);
     let (nmu, per) = (bins.nmu(), bins.nbins() * bins.nmu());
-    let (block, len) = (3 * per, 3 * per * (1 + 2 * s.nregions));
-    check_tables(s.len(), len, 0, max_memory, "the pair-count tables")?;
-    let jk = s.nregions > 0;
-    let cut = bins.d2_cut();
-    let flat = chunked_sum(s.len(), len, control, |nodes, acc| {
-        s.forward(nodes, cut, |i, found| {
-            let (wi, ti) = (pts.w[i], pts.t[i]);
-            for &(j, d2) in found {
-                let j = j as usize;
-                let bin = bins.bin_d2(d2);
-                if bin == OUT {
-                    continue;
-                }
-                let m = if nmu == 1 {
-                    0
-                } else {
-                    let (pi, pj) = (pts.p[i], pts.p[j]);
-                    bins.mu_bin(metric.mu(pi, pj, metric.diff(pi, pj), d2.sqrt()))
-                };
-                let k = (ti + pts.t[j]) as usize * per + bin as usize * nmu + m;
-                let w = wi * pts.w[j];
-                acc[k] += w;
-                if jk {
-                    touch(acc, block, s.nregions, [pts.region[i], pts.region[j]], k, w);
-                }
-            }
-        });
-    })?;
-    Ok(PairCounts::from_flat(flat, per))
+    on_grid(s, per, bins.d2_cut(), max_memory, control, |i, j, d2| {
+        let b = bins.bin_d2(d2);
+        if b == OUT {
+            return None;
+        }
+        let m = if nmu == 1 {
+            0
+        } else {
+            let (pi, pj) = (pts.p[i], pts.p[j]);
+            bins.mu_bin(metric.mu(pi, pj, metric.diff(pi, pj), d2.sqrt()))
+        };
+        Some(b as usize * nmu + m)
+    })
+}
+
+/// DD, DR, RR in (rp, pi) bins from the stored edges; the graph must hold
+/// every pair with s < sqrt(rp_max^2 + pi_max^2).
+pub(crate) fn rppi_on_graph(
+    g: &Graph,
+    bins: &RpPiBins,
+    jackknife: bool,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<PairCounts> {
+    if bins.smax() > g.meta.rmax.next_up().next_up() || g.meta.rmin > 0.0 {
+        return Err(CoreError::InvalidBins(format!(
+            "(rp, pi) counts up to rp = {} and pi = {} need every pair with s < sqrt(rp^2 + \
+             pi^2) = {}, but the graph holds separations in [{}, {}); rebuild it with \
+             rmin = 0 and rmax >= {}",
+            bins.rp.rmax(),
+            bins.pimax,
+            bins.smax(),
+            g.meta.rmin,
+            g.meta.rmax,
+            bins.smax()
+        )));
+    }
+    let metric = g.meta.metric()?;
+    on_graph(g, bins.per(), jackknife, max_memory, control, |i, _, j| {
+        bins.bin(&metric, g.pos(i), g.pos(j))
+    })
+}
+
+/// DD, DR, RR in (rp, pi) bins straight over the cell grid.
+pub(crate) fn rppi_on_grid(
+    s: &Search,
+    bins: &RpPiBins,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<PairCounts> {
+    let (pts, metric) = (&s.pts, &s.metric);
+    on_grid(
+        s,
+        bins.per(),
+        bins.d2_cut(),
+        max_memory,
+        control,
+        |i, j, _| bins.bin(metric, pts.p[i], pts.p[j]),
+    )
 }

@@ -275,6 +275,45 @@ def rank_budget(comm: Any, max_memory: int | str | None) -> int | None:
     return inputs.budget(max_memory)
 
 
+def smax(rp_max: float, pimax: float) -> float:
+    """The search radius of (rp, pi) counts, as the core computes it."""
+    s = float(np.sqrt(rp_max * rp_max + pimax * pimax))
+    return float(np.nextafter(np.nextafter(s, np.inf), np.inf))
+
+
+def count_rppi(
+    data: Any,
+    randoms: Any = None,
+    *,
+    rp_bins: Any,
+    pimax: float,
+    npi: int | None = None,
+    comm: Any,
+    allreduce: bool = False,
+    max_memory: int | str | None = "auto",
+    num_threads: int | None = None,
+    progress: bool = False,
+    **catalogue: Any,
+) -> Any:
+    """(rp, pi) pair counts over MPI ranks, as :func:`count` does for pairs."""
+    rp = as_bins(rp_bins)
+    g = DistributedGraph.build(
+        data,
+        randoms,
+        rmax=smax(rp.rmax, pimax),
+        store_mu=False,
+        max_memory=max_memory,
+        num_threads=num_threads,
+        progress=progress,
+        comm=comm,
+        allreduce=allreduce,
+        **catalogue,
+    )
+    return g.count_pairs_rppi(
+        rp, pimax=pimax, npi=npi, max_memory=max_memory, num_threads=num_threads, progress=progress
+    )
+
+
 def count(
     kind: str,
     data: Any,

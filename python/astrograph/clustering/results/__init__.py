@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .norms import Norms
 from .pairs import PairCounts
+from .projected import ProjectedCounts
 from .quads import QUAD_EDGES, QUAD_PAIRINGS, QUAD_TYPES, QuadCounts
 from .resampling import Resampling, region_sums
 from .triangles import TRIANGLE_TYPES, TriangleCounts
@@ -13,6 +14,7 @@ from .triangles import TRIANGLE_TYPES, TriangleCounts
 __all__ = [
     "Norms",
     "PairCounts",
+    "ProjectedCounts",
     "TriangleCounts",
     "QuadCounts",
     "Resampling",

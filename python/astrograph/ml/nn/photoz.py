@@ -27,9 +27,9 @@ from flax import nnx
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from ...errors import InputError
-from ..features import estimator_features, feature_names
+from ..features import estimator_features, feature_names, uses_errors
 from ..metrics import photoz_metrics
-from ..validation import as_float_array, check_fitted
+from ..validation import as_float_array, check_fitted, check_redshifts, check_z_grid
 from .training import History, load_pytree, minibatches, save_pytree, train_loop
 
 __all__ = ["DensePhotoZRegressor", "DenseNet"]
@@ -101,9 +101,10 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         Print a progress line every ``verbose`` epochs.
     colours : {"adjacent", "all"}
         Colours among the input features: u-g, g-r, r-i, i-z, or all ten distinct ones.
-    use_errors : bool
+    use_errors : bool or "auto"
         Use the magnitude errors as features; then ``X`` must have 10 columns
-        (ugriz, then their errors). Without it, error columns are ignored.
+        (ugriz, then their errors). ``False``: error columns are ignored; ``"auto"``:
+        use them when ``X`` has them.
 
     Attributes
     ----------
@@ -188,13 +189,11 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         if self.activation not in _ACT:
             raise InputError(f"activation must be one of {sorted(_ACT)}, got {self.activation!r}")
         X, n_features = estimator_features(X, self.use_errors, self.colours)
-        y = as_float_array(y, "y", np.float64).reshape(-1)
-        if len(y) != len(X):
-            raise InputError(f"X has {len(X)} samples but y has {len(y)}")
-        if not np.isfinite(y).all():
-            raise InputError(f"y: entry {np.flatnonzero(~np.isfinite(y))[0]} is NaN or inf")
+        y = check_redshifts(np.ravel(as_float_array(y, "y")), len(X), "y")
         self.n_features_in_ = n_features
-        self.feature_names_ = feature_names(errors=self.use_errors, colours=self.colours)
+        self.feature_names_ = feature_names(
+            errors=uses_errors(self.use_errors, n_features), colours=self.colours
+        )
         self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-12
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() + 1e-12)
         Xs = ((X - self.x_mean_) / self.x_std_).astype(np.float32)
@@ -281,7 +280,7 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         """Redshift PDF of each galaxy on ``z_grid``, shape (n, len(z_grid)), unit integral
         over the real line (not renormalised to the grid)."""
         w, mu, sigma = self.predict_mixture(X)
-        z = np.asarray(z_grid, float)[None, :, None]
+        z = check_z_grid(z_grid)[None, :, None]
         g = np.exp(-0.5 * ((z - mu[:, None]) / sigma[:, None]) ** 2) / (
             np.sqrt(2 * np.pi) * sigma[:, None]
         )
@@ -315,7 +314,9 @@ class DensePhotoZRegressor(RegressorMixin, BaseEstimator):
         params["hidden"] = tuple(params["hidden"])
         est = cls(**params)
         est.n_features_in_ = meta["n_features_in"]
-        est.feature_names_ = feature_names(errors=est.use_errors, colours=est.colours)
+        est.feature_names_ = feature_names(
+            errors=uses_errors(est.use_errors, est.n_features_in_), colours=est.colours
+        )
         est.x_mean_ = np.asarray(meta["x_mean"])
         est.x_std_ = np.asarray(meta["x_std"])
         est.y_mean_, est.y_std_ = meta["y_mean"], meta["y_std"]

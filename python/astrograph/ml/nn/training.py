@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from ...errors import CheckpointError, InputError, TrainingError
+from ...errors import CheckpointError, CheckpointNotFoundError, InputError, TrainingError
 
 __all__ = [
     "History",
@@ -214,7 +214,8 @@ def load_pytree(path: str | Path, like: Any | None = None) -> tuple[Any, dict[st
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"checkpoint file not found: {path}")
+        what = "is a directory, not a checkpoint file" if path.is_dir() else "does not exist"
+        raise CheckpointNotFoundError(f"checkpoint file {path} {what}")
     with np.load(path, allow_pickle=False) as z:
         header = json.loads(str(z["__header__"]))
         flat = {k: z[f"a{i}"] for i, k in enumerate(header["keys"])}
