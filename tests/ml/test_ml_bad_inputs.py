@@ -58,7 +58,6 @@ MAGS, Z = _photometry(60)
         ({"pdf": "kde"}, MAGS, Z, "pdf must be one of"),
         ({"model": "stacked", "pdf": "ensemble"}, MAGS, Z, "per-tree predictions"),
         ({"n_estimators": 0}, MAGS, Z, "n_estimators must be an integer >= 1"),
-        ({"model": "stacked", "n_neighbors": 0}, MAGS, Z, "n_neighbors must be an integer >= 1"),
         ({}, MAGS[:, :4], Z, r"expected \(N, 5\) ugriz"),
         ({"use_errors": True}, MAGS, Z, "pass errors as 5 more columns"),
     ],

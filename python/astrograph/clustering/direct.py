@@ -203,8 +203,11 @@ def _npoint(
     max_memory: Any,
     num_threads: int | None,
     progress: bool,
+    parity: bool = False,
 ) -> tuple[Any, PairCounts]:
     """The core's raw triangle or quad counts and the pair counts of the same bins."""
+    if parity and kind != "quads":
+        raise InputError("triangles have no handedness: parity=True applies to count_quads")
     b = Bins(as_bins(bins).edges)  # N-point counts take no mu bins
     d, dw, r, rw, boxsize, _ = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, None
@@ -224,6 +227,7 @@ def _npoint(
             boxsize,
             max_memory=budget,
             **reg,
+            parity=bool(parity),
             num_threads=nt,
             progress=cb,
         )
@@ -245,6 +249,7 @@ def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
         random_weights: Any = None,
         boxsize: float | None = None,
         regions: Any = None,
+        parity: bool = False,
         max_memory: int | str | None = "auto",
         num_threads: int | None = None,
         progress: bool = False,
@@ -261,6 +266,7 @@ def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
             max_memory,
             num_threads,
             progress,
+            parity,
         )
         if kind == "triangles":
             return TriangleCounts.from_raw(*raw, pairs)
@@ -271,6 +277,9 @@ def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:
 
     Parameters
     ----------{PARAMETERS}
+    parity : bool
+        Quads only: also sum w times the handedness of every quad of a chiral
+        shape (the parity-odd 4-point counts, see ``QuadCounts.zeta_odd``).
 
     Returns
     -------

@@ -254,10 +254,12 @@ class NeighbourGraph:
         with progress_bar(label, progress, self.n_nodes) as cb:
             return fn(inputs.num_threads(num_threads), cb)
 
-    def _reduce(self, counts: list[np.ndarray], tables: np.ndarray) -> list[np.ndarray] | None:
-        """Combines per-process raw count arrays (one per number of randoms)
-        and resampling tables: the counts then the tables (None where no
-        result is returned)."""
+    def _reduce(
+        self, counts: list[np.ndarray], tables: np.ndarray, groups: int = 1
+    ) -> list[np.ndarray] | None:
+        """Combines per-process raw count arrays (``groups`` runs of one per
+        number of randoms) and resampling tables: the counts then the tables
+        (None where no result is returned)."""
         return [*counts, tables]
 
     def _norms(self) -> tuple[Norms, Norms | None, tuple | None]:
@@ -364,22 +366,32 @@ class NeighbourGraph:
         self,
         bins: Bins | Any,
         *,
+        parity: bool = False,
         max_memory: int | str | None = "auto",
         num_threads: int | None = None,
         progress: bool = False,
     ) -> QuadCounts:
-        """4-point counts by canonical shape; see :class:`QuadCounts`."""
+        """4-point counts by canonical shape (with ``parity``, also the
+        parity-odd counts); see :class:`QuadCounts`."""
         b = Bins(as_bins(bins).edges)
         kw = self._count_kw(max_memory)
-        shapes, counts, jk = self._local(
+        shapes, counts, jk, odd, chiral = self._local(
             "quads",
             num_threads,
             progress,
-            lambda nt, cb: self._g.count_quads(b.edges.tolist(), **kw, num_threads=nt, progress=cb),
+            lambda nt, cb: self._g.count_quads(
+                b.edges.tolist(), **kw, parity=bool(parity), num_threads=nt, progress=cb
+            ),
         )
-        raw = self._reduce(list(counts), jk)
+        n = len(counts)
+        if parity:
+            counts = [*counts, *np.asarray(odd).reshape(n, -1)]
+        raw = self._reduce(list(counts), jk, groups=2 if parity else 1)
         pairs = self.count_pairs(b, max_memory=max_memory, num_threads=num_threads)
-        return None if raw is None else QuadCounts.from_raw(shapes, raw[:5], raw[5], pairs)
+        if raw is None:
+            return None
+        odd = np.concatenate(raw[n:-1]) if parity else np.zeros(0)
+        return QuadCounts.from_raw(shapes, raw[:n], raw[-1], odd, chiral, pairs)
 
     # -- properties ----------------------------------------------------------
     n_nodes = property(lambda self: self._g.n_nodes, doc="Number of nodes.")

@@ -12,9 +12,16 @@ pub type PairArrays<'py> = (F64<'py>, F64<'py>, F64<'py>, F64<'py>);
 /// DDD, DDR, DRR, RRR, each a flat (nbins^3) array, and the jackknife tables
 /// (flat (nregions, 4, nbins^3)).
 pub type TriangleArrays<'py> = (Vec<F64<'py>>, F64<'py>);
-/// Canonical shapes (n, 6), counts by number of randoms (5 arrays of n) and
-/// the jackknife tables (flat (nregions, 5, n)).
-pub type QuadArrays<'py> = (Bound<'py, PyArray2<u8>>, Vec<F64<'py>>, F64<'py>);
+/// Canonical shapes (n, 6), counts by number of randoms (5 arrays of n), the
+/// resampling tables, the parity-odd counts (flat (5, n); empty without
+/// parity) and which shapes are chiral.
+pub type QuadArrays<'py> = (
+    Bound<'py, PyArray2<u8>>,
+    Vec<F64<'py>>,
+    F64<'py>,
+    F64<'py>,
+    Bound<'py, PyArray1<bool>>,
+);
 
 fn arrays<const N: usize>(py: Python<'_>, counts: [Vec<f64>; N]) -> Vec<F64<'_>> {
     counts
@@ -41,6 +48,8 @@ pub fn quads(py: Python<'_>, c: QuadCounts) -> QuadArrays<'_> {
         shapes(py, &c.shapes),
         arrays(py, c.counts),
         PyArray1::from_vec(py, c.regions),
+        PyArray1::from_vec(py, c.odd),
+        PyArray1::from_vec(py, c.chiral),
     )
 }
 

@@ -16,6 +16,7 @@ fn options<'a>(
     max_memory: Option<u64>,
     regions: &'a Option<PyReadonlyArray1<'_, u32>>,
     nregions: usize,
+    parity: bool,
 ) -> PyResult<CountOptions<'a>> {
     let regions = match regions {
         Some(r) => Some(Regions {
@@ -27,6 +28,7 @@ fn options<'a>(
     Ok(CountOptions {
         max_memory,
         regions,
+        parity,
     })
 }
 
@@ -52,7 +54,7 @@ pub fn count_pairs<'py>(
 ) -> PyResult<PairArrays<'py>> {
     let (m, b) = (metric(py, boxsize, los)?, bins(py, edges, nmu)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
-    let opts = options(max_memory, &regions, nregions)?;
+    let opts = options(max_memory, &regions, nregions, false)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_pairs(&d, r.as_ref(), &b, &m, opts, ctl)
     })?;
@@ -84,7 +86,7 @@ pub fn count_pairs_rppi<'py>(
     let m = metric(py, boxsize, los)?;
     let b = RpPiBins::new(rp_edges, pimax, npi).map_err(|e| to_pyerr(py, e))?;
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
-    let opts = options(max_memory, &regions, nregions)?;
+    let opts = options(max_memory, &regions, nregions, false)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_pairs_rppi(&d, r.as_ref(), &b, &m, opts, ctl)
     })?;
@@ -92,13 +94,13 @@ pub fn count_pairs_rppi<'py>(
 }
 
 /// Defines the direct N-point count `direct::$name`: triangles and quads take
-/// the same arguments (separation bins only, a memory budget) and differ only
-/// in their result.
+/// the same arguments (separation bins only, a memory budget, regions; parity
+/// is read by quads only) and differ only in their result.
 macro_rules! npoint_count {
     ($(#[$doc:meta])* $name:ident -> $out:ident, $wrap:path) => {
         $(#[$doc])*
         #[pyfunction]
-        #[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, regions=None, nregions=0, num_threads=None, progress=None))]
+        #[pyo3(signature = (data, data_weights, randoms, random_weights, edges, boxsize, max_memory=None, regions=None, nregions=0, parity=false, num_threads=None, progress=None))]
         #[allow(clippy::too_many_arguments)]
         pub fn $name<'py>(
             py: Python<'py>,
@@ -111,13 +113,14 @@ macro_rules! npoint_count {
             max_memory: Option<u64>,
             regions: Option<PyReadonlyArray1<'py, u32>>,
             nregions: usize,
+            parity: bool,
             num_threads: Option<usize>,
             progress: Option<Bound<'py, PyAny>>,
         ) -> PyResult<$out<'py>> {
             // No mu here: los only has to be valid in a periodic box.
             let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
             let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
-            let opts = options(max_memory, &regions, nregions)?;
+            let opts = options(max_memory, &regions, nregions, parity)?;
             let c = run(py, num_threads, progress.as_ref(), |ctl| {
                 direct::$name(&d, r.as_ref(), &b, &m, opts, ctl)
             })?;

@@ -110,6 +110,7 @@ impl PyGraph {
         let o = GraphCountOptions {
             max_memory,
             jackknife,
+            parity: false,
         };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
             self.g.count_pairs(&b, o, ctl)
@@ -135,6 +136,7 @@ impl PyGraph {
         let o = GraphCountOptions {
             max_memory,
             jackknife,
+            parity: false,
         };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
             self.g.count_pairs_rppi(&b, o, ctl)
@@ -157,6 +159,7 @@ impl PyGraph {
         let o = GraphCountOptions {
             max_memory,
             jackknife,
+            parity: false,
         };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
             self.g.count_triangles(&b, o, ctl)
@@ -166,13 +169,15 @@ impl PyGraph {
 
     /// Canonical shapes (n, 6), counts by number of randoms (5 arrays of n)
     /// and jackknife tables.
-    #[pyo3(signature = (edges, max_memory=None, jackknife=false, num_threads=None, progress=None))]
+    #[pyo3(signature = (edges, max_memory=None, jackknife=false, parity=false, num_threads=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
     fn count_quads<'py>(
         &self,
         py: Python<'py>,
         edges: Vec<f64>,
         max_memory: Option<u64>,
         jackknife: bool,
+        parity: bool,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<QuadArrays<'py>> {
@@ -180,6 +185,7 @@ impl PyGraph {
         let o = GraphCountOptions {
             max_memory,
             jackknife,
+            parity,
         };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
             self.g.count_quads(&b, o, ctl)

@@ -8,7 +8,9 @@ use rayon::prelude::*;
 use crate::bins::{Bins, OUT};
 use crate::control::Control;
 use crate::error::Result;
+use crate::geometry::Metric;
 use crate::graph::Graph;
+use crate::grid::Columns;
 use crate::reduce::{chunk_count, chunk_range};
 use crate::search::{Lists, Search};
 
@@ -33,6 +35,10 @@ pub(crate) struct NodeView<'a> {
     /// (0: no jackknife tables).
     pub region: &'a [u32],
     pub nregions: usize,
+    /// Positions (for the handedness of quads).
+    x: &'a [f64],
+    y: &'a [f64],
+    z: &'a [f64],
 }
 
 impl<'a> NodeView<'a> {
@@ -62,7 +68,15 @@ impl<'a> NodeView<'a> {
             } else {
                 0
             },
+            x: &g.x,
+            y: &g.y,
+            z: &g.z,
         }
+    }
+
+    #[inline(always)]
+    pub fn pos(&self, i: usize) -> [f64; 3] {
+        [self.x[i], self.y[i], self.z[i]]
     }
 
     pub fn owned(
@@ -70,6 +84,7 @@ impl<'a> NodeView<'a> {
         is_random: &'a [u8],
         region: &'a [u32],
         nregions: usize,
+        cols: &'a Columns,
     ) -> Self {
         Self {
             weight,
@@ -78,6 +93,9 @@ impl<'a> NodeView<'a> {
             all_owned: true,
             region,
             nregions,
+            x: &cols.x,
+            y: &cols.y,
+            z: &cols.z,
         }
     }
 
@@ -165,6 +183,8 @@ pub(crate) struct DirectBinned {
     pub is_random: Vec<u8>,
     pub region: Vec<u32>,
     pub nregions: usize,
+    pub cols: Columns,
+    pub metric: Metric,
 }
 
 impl DirectBinned {
@@ -194,10 +214,18 @@ impl DirectBinned {
             is_random: s.pts.t,
             region: s.pts.region,
             nregions: s.nregions,
+            cols: s.pts.cols,
+            metric: s.metric,
         })
     }
 
     pub fn nodes(&self) -> NodeView<'_> {
-        NodeView::owned(&self.weight, &self.is_random, &self.region, self.nregions)
+        NodeView::owned(
+            &self.weight,
+            &self.is_random,
+            &self.region,
+            self.nregions,
+            &self.cols,
+        )
     }
 }

@@ -23,6 +23,8 @@ pub struct CountOptions<'a> {
     /// Jackknife regions of the points (data then randoms): the counts come
     /// with per-region tables.
     pub regions: Option<Regions<'a>>,
+    /// Quads only: also the parity-odd counts (handedness of each quad).
+    pub parity: bool,
 }
 
 /// DD, DR and RR in one pass over the cell grid.
@@ -85,5 +87,13 @@ pub fn count_quads(
     let shapes = QuadShapes::new(bins.nbins(), opts.max_memory)?;
     let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
     let db = DirectBinned::build(s, bins, opts.max_memory, control)?;
-    quads_on(&db.lists, &db.nodes(), shapes, opts.max_memory, control)
+    let parity = opts.parity.then_some(&db.metric);
+    quads_on(
+        &db.lists,
+        &db.nodes(),
+        shapes,
+        parity,
+        opts.max_memory,
+        control,
+    )
 }

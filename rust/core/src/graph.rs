@@ -131,6 +131,8 @@ pub struct GraphCountOptions {
     pub max_memory: Option<u64>,
     /// Fill per-region jackknife tables from the graph's region column.
     pub jackknife: bool,
+    /// Quads only: also the parity-odd counts.
+    pub parity: bool,
 }
 
 /// What the build keeps per edge besides the neighbour id.
@@ -316,7 +318,9 @@ impl Graph {
         let shapes = QuadShapes::new(bins.nbins(), opts.max_memory)?;
         let bl = Binned::from_graph(self, bins)?;
         let view = NodeView::of_graph(self, opts.jackknife);
-        quads_on(&bl, &view, shapes, opts.max_memory, control)
+        let metric = self.meta.metric()?;
+        let parity = opts.parity.then_some(&metric);
+        quads_on(&bl, &view, shapes, parity, opts.max_memory, control)
     }
 
     /// Checks that the columns describe a valid graph (after loading a file).

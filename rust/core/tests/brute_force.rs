@@ -582,6 +582,7 @@ fn delete_one_jackknife_equals_recounting_without_the_region() {
         let opts = CountOptions {
             max_memory: None,
             regions: Some(regions),
+            parity: false,
         };
         let pbins = Bins::new(vec![0.0, 1.5, 3.0], 2).unwrap();
         let tbins = Bins::new(vec![0.0, 1.5, 3.0], 1).unwrap();
@@ -596,6 +597,7 @@ fn delete_one_jackknife_equals_recounting_without_the_region() {
         let gopts = GraphCountOptions {
             max_memory: None,
             jackknife: true,
+            parity: false,
         };
         let gp = g.count_pairs(&pbins, gopts, &c).unwrap();
         let gt = g.count_triangles(&tbins, gopts, &c).unwrap();

@@ -244,11 +244,14 @@ class DistributedGraph(NeighbourGraph):
         show = progress and self.comm.Get_rank() == 0
         return stage(self.comm, super()._local, label, num_threads, show, fn)
 
-    def _reduce(self, counts: list[np.ndarray], tables: np.ndarray) -> list[np.ndarray] | None:
+    def _reduce(
+        self, counts: list[np.ndarray], tables: np.ndarray, groups: int = 1
+    ) -> list[np.ndarray] | None:
         if self._swapped:  # this rank's randoms were built as data: DD <-> RR, ...
-            counts = counts[::-1]
-            t = np.asarray(tables).reshape(-1, len(counts), np.size(counts[0]))
-            tables = t[:, ::-1].ravel()
+            n = len(counts) // groups
+            counts = [c for g in range(groups) for c in counts[g * n : (g + 1) * n][::-1]]
+            t = np.asarray(tables).reshape(-1, groups, n, np.size(counts[0]))
+            tables = t[:, :, ::-1].ravel()
         arrays = [*counts, tables]
         return reduce_sum(self.comm, arrays, exact=self.exact, allreduce=self.allreduce)
 
@@ -325,6 +328,7 @@ def count(
     max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
+    parity: bool = False,
     **catalogue: Any,
 ) -> Any:
     """Pair, triangle or quad counts (``kind`` = "pairs", "triangles", "quads")
@@ -352,4 +356,6 @@ def count(
         return g.count_pairs(b, num_threads=num_threads, progress=progress)
     if kind == "triangles":
         return g.count_triangles(b, num_threads=num_threads, progress=progress)
-    return g.count_quads(b, max_memory=max_memory, num_threads=num_threads, progress=progress)
+    return g.count_quads(
+        b, parity=parity, max_memory=max_memory, num_threads=num_threads, progress=progress
+    )

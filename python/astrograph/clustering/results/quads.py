@@ -56,28 +56,43 @@ class QuadCounts(ResultTable, Resampled):
     randoms: Norms | None
     boxsize: float | None = None
     resampling: Resampling | None = None
+    odd: np.ndarray | None = None
+    chiral: np.ndarray | None = None
 
     @classmethod
     def from_raw(
-        cls, shapes: np.ndarray, counts: Sequence[np.ndarray], jk: np.ndarray, pairs: PairCounts
+        cls,
+        shapes: np.ndarray,
+        counts: Sequence[np.ndarray],
+        jk: np.ndarray,
+        odd: np.ndarray,
+        chiral: np.ndarray,
+        pairs: PairCounts,
     ) -> QuadCounts:
-        """From the core's shapes (nshapes, 6), five count arrays and
-        resampling tables ``jk``, and the pair counts of the same bins (whose
+        """From the core's shapes (nshapes, 6), five count arrays, resampling
+        tables ``jk``, parity-odd counts (flat (5, nshapes), empty without
+        parity) and chiral flags, and the pair counts of the same bins (whose
         norms, box and region sums they share)."""
         c = np.array([np.asarray(a, dtype=np.float64) for a in counts])
-        rs = Resampling.like(pairs.resampling, jk, c.shape)
+        o = np.asarray(odd, dtype=np.float64)
+        o = o.reshape(c.shape) if o.size else None
+        rs = Resampling.like(
+            pairs.resampling, jk, (c.shape[0] * (2 if o is not None else 1), c.shape[1])
+        )
         s = np.asarray(shapes)
-        return cls(pairs.bins, s, c, pairs, pairs.data, pairs.randoms, pairs.boxsize, rs)
+        ch = np.asarray(chiral, dtype=bool)
+        return cls(pairs.bins, s, c, pairs, pairs.data, pairs.randoms, pairs.boxsize, rs, o, ch)
 
     def _stacked(self) -> np.ndarray:
-        return self.counts
+        return self.counts if self.odd is None else np.concatenate([self.counts, self.odd])
 
     def _companions(self, method: str, nboot: int, seed: int) -> list:
         return self.pairs._realisations(method, nboot, seed)
 
     def _realisation(self, counts, data, randoms, pairs=None) -> QuadCounts:
+        even, odd = (counts, None) if self.odd is None else (counts[:5], counts[5:])
         return replace(
-            self, counts=counts, pairs=pairs, data=data, randoms=randoms, resampling=None
+            self, counts=even, odd=odd, pairs=pairs, data=data, randoms=randoms, resampling=None
         )
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -109,6 +124,45 @@ class QuadCounts(ResultTable, Resampled):
         v = self.valid
         return np.ma.masked_array(np.where(v, full, 0.0), mask=~v)
 
+    def zeta_even(self) -> np.ma.MaskedArray:
+        """The parity-even 4-point function: :meth:`eta`."""
+        return self.eta()
+
+    def zeta_odd(self) -> np.ma.MaskedArray:
+        """The parity-odd 4-point function per shape: the (D - R)^4 combination
+        of the handedness-weighted counts over RRRR, masked where the shape is
+        its own mirror image (no handedness) or has no random quads. Isotropic
+        and mirror-symmetric fields give zero; mirroring the catalogue flips
+        its sign."""
+        if self.odd is None:
+            raise InputError("no parity-odd counts: count with parity=True")
+        if self.randoms is None:
+            raise InputError("the 4-point estimator needs randoms")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n4 = self.counts[4] / self.norm(4)
+            full = sum((-1) ** t * comb(4, t) * self.odd[t] / self.norm(t) for t in range(5)) / n4
+        v = self.valid & self.chiral
+        return np.ma.masked_array(np.where(v, full, 0.0), mask=~v)
+
+    def chi2_odd(self, method: str = "jackknife") -> tuple[float, int, float]:
+        """chi^2 of zeta_odd against zero with its covariance over the regions
+        (jackknife, Hartlap-corrected), its degrees of freedom and p-value."""
+        from scipy.stats import chi2  # lazy: scipy only for this p-value
+
+        z = self.zeta_odd()
+        ok = ~np.ma.getmaskarray(z)
+        cov = self.cov("zeta_odd", method=method)[np.ix_(ok, ok)]
+        x = z.compressed()
+        k = self._tables().nregions
+        p = len(x)
+        if p == 0 or k <= p + 2:
+            raise InputError(
+                f"chi^2 of {p} configurations needs more than {p + 2} regions, got {k}"
+            )
+        hartlap = (k - p - 2) / (k - 1)
+        value = float(hartlap * x @ np.linalg.solve(cov, x))
+        return value, p, float(chi2.sf(value, p))
+
     def disconnected(self) -> np.ndarray:
         """xi(r01) xi(r23) + xi(r02) xi(r13) + xi(r03) xi(r12) per shape (bin-averaged xi)."""
         xi = self.pairs.xi_s()
@@ -131,9 +185,15 @@ class QuadCounts(ResultTable, Resampled):
         }
         for t, name in enumerate(QUAD_TYPES):
             cols[name] = self.counts[t]
+        if self.odd is not None:
+            for t, name in enumerate(QUAD_TYPES):
+                cols[f"{name}_odd"] = self.odd[t]
+            cols["chiral"] = self.chiral
         if self.randoms is not None:
             cols["eta"] = self.eta().filled(np.nan)
             cols["disconnected"] = self.disconnected()
+            if self.odd is not None:
+                cols["zeta_odd"] = self.zeta_odd().filled(np.nan)
         meta = {"boxsize": "" if self.boxsize is None else str(self.boxsize)}
         return pa.table(cols).replace_schema_metadata(meta)
 
