@@ -188,6 +188,11 @@ def test_wp_and_jackknife_outputs_match_the_library(tmp_path, files):
     np.testing.assert_allclose(np.loadtxt(tmp_path / "xi_cov.txt"), want.cov("xi_s"), rtol=1e-10)
     res = run("3pcf", *args, "--nbins", "3", "--regions", "4", "--out", "z", cwd=tmp_path)
     assert res.returncode == 0 and (tmp_path / "z_cov.txt").exists(), res.stderr
+    res = run("4pcf", *args, "--rmax", "4", "--nbins", "2", "--parity", "--out", "q", cwd=tmp_path)
+    assert res.returncode == 0 and "parity-odd" in res.stdout, res.stderr
+    q = pq.read_table(tmp_path / "q.parquet")
+    want = ag.count_quads(d, r, bins=ag.Bins.linear(1, 4, 2), parity=True)
+    np.testing.assert_array_equal(q.column("dddd_odd").to_numpy(), want.odd[0])
 
 
 def _bad_files(tmp_path: Path) -> None:

@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--nmu", type=_positive_int, default=1, help="mu bins (default 1)")
         if name in ("2pcf", "wp"):
             c.add_argument("--los", choices=("midpoint", "z"), default=None)
+        if name == "4pcf":
+            c.add_argument(
+                "--parity", action="store_true", help="also the parity-odd counts and zeta_odd"
+            )
         if name == "wp":
             c.add_argument("--pimax", type=float, default=40.0, help="largest pi (default 40)")
             c.add_argument("--npi", type=_positive_int, help="pi bins (default: unit width)")

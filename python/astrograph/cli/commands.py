@@ -292,7 +292,7 @@ def cmd_wp(args: argparse.Namespace, comm: Any) -> None:
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 
-def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any) -> Any:
+def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any, **kw: Any) -> Any:
     """``fn`` (count_triangles, count_quads) on the --data / --randoms files."""
     return fn(
         _read(args.data, args, comm),
@@ -303,6 +303,7 @@ def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any) ->
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
+        **kw,
     )
 
 
@@ -330,7 +331,7 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
 
 
 def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
-    qc = _from_catalogues(count_quads, args, comm, _bins(args))
+    qc = _from_catalogues(count_quads, args, comm, _bins(args), parity=args.parity)
     if _rank(comm) != 0:
         return
     out = Path(args.out)
@@ -338,6 +339,12 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     qc.save_ascii(out.with_suffix(".txt"))
     if qc.randoms is not None:
         _errors(qc, "eta", out)
+    if qc.odd is not None and qc.randoms is not None:
+        z = qc.zeta_odd()
+        print(f"parity-odd: {int((~z.mask).sum())} chiral configurations with randoms")
+        if qc.resampling is not None:
+            chi2, dof, p = qc.chi2_odd()
+            print(f"chi2 of zeta_odd against zero: {chi2:.3g} for {dof} dof (p = {p:.3g})")
     print(
         f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "
         + ", ".join(
