@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..clustering.api import (
     build_graph,
@@ -218,9 +220,6 @@ def _errors(result: Any, statistic: str, out: Path) -> Any:
     column per realisation) and its covariance (text); returns the errors."""
     if result.resampling is None:
         return None
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     real = result.realisations(statistic)
     flat = real.reshape(len(real), -1)
     pq.write_table(

@@ -17,7 +17,8 @@ import numpy as np
 from ...errors import MemoryBudgetError
 from .. import inputs
 from ..bins import Bins, as_bins
-from ..graph import NeighbourGraph, build_core
+from ..build import build_core
+from ..graph import NeighbourGraph
 from ..results import Norms, region_sums
 from .collective import mpi, reduce_sum, stage
 from .decompose import IDBITS, Order, decompose
