@@ -35,8 +35,14 @@ PUBLIC_MODULES = [
     "astrograph.errors",
     "astrograph.ml",
 ]
-#: Public objects outside any ``__all__``: returned by public functions.
-EXTRA = {"astrograph.clustering.mpi.graph": ["DistributedGraph"]}
+#: Public objects outside any ``__all__``: returned by public functions, or base
+#: classes whose methods every result has.
+EXTRA = {
+    "astrograph.clustering.mpi.graph": ["DistributedGraph"],
+    "astrograph.clustering.catalog": ["choose_columns"],
+    "astrograph.clustering.results.table": ["ResultTable"],
+    "astrograph.clustering.results.resampling": ["Resampled"],
+}
 
 
 def _ml_modules() -> list[str]:
@@ -82,7 +88,7 @@ def _members(cls: type) -> list[tuple[str, Any]]:
         if name.startswith("_"):
             continue
         if isinstance(value, property):
-            out.append((name, value.fget))
+            out.append((name, value))  # its doc: doc= or the getter's
         elif isinstance(value, (staticmethod, classmethod)):
             out.append((name, value.__func__))
         elif inspect.isfunction(value):

@@ -13,9 +13,21 @@ import numpy.typing as npt
 _Progress = Callable[[int, int, int], None] | None
 _F64 = npt.NDArray[np.float64]
 _U8 = npt.NDArray[np.uint8]
+_U32 = npt.NDArray[np.uint32]
+_Bool = npt.NDArray[np.bool_]
+
+#: DD, DR, RR (flat nbins * nmu, or nrp * npi) and the jackknife tables
+#: (flat (nregions, 3, nbins * nmu); empty without regions).
+_PairArrays = tuple[_F64, _F64, _F64, _F64]
+#: DDD, DDR, DRR, RRR (flat nbins^3) and the jackknife tables (flat (nregions, 4, nbins^3)).
+_TriangleArrays = tuple[list[_F64], _F64]
+#: Shapes (n, 6), counts by number of randoms (5 arrays of n), the jackknife
+#: tables, the parity-odd counts (flat (5, n); empty without parity), chiral shapes.
+_QuadArrays = tuple[_U8, list[_F64], _F64, _F64, _Bool]
 
 __all__ = [
     "count_pairs",
+    "count_pairs_rppi",
     "quad_shapes",
     "count_triangles",
     "count_quads",
@@ -36,9 +48,28 @@ def count_pairs(
     nmu: int,
     boxsize: float | None,
     los: str,
-    num_threads: int | None = ...,
-    progress: _Progress = ...,
-) -> tuple[_F64, _F64, _F64]: ...
+    max_memory: int | None = None,
+    regions: _U32 | None = None,
+    nregions: int = 0,
+    num_threads: int | None = None,
+    progress: _Progress = None,
+) -> _PairArrays: ...
+def count_pairs_rppi(
+    data: _F64,
+    data_weights: _F64 | None,
+    randoms: _F64 | None,
+    random_weights: _F64 | None,
+    rp_edges: list[float],
+    pimax: float,
+    npi: int,
+    boxsize: float | None,
+    los: str,
+    max_memory: int | None = None,
+    regions: _U32 | None = None,
+    nregions: int = 0,
+    num_threads: int | None = None,
+    progress: _Progress = None,
+) -> _PairArrays: ...
 def count_triangles(
     data: _F64,
     data_weights: _F64 | None,
@@ -46,10 +77,13 @@ def count_triangles(
     random_weights: _F64 | None,
     edges: list[float],
     boxsize: float | None,
-    max_memory: int | None = ...,
-    num_threads: int | None = ...,
-    progress: _Progress = ...,
-) -> list[_F64]: ...
+    max_memory: int | None = None,
+    regions: _U32 | None = None,
+    nregions: int = 0,
+    parity: bool = False,
+    num_threads: int | None = None,
+    progress: _Progress = None,
+) -> _TriangleArrays: ...
 def count_quads(
     data: _F64,
     data_weights: _F64 | None,
@@ -57,10 +91,13 @@ def count_quads(
     random_weights: _F64 | None,
     edges: list[float],
     boxsize: float | None,
-    max_memory: int | None = ...,
-    num_threads: int | None = ...,
-    progress: _Progress = ...,
-) -> tuple[_U8, list[_F64]]: ...
+    max_memory: int | None = None,
+    regions: _U32 | None = None,
+    nregions: int = 0,
+    parity: bool = False,
+    num_threads: int | None = None,
+    progress: _Progress = None,
+) -> _QuadArrays: ...
 def quad_shapes(nbins: int) -> _U8: ...
 
 @final
@@ -75,30 +112,55 @@ class Graph:
         rmax: float,
         boxsize: float | None,
         los: str,
-        store_mu: bool = ...,
-        max_memory: int | None = ...,
-        ids: list[int] | None = ...,
-        buffer: list[int] | None = ...,
-        num_threads: int | None = ...,
-        progress: _Progress = ...,
-        estimate_only: bool = ...,
+        store_mu: bool = True,
+        max_memory: int | None = None,
+        ids: list[int] | None = None,
+        buffer: list[int] | None = None,
+        regions: list[int] | None = None,
+        nregions: int = 0,
+        num_threads: int | None = None,
+        progress: _Progress = None,
+        estimate_only: bool = False,
     ) -> Any: ...
     @staticmethod
-    def from_arrow(batch: Any, num_threads: int | None = ...) -> Graph: ...
+    def from_arrow(batch: Any, num_threads: int | None = None) -> Graph: ...
     def to_arrow(self) -> Any: ...
     def count_pairs(
-        self, edges: list[float], nmu: int, num_threads: int | None = ..., progress: _Progress = ...
-    ) -> tuple[_F64, _F64, _F64]: ...
+        self,
+        edges: list[float],
+        nmu: int,
+        max_memory: int | None = None,
+        jackknife: bool = False,
+        num_threads: int | None = None,
+        progress: _Progress = None,
+    ) -> _PairArrays: ...
+    def count_pairs_rppi(
+        self,
+        rp_edges: list[float],
+        pimax: float,
+        npi: int,
+        max_memory: int | None = None,
+        jackknife: bool = False,
+        num_threads: int | None = None,
+        progress: _Progress = None,
+    ) -> _PairArrays: ...
     def count_triangles(
-        self, edges: list[float], num_threads: int | None = ..., progress: _Progress = ...
-    ) -> list[_F64]: ...
+        self,
+        edges: list[float],
+        max_memory: int | None = None,
+        jackknife: bool = False,
+        num_threads: int | None = None,
+        progress: _Progress = None,
+    ) -> _TriangleArrays: ...
     def count_quads(
         self,
         edges: list[float],
-        max_memory: int | None = ...,
-        num_threads: int | None = ...,
-        progress: _Progress = ...,
-    ) -> tuple[_U8, list[_F64]]: ...
+        max_memory: int | None = None,
+        jackknife: bool = False,
+        parity: bool = False,
+        num_threads: int | None = None,
+        progress: _Progress = None,
+    ) -> _QuadArrays: ...
     def buffer_addresses(self) -> dict[str, int]: ...
     @property
     def n_nodes(self) -> int: ...
@@ -116,5 +178,7 @@ class Graph:
     def boxsize(self) -> float | None: ...
     @property
     def los(self) -> str: ...
+    @property
+    def n_regions(self) -> int: ...
     @property
     def has_mu(self) -> bool: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from ..clustering.mpi.collective import abort
@@ -32,6 +33,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"astrograph: error: {self.prog}: {message}\n")
+
+
+def _version() -> str:
+    try:
+        return version("astrograph")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
 
 
 def _positive_int(text: str) -> int:
@@ -96,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=_positive_int, default=None, help="threads per process (default: all)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="clustered mock -> graph -> 2PCF and 3PCF, no downloads")

@@ -60,18 +60,22 @@ class Bins:
 
     @property
     def edges(self) -> np.ndarray:
+        """The separation bin edges (read-only)."""
         return self._edges
 
     @property
     def nbins(self) -> int:
+        """Number of separation bins."""
         return self._edges.size - 1
 
     @property
     def rmin(self) -> float:
+        """The first edge: smaller separations are not counted."""
         return float(self._edges[0])
 
     @property
     def rmax(self) -> float:
+        """The last edge: separations from it on are not counted."""
         return float(self._edges[-1])
 
     @property
@@ -81,6 +85,7 @@ class Bins:
 
     @property
     def mu_edges(self) -> np.ndarray:
+        """The ``nmu + 1`` linear mu bin edges over [0, 1]."""
         return np.linspace(0.0, 1.0, self.nmu + 1)
 
     def shell_volumes(self) -> np.ndarray:

@@ -370,6 +370,7 @@ class NeighbourGraph:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the graph's columns."""
         return int(self.to_arrow().nbytes)
 
     def __repr__(self) -> str:

@@ -17,7 +17,7 @@ from ..errors import InputError
 #: Most regions a count accepts (each region adds one count array).
 MAX_REGIONS = 10_000
 #: Points used to place the k-means centres (the rest are only assigned).
-KMEANS_SAMPLE = 200_000
+KMEANS_SAMPLE = 50_000
 
 
 def _unit(pos: np.ndarray) -> np.ndarray:
@@ -59,8 +59,7 @@ def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30)
     c = np.array(centres)
     for _ in range(iterations):
         lab = _nearest(x, c)
-        new = np.zeros_like(c)
-        np.add.at(new, lab, x)
+        new = np.stack([np.bincount(lab, weights=x[:, a], minlength=k) for a in range(3)], 1)
         norm = np.linalg.norm(new, axis=1, keepdims=True)
         empty = norm[:, 0] == 0
         new[~empty] /= norm[~empty]

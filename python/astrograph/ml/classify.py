@@ -172,6 +172,7 @@ class PhotometricClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict(self, mags: ArrayLike) -> np.ndarray:
+        """Class labels of (N, 5) ugriz magnitudes."""
         check_fitted(self, "estimator_")
         return self.estimator_.predict(colour_features(mags, curvature=True))
 

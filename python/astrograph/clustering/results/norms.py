@@ -19,6 +19,7 @@ class Norms:
 
     @classmethod
     def of(cls, n: int, w: np.ndarray | None) -> Norms:
+        """The power sums of ``n`` points with weights ``w`` (None: all 1)."""
         if w is None:
             return cls(n, float(n), float(n), float(n), float(n))
         return cls(n, *(float((w**k).sum()) for k in (1, 2, 3, 4)))

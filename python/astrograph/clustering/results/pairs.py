@@ -75,18 +75,22 @@ class PairCounts(ResultTable, Resampled):
 
     @property
     def has_randoms(self) -> bool:
+        """Whether the counts include randoms (DR, RR)."""
         return self.randoms is not None
 
     @property
     def dd_norm(self) -> float:
+        """Weighted number of data pairs: (S1^2 - S2) / 2."""
         return self.data.pairs
 
     @property
     def dr_norm(self) -> float:
+        """Weighted number of data-random pairs: S1(data) S1(randoms); NaN without randoms."""
         return self.data.s1 * self.randoms.s1 if self.randoms else np.nan
 
     @property
     def rr_norm(self) -> float:
+        """Weighted number of random pairs; NaN without randoms."""
         return self.randoms.pairs if self.randoms else np.nan
 
     def rr_analytic(self) -> np.ndarray:

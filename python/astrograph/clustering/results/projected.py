@@ -47,10 +47,12 @@ class ProjectedCounts(PairCounts):
 
     @property
     def rp_edges(self) -> np.ndarray:
+        """The rp bin edges."""
         return self.bins.edges
 
     @property
     def pi_edges(self) -> np.ndarray:
+        """The ``npi + 1`` linear pi bin edges over [0, pimax]."""
         return np.linspace(0.0, self.pimax, self.bins.nmu + 1)
 
     def rr_analytic(self) -> np.ndarray:

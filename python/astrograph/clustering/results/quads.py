@@ -101,6 +101,7 @@ class QuadCounts(ResultTable, Resampled):
         raise AttributeError(name)
 
     def norm(self, t: int) -> float:
+        """Weighted number of quadruples with ``t`` random vertices (NaN without randoms)."""
         d = self.data.combinations(4 - t)
         if t == 0:
             return d
@@ -108,6 +109,7 @@ class QuadCounts(ResultTable, Resampled):
 
     @property
     def valid(self) -> np.ndarray:
+        """Shapes with random quads (RRRR > 0), where the estimators are defined."""
         return self.counts[4] > 0 if self.randoms is not None else np.zeros(len(self.shapes), bool)
 
     def eta(self) -> np.ma.MaskedArray:
@@ -214,4 +216,5 @@ class QuadCounts(ResultTable, Resampled):
 
     @property
     def total(self) -> float:
+        """Sum of all counts (every type, every shape)."""
         return float(self.counts.sum())

@@ -88,6 +88,7 @@ class Resampling:
 
     @property
     def nregions(self) -> int:
+        """Number of regions."""
         return len(self.touch)
 
     def jackknife(self, total: np.ndarray, data: Norms, randoms: Norms | None) -> list[tuple]:

@@ -12,6 +12,7 @@ class ResultTable:
     """Base of the result classes: subclasses give :meth:`to_arrow`."""
 
     def to_arrow(self) -> Any:
+        """The result as a ``pyarrow.Table`` (one row per bin or shape)."""
         raise NotImplementedError
 
     def to_pandas(self) -> Any:

@@ -87,6 +87,7 @@ class TriangleCounts(ResultTable, Resampled):
 
     @property
     def nbins(self) -> int:
+        """Number of separation bins per side."""
         return self.bins.nbins
 
     def norm(self, kind: str) -> float:
@@ -213,4 +214,5 @@ class TriangleCounts(ResultTable, Resampled):
 
     @property
     def total(self) -> float:
+        """Sum of DDD, DDR, DRR and RRR over all configurations."""
         return float(sum(getattr(self, k).sum() for k in TRIANGLE_TYPES))

@@ -47,6 +47,7 @@ class History:
     compile_seconds: float = 0.0  # first step: tracing + XLA compilation + one step
 
     def as_dict(self) -> dict[str, Any]:
+        """The history as a plain dict (for JSON)."""
         return dict(self.__dict__)
 
 
