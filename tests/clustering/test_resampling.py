@@ -169,3 +169,17 @@ def test_jackknife_variance_matches_the_scatter_of_independent_mocks():
         vars_.append(pc.std("xi_s") ** 2)
     ratio = np.mean(vars_, axis=0) / np.var(xs, axis=0, ddof=1)
     assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
+
+
+def test_saved_graph_keeps_its_regions(tmp_path):
+    d, r, dw, rw, dl, rl = _catalogue(11, None)
+    g = ag.NeighbourGraph.build(d, r, rmax=4.0, data_weights=dw, regions=(dl, rl))
+    g.save(tmp_path / "g.arrow")
+    h = ag.NeighbourGraph.load(tmp_path / "g.arrow")
+    assert h.n_regions == K
+    bins = ag.Bins.linear(0.5, 4.0, 3)
+    np.testing.assert_array_equal(
+        h.count_triangles(bins).realisations(_stacked),
+        g.count_triangles(bins).realisations(_stacked),
+    )
+    np.testing.assert_allclose(h.count_pairs(bins).cov("xi_s"), g.count_pairs(bins).cov("xi_s"))

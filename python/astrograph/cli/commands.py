@@ -235,24 +235,29 @@ def _errors(result: Any, statistic: str, out: Path) -> Any:
     return result.std(statistic)
 
 
-def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
-    pc = _pairs(args, comm, _bins(args, args.nmu))
-    if _rank(comm) != 0:
-        return
+def _pair_table(pc: Any, args: argparse.Namespace, statistic: str) -> None:
+    """Writes pair counts (Parquet, text, jackknife) and prints ``statistic``
+    ("xi_s" or "wp") per separation bin, with its error when there are regions."""
     out = Path(args.out)
     pc.save_parquet(out.with_suffix(".parquet"))
     pc.save_ascii(out.with_suffix(".txt"))
     ok = pc.has_randoms or pc.boxsize
-    xi = pc.xi_s() if ok else None
-    err = _errors(pc, "xi_s", out) if ok else None
-    print("  r_lo      r_hi        DD            xi         error")
+    value = getattr(pc, statistic)() if ok else None
+    err = _errors(pc, statistic, out) if ok else None
+    name = {"xi_s": "xi", "wp": "wp"}[statistic]
+    print(f"  lo        hi          DD            {name:10s} error")
+    e = pc.bins.edges
     for i in range(pc.bins.nbins):
-        x = f"{xi[i]:.5g}" if xi is not None else "-"
-        e = f"{err[i]:.3g}" if err is not None else ""
-        print(
-            f"{pc.bins.edges[i]:8.3f}  {pc.bins.edges[i + 1]:8.3f}  {pc.dd[i].sum():12.6g}  {x:10s} {e}"
-        )
+        v = f"{value[i]:.5g}" if value is not None else "-"
+        d = f"{err[i]:.3g}" if err is not None else ""
+        print(f"{e[i]:8.3f}  {e[i + 1]:8.3f}  {pc.dd[i].sum():12.6g}  {v:10s} {d}")
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
+
+
+def cmd_2pcf(args: argparse.Namespace, comm: Any) -> None:
+    pc = _pairs(args, comm, _bins(args, args.nmu))
+    if _rank(comm) == 0:
+        _pair_table(pc, args, "xi_s")
 
 
 def cmd_wp(args: argparse.Namespace, comm: Any) -> None:
@@ -275,20 +280,8 @@ def cmd_wp(args: argparse.Namespace, comm: Any) -> None:
             progress=not args.quiet,
             comm=comm,
         )
-    if _rank(comm) != 0:
-        return
-    out = Path(args.out)
-    pc.save_parquet(out.with_suffix(".parquet"))
-    pc.save_ascii(out.with_suffix(".txt"))
-    ok = pc.has_randoms or pc.boxsize
-    wp = pc.wp() if ok else None
-    err = _errors(pc, "wp", out) if ok else None
-    print("  rp_lo     rp_hi       wp          error")
-    for i in range(pc.bins.nbins):
-        w = f"{wp[i]:.5g}" if wp is not None else "-"
-        e = f"{err[i]:.3g}" if err is not None else ""
-        print(f"{pc.bins.edges[i]:8.3f}  {pc.bins.edges[i + 1]:8.3f}  {w:10s} {e}")
-    print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
+    if _rank(comm) == 0:
+        _pair_table(pc, args, "wp")
 
 
 def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any, **kw: Any) -> Any:
