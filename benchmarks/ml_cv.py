@@ -303,7 +303,7 @@ def pdf_table(res: dict) -> str:
             f"0–{block['z_grid'][1]:.2f}, {block['z_grid'][2]} points):",
             "",
             "| model, PDF | CRPS | PIT KS | PIT CvM | PIT outliers | 68 % coverage | 95 % coverage | N(z) mean shift | N(z) KS | PDF time/fold |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for label, f in block["pdf"].items():
             lines.append(

@@ -114,6 +114,20 @@ def test_photoz_quantiles_bad_inputs(photoz_model, quantiles, msg):
         photoz_model.predict_quantiles(MAGS, quantiles)
 
 
+def test_photoz_pdf_mode_switch_after_fit(photoz_model):
+    """Tree PDF modes switch after fit; the boosted-quantile mode needs a refit."""
+    from sklearn.base import clone
+
+    model = clone(photoz_model).fit(*_photometry())
+    widths = {}
+    for mode in ("ensemble", "quantile_forest"):
+        widths[mode] = np.median(model.set_params(pdf=mode).predict_std(MAGS))
+    assert all(w > 0 for w in widths.values())
+    assert widths["ensemble"] != widths["quantile_forest"]  # two different PDF estimates
+    with pytest.raises(InputError, match="refit it with pdf='quantile'"):
+        model.set_params(pdf="quantile").predict_pdf(MAGS)
+
+
 def test_dense_photoz_refuses_constant_redshift():
     pytest.importorskip("jax")
     from astrograph.ml.nn.photoz import DensePhotoZRegressor

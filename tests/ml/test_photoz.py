@@ -251,3 +251,57 @@ def test_tree_png_depth_3_and_8(mgs, tmp_path):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     fig = plot_photoz(reg.predict(test.mags), test.z_spec)
     assert len(fig.axes[0].collections) == 1
+
+
+# ---------------------------------------------------------------- the stacked default
+def _colours_and_r(X):
+    m = X[:, :5]
+    return np.column_stack([m[:, :-1] - m[:, 1:], m[:, 2]])
+
+
+@pytest.fixture(scope="module")
+def stacked(mgs):
+    train, _ = mgs
+    X = np.hstack([train.mags, train.mag_errors])[:3000]
+    return PhotoZRegressor(n_estimators=100).fit(X, train.z_spec[:3000])
+
+
+def test_stacked_is_the_default_and_beats_a_plain_forest(mgs, stacked):
+    """On a fixed split (3,000 training, 2,000 test galaxies) the default stack beats a
+    plain scikit-learn forest (100 trees) on colours + r in sigma_NMAD.
+
+    Measured on three such splits (training rows 0-3000, 1000-4000, 2000-5000 of the
+    train file, test rows likewise): gains 7.3 %, 5.6 % and 1.2 %. The fixed split
+    here is the first; 3 % leaves headroom for library versions. The >= 5 % claim is
+    the benchmark's repeated CV on 8,000 galaxies (8.7 +- 2.8 %, benchmarks/ml.md).
+    """
+    from sklearn.ensemble import RandomForestRegressor
+
+    train, test = mgs
+    assert PhotoZRegressor().model == "stacked" and stacked.use_errors == "auto"
+    assert stacked.feature_names_[-1] == "ez"  # the errors were used: X had them
+    Xtr = np.hstack([train.mags, train.mag_errors])[:3000]
+    Xte = np.hstack([test.mags, test.mag_errors])[:2000]
+    forest = RandomForestRegressor(100, random_state=0).fit(
+        _colours_and_r(Xtr), train.z_spec[:3000]
+    )
+    base = photoz_metrics(forest.predict(_colours_and_r(Xte)), test.z_spec[:2000])
+    new = photoz_metrics(stacked.predict(Xte), test.z_spec[:2000])
+    print("stack", new["sigma_nmad"], "forest", base["sigma_nmad"])
+    assert new["sigma_nmad"] <= 0.97 * base["sigma_nmad"]
+    assert abs(new["bias"]) < 0.002 and new["eta_015"] <= 0.001
+    members = dict(stacked.estimator_.named_estimators_)
+    assert set(members) == {"forest", "boost", "mlp"}
+    assert members["boost"].loss == "absolute_error"
+
+
+def test_stacked_pdfs_and_importances(mgs, stacked):
+    _, test = mgs
+    Xte = np.hstack([test.mags, test.mag_errors])[:300]
+    grid, pdf = stacked.predict_pdf(Xte)
+    assert np.allclose(np.trapezoid(pdf, grid, axis=1), 1.0, atol=0.02)
+    q = stacked.predict_quantiles(Xte, (0.16, 0.5, 0.84))
+    inside = (test.z_spec[:300] > q[:, 0]) & (test.z_spec[:300] < q[:, 2])
+    assert 0.55 < inside.mean() < 0.85  # the quantile forest's 68 % interval
+    imp = feature_importances(stacked, Xte, test.z_spec[:300], n_repeats=2)
+    assert len(imp["names"]) == 20 and imp["impurity"].sum() == pytest.approx(1.0)

@@ -74,7 +74,7 @@ _QUANTILES = (0.025, 0.05, 0.16, 0.3, 0.5, 0.7, 0.84, 0.95, 0.975)
 #: conditional median, robust to the outliers that sigma_NMAD ignores) and the
 #: settings chosen by an inner CV on a held-out tuning subset (benchmarks/ml_cv.py).
 _STACK_BOOSTING = {
-    "loss": "absolute_error", "max_iter": 400, "learning_rate": 0.05, "min_samples_leaf": 20,
+    "loss": "absolute_error", "max_iter": 200, "learning_rate": 0.05, "min_samples_leaf": 40,
 }  # fmt: skip
 #: Neural-network member: 3 x 128 ReLU on standardised magnitudes + adjacent colours
 #: [+ errors], standardised target, Adam, early stopping on 15 % of its data.
@@ -247,7 +247,13 @@ class PhotoZRegressor(RegressorMixin, BaseEstimator):
     @property
     def _fitted_pdf_mode(self) -> str:
         check_fitted(self, "estimator_")
-        return self._pdf_mode
+        mode = self._pdf_mode
+        if mode == "quantile" and not hasattr(self, "quantile_models_"):
+            raise InputError(
+                "pdf='quantile' needs the quantile models that fit() trains in that mode: "
+                "this model was fitted with another pdf mode; refit it with pdf='quantile'"
+            )
+        return mode
 
     # -- scikit-learn API -----------------------------------------------------------
     def fit(self, X: ArrayLike, y: ArrayLike) -> PhotoZRegressor:
