@@ -31,6 +31,7 @@ __all__ = [
     "quad_shapes",
     "count_triangles",
     "count_quads",
+    "intersect_sorted",
     "Graph",
     "GRAPH_FORMAT",
     "GRAPH_FORMAT_VERSION",
@@ -99,6 +100,7 @@ def count_quads(
     progress: _Progress = None,
 ) -> _QuadArrays: ...
 def quad_shapes(nbins: int) -> _U8: ...
+def intersect_sorted(a: _U32, b: _U32) -> _U32: ...
 
 @final
 class Graph:

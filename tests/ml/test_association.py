@@ -141,3 +141,18 @@ GOOD = pd.DataFrame({"a": [True, False], "b": [True, True]})
 def test_bad_inputs(func, args, msg):
     with pytest.raises(InputError, match=msg):
         func(*args)
+
+
+def test_eclat_runs_on_the_core_intersection_kernel():
+    """The default intersection is the clustering core's sorted-list kernel
+    (merge or galloping), checked against numpy on lists of very different
+    lengths; unsorted lists are refused."""
+    import astrograph._lib as lib
+
+    rng = np.random.default_rng(0)
+    for n, m in ((0, 10), (5, 5000), (3000, 2500), (1000, 20)):
+        a = np.unique(rng.integers(0, 10_000, n))
+        b = np.unique(rng.integers(0, 10_000, m))
+        np.testing.assert_array_equal(intersect_sorted(a, b), np.intersect1d(a, b))
+    with pytest.raises(InputError, match="strictly ascending"):
+        lib.intersect_sorted(np.array([3, 1], np.uint32), np.array([1], np.uint32))

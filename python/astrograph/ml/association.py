@@ -14,11 +14,11 @@ transaction holds the item - the input format of mlxtend.
   frequent itemsets (Eclat's or Apriori's), written independently of mlxtend so the
   two implementations check each other.
 
-The intersection is one replaceable function, :func:`intersect_sorted`
-(``numpy.intersect1d`` on sorted unique arrays). Eclat's inner loop is the same
-operation as the triangle search of the clustering core (the sorted-list
-intersection kernel in ``rust/core/src/intersect.rs``); once that kernel has a Python
-binding it can be passed as ``eclat(..., intersect=kernel)`` without other changes.
+Eclat's inner loop is the operation at the heart of the clustering core's
+triangle search: the intersection of two sorted id lists. :func:`intersect_sorted`
+runs that same kernel (``rust/core/src/intersect.rs``: a merge, or galloping when
+one list is much shorter); any other function can be passed as
+``eclat(..., intersect=...)``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from mlxtend.frequent_patterns import apriori, association_rules
 
+from .. import _lib
 from ..errors import InputError
 
 __all__ = [
@@ -52,8 +53,10 @@ Intersect = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection of two sorted arrays of unique transaction ids (sorted, unique)."""
-    return np.intersect1d(a, b, assume_unique=True)
+    """Intersection of two sorted arrays of unique transaction ids (sorted,
+    unique), by the core's sorted-list intersection kernel."""
+    a32, b32 = (np.ascontiguousarray(x, dtype=np.uint32) for x in (a, b))
+    return _lib.intersect_sorted(a32, b32).astype(np.int64)
 
 
 def _check_transactions(transactions: pd.DataFrame, min_support: float) -> pd.DataFrame:
