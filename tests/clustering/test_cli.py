@@ -236,6 +236,7 @@ BAD_ARGUMENTS = [
     (["4pcf", "--data", "gal.txt", "--nbins", "70"], "4-point"),
     (["4pcf", "--data", "missing.txt"], "not found"),
     (["5pcf"], "invalid choice"),
+    (["2pcf", "--data", "gal.txt", "--nmu", "1000000000"], "memory budget"),
     (["wp", "--data", "gal.txt", "--pimax", "-2"], "pimax"),
     (["wp", "--graph", "g.arrow", "--rmax", "2", "--pimax", "8"], "rebuild it"),
     (["2pcf", "--data", "gal.txt", "--regions", "0"], "positive integer"),
