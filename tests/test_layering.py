@@ -57,6 +57,7 @@ ML = [
     "association",
     "reweighting",
     "classify",
+    "_photoz_models",
     "photoz",
     "datasets.download",
     "datasets.sdss",
