@@ -7,7 +7,6 @@ Each notebook writes its figures and a ``*_results.json`` into
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,6 @@ def _run(name: str, out: Path, shared_data: Path, monkeypatch) -> dict:
     monkeypatch.setenv("ASTROGRAPH_DATA", str(shared_data))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")])
-    )
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
         "commit without outputs"
