@@ -38,6 +38,7 @@ from common import (
     print_table,
     standard_data,
     standard_randoms,
+    sub_cube,
     write_json,
 )
 
@@ -46,6 +47,9 @@ import astrograph as ag
 PAIR_BINS = (1.0, 20.0, 10)  # log bins, as bench_2pcf
 TRI_BINS = (1.0, 20.0, 6)  # linear bins, as bench_3pcf
 TARGET = 1.3
+PARITY_TARGET = 1.5
+QUAD_BINS = (1.0, 15.0, 3)  # linear bins: about 0.5 s of quads at 2 threads
+QUAD_SIDE = 125.0  # the sub-cube bench_3pcf counts quads on
 
 
 def lscpu_model() -> str:
@@ -75,6 +79,35 @@ def timed(fn, repeat):
 
 def same_counts(a, b, names) -> bool:
     return all(np.array_equal(getattr(a, k), getattr(b, k)) for k in names)
+
+
+def parity_quads(data, randoms, box, rep, th) -> dict:
+    """Quads with their handedness (``parity=True``) against plain quads."""
+    side = QUAD_SIDE * box / BOX
+    qd, qr = sub_cube(data, side), sub_cube(randoms, side)
+    qbins = ag.Bins.linear(*QUAD_BINS)
+    t0, c0, plain = timed(lambda: ag.count_quads(qd, qr, bins=qbins, num_threads=th), rep)
+    t1, c1, odd = timed(
+        lambda: ag.count_quads(qd, qr, bins=qbins, parity=True, num_threads=th), rep
+    )
+    row = {
+        "catalogue": {"data": len(qd), "randoms": len(qr), "side": side},
+        "quads": plain.total,
+        "plain_s": t0,
+        "parity_s": t1,
+        "ratio": t1 / t0,
+        "plain_cpu_s": c0,
+        "parity_cpu_s": c1,
+        "cpu_ratio": c1 / c0,
+        "same_even_counts": bool(np.array_equal(plain.counts, odd.counts)),
+    }
+    print(
+        f"\nquads on a sub-cube of side {side:.0f} ({len(qd)} + {len(qr)} points, "
+        f"{plain.total:.3g} quads): plain {t0:.3f} s, parity {t1:.3f} s, "
+        f"ratio {row['ratio']:.2f} wall / {row['cpu_ratio']:.2f} CPU; "
+        f"same counts: {row['same_even_counts']}"
+    )
+    return row
 
 
 def main() -> None:
@@ -149,6 +182,7 @@ def main() -> None:
             "kmeans_cpu_ratio",
         ],
     )
+    out["parity_quads"] = parity_quads(data, randoms, box, rep, th)
     for r in rows:
         same = r["labels_same_counts"] and r["kmeans_same_counts"]
         print(f"{r['count']}: counts with regions equal the plain counts: {same}")
@@ -156,6 +190,8 @@ def main() -> None:
         f"{r['count']} with {k} regions <= {TARGET}x plain": r["labels_ratio"] <= TARGET
         for r in rows
     }
+    pq = out["parity_quads"]
+    targets[f"parity quads <= {PARITY_TARGET}x plain quads"] = pq["ratio"] <= PARITY_TARGET
     print()
     for name, ok in targets.items():
         print(f"target {name}: {'met' if ok else 'NOT met'}")

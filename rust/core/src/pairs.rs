@@ -9,7 +9,7 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::graph::Graph;
 use crate::projected::RpPiBins;
-use crate::reduce::{check_tables, chunked_sum, touch};
+use crate::reduce::{check_tables, chunked_sum, flush, touch};
 use crate::search::Search;
 
 /// Weighted pair counts over unordered pairs {i, j}, i != j, each of shape
@@ -97,8 +97,17 @@ fn on_grid(
     check_tables(s.len(), len, 0, max_memory, "the pair-count tables")?;
     let jk = s.nregions > 0;
     let flat = chunked_sum(s.len(), len, control, |nodes, acc| {
+        // With regions, pairs within the region of their primary are summed
+        // here and added to the region's tables in bulk (`reduce::flush`).
+        let mut within = vec![0.0; if jk { block } else { 0 }];
+        let mut current = None;
         s.forward(nodes, cut, |i, found| {
             let (wi, ti) = (pts.w[i], pts.t[i]);
+            let ri = if jk { pts.region[i] } else { 0 };
+            if jk && current != Some(ri) {
+                flush(&mut within, acc, block, s.nregions, current);
+                current = Some(ri);
+            }
             for &(j, d2) in found {
                 let j = j as usize;
                 let Some(b) = bin(i, j, d2) else {
@@ -106,12 +115,18 @@ fn on_grid(
                 };
                 let k = (ti + pts.t[j]) as usize * per + b;
                 let w = wi * pts.w[j];
-                acc[k] += w;
                 if jk {
-                    touch(acc, block, s.nregions, [pts.region[i], pts.region[j]], k, w);
+                    let rj = pts.region[j];
+                    if rj == ri {
+                        within[k] += w;
+                        continue;
+                    }
+                    touch(acc, block, s.nregions, [ri, rj], k, w);
                 }
+                acc[k] += w;
             }
         });
+        flush(&mut within, acc, block, s.nregions, current);
     })?;
     Ok(PairCounts::from_flat(flat, per))
 }

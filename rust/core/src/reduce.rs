@@ -13,7 +13,7 @@ use crate::error::{CoreError, Result};
 
 const MAX_CHUNKS: usize = 512;
 /// Total bytes all chunk accumulators may take together.
-const ACC_BUDGET: usize = 256 << 20;
+const ACC_BUDGET: usize = 32 << 20;
 
 pub(crate) fn chunk_count(nitems: usize, acc_len: usize) -> usize {
     let by_memory = (ACC_BUDGET / (8 * acc_len.max(1))).max(1);
@@ -156,4 +156,32 @@ pub(crate) fn touch<const N: usize>(
         }
     }
     acc[(1 + nregions + low as usize) * block + idx] += w;
+}
+
+/// Adds the lanes (each `block` entries) to the totals and, given the one
+/// region of all their tuples' vertices, to its two tables, exactly as `touch`
+/// would have added each tuple; clears them. Counts that find tuples primary by
+/// primary sum the tuples that stay in the primary's region (most of them,
+/// when regions are much larger than rmax) in lanes flushed whenever the
+/// primary's region changes, so those tuples cost no table update at all.
+pub(crate) fn flush(
+    lanes: &mut [f64],
+    acc: &mut [f64],
+    block: usize,
+    nregions: usize,
+    region: Option<u32>,
+) {
+    for lane in lanes.chunks_exact_mut(block) {
+        for (e, v) in lane.iter_mut().enumerate() {
+            if *v == 0.0 {
+                continue;
+            }
+            acc[e] += *v;
+            if let Some(r) = region {
+                acc[(1 + r as usize) * block + e] += *v;
+                acc[(1 + nregions + r as usize) * block + e] += *v;
+            }
+            *v = 0.0;
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::binned::{Binned, NodeView};
 use crate::bins::OUT;
 use crate::control::Control;
 use crate::error::Result;
-use crate::reduce::{check_tables, chunked_sum_with, touch};
+use crate::reduce::{check_tables, chunked_sum_with, flush, touch};
 
 /// Weighted triangle counts by number of random vertices (0..=3), each a
 /// (nbins, nbins, nbins) array indexed by the sorted side bins b1 <= b2 <= b3.
@@ -80,68 +80,60 @@ fn triangles_with<const JK: bool>(
     control: &Control,
 ) -> Result<TriangleCounts> {
     let per = nb * nb * nb;
-    let table = sorted_index_table(nb);
     let n = bl.n_nodes();
     let max_degree = (0..n).map(|i| bl.range(i).len()).max().unwrap_or(0);
-    // Hits spread over LANES copies of the accumulator, so that consecutive
-    // triangles in one bin do not wait on each other's read-modify-write.
-    const LANES: usize = 4;
     let (block, len) = (4 * per, nodes.table_len(4 * per));
     // Per thread: the marks (a byte per node), the hit list and the lanes.
-    let scratch = n as u64 + 4 * (max_degree as u64 + 1) + 8 * (LANES * block) as u64;
+    let lanes = if JK { 2 * LANES } else { LANES };
+    let scratch = n as u64 + 4 * (max_degree as u64 + 1) + 8 * (lanes * block) as u64;
     check_tables(n, len, scratch, max_memory, "the triangle-count tables")?;
+    let kernel = Kernel {
+        bl,
+        nodes,
+        nb,
+        per,
+        table: sorted_index_table(nb),
+    };
     let flat = chunked_sum_with(
         n,
         len,
         control,
-        || {
-            (
-                vec![OUT; n],
-                vec![0u32; max_degree + 1],
-                vec![0.0f64; LANES * 4 * per],
-            )
+        || Scratch {
+            mark: vec![OUT; n],
+            hits: vec![0u32; max_degree + 1],
+            lanes: vec![0.0f64; LANES * block],
+            mixed: vec![0.0f64; if JK { LANES * block } else { 0 }],
         },
-        |(mark, hits, lanes), range, acc| {
+        |s, range, acc| {
+            let mut current = None;
             for i in range {
                 let li = bl.range(i);
                 for a in li.clone() {
-                    mark[bl.nbr[a] as usize] = bl.bin[a];
+                    s.mark[bl.nbr[a] as usize] = bl.bin[a];
                 }
-                let (wi, ti) = (nodes.weight[i], nodes.is_random[i]);
-                for a in li.clone() {
-                    let j = bl.nbr[a] as usize;
-                    let lj = bl.range(j);
-                    let found = marked(&bl.nbr[lj.clone()], mark, hits);
-                    let wij = wi * nodes.weight[j];
-                    let tij = ti + nodes.is_random[j];
-                    let row = bl.bin[a] as usize * nb;
-                    for (h, &q) in hits[..found].iter().enumerate() {
-                        let q = lj.start + q as usize;
-                        let k = bl.nbr[q] as usize;
-                        if !nodes.all_owned && !nodes.owns(i, &[j, k]) {
-                            continue;
-                        }
-                        let t = (tij + nodes.is_random[k]) as usize;
-                        let idx =
-                            table[(row + mark[k] as usize) * nb + bl.bin[q] as usize] as usize;
-                        let w = wij * nodes.weight[k];
-                        lanes[((h % LANES) * 4 + t) * per + idx] += w;
-                        if JK {
-                            let r = [nodes.region[i], nodes.region[j], nodes.region[k]];
-                            touch(acc, block, nodes.nregions, r, t * per + idx, w);
-                        }
+                if JK {
+                    let ri = nodes.region[i];
+                    if Some(ri) != current {
+                        flush(&mut s.lanes, acc, block, nodes.nregions, current);
+                        current = Some(ri);
                     }
+                    // j and k are both forward neighbours of i: when all of
+                    // those share i's region, so do all of i's triangles.
+                    let pure = li.clone().all(|a| nodes.region[bl.nbr[a] as usize] == ri);
+                    if pure {
+                        kernel.primary::<false>(i, s, acc);
+                    } else {
+                        kernel.primary::<true>(i, s, acc);
+                    }
+                } else {
+                    kernel.primary::<false>(i, s, acc);
                 }
                 for a in li {
-                    mark[bl.nbr[a] as usize] = OUT;
+                    s.mark[bl.nbr[a] as usize] = OUT;
                 }
             }
-            for lane in lanes.chunks_exact_mut(block) {
-                for (a, l) in acc[..block].iter_mut().zip(lane.iter_mut()) {
-                    *a += *l;
-                    *l = 0.0;
-                }
-            }
+            flush(&mut s.lanes, acc, block, nodes.nregions, current);
+            flush(&mut s.mixed, acc, block, nodes.nregions, None);
         },
     )?;
     let counts = std::array::from_fn(|t| flat[t * per..(t + 1) * per].to_vec());
@@ -150,4 +142,64 @@ fn triangles_with<const JK: bool>(
         counts,
         regions: flat[block..].to_vec(),
     })
+}
+
+/// Hits spread over LANES copies of the accumulator, so that consecutive
+/// triangles in one bin do not wait on each other's read-modify-write.
+const LANES: usize = 4;
+
+struct Kernel<'a> {
+    bl: &'a Binned,
+    nodes: &'a NodeView<'a>,
+    nb: usize,
+    per: usize,
+    table: Vec<u32>,
+}
+
+struct Scratch {
+    mark: Vec<u8>,
+    hits: Vec<u32>,
+    /// Triangles within the region of their primaries (all of them without
+    /// regions), and (with regions) the triangles spanning regions.
+    lanes: Vec<f64>,
+    mixed: Vec<f64>,
+}
+
+impl Kernel<'_> {
+    /// The triangles of primary i (its forward neighbours marked); `SPANS`:
+    /// some of them may span regions, so look at every vertex's region.
+    #[inline(always)]
+    fn primary<const SPANS: bool>(&self, i: usize, s: &mut Scratch, acc: &mut [f64]) {
+        let (bl, nodes, nb, per) = (self.bl, self.nodes, self.nb, self.per);
+        let li = bl.range(i);
+        let (wi, ti) = (nodes.weight[i], nodes.is_random[i]);
+        for a in li {
+            let j = bl.nbr[a] as usize;
+            let lj = bl.range(j);
+            let found = marked(&bl.nbr[lj.clone()], &s.mark, &mut s.hits);
+            let wij = wi * nodes.weight[j];
+            let tij = ti + nodes.is_random[j];
+            let row = bl.bin[a] as usize * nb;
+            for (h, &q) in s.hits[..found].iter().enumerate() {
+                let q = lj.start + q as usize;
+                let k = bl.nbr[q] as usize;
+                if !nodes.all_owned && !nodes.owns(i, &[j, k]) {
+                    continue;
+                }
+                let t = (tij + nodes.is_random[k]) as usize;
+                let idx = self.table[(row + s.mark[k] as usize) * nb + bl.bin[q] as usize] as usize;
+                let w = wij * nodes.weight[k];
+                let lane = ((h % LANES) * 4 + t) * per + idx;
+                if SPANS {
+                    let r = [nodes.region[i], nodes.region[j], nodes.region[k]];
+                    if r[1] != r[0] || r[2] != r[0] {
+                        touch(acc, 4 * per, nodes.nregions, r, t * per + idx, w);
+                        s.mixed[lane] += w;
+                        continue;
+                    }
+                }
+                s.lanes[lane] += w;
+            }
+        }
+    }
 }
