@@ -59,6 +59,8 @@ _LAZY = {
         "count_triangles",
         "count_quads",
         "count_pairs_rppi",
+        "count_triangle_multipoles",
+        "TriangleMultipoles",
         "ProjectedCounts",
         "build_graph",
         "NeighbourGraph",

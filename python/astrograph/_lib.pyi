@@ -21,6 +21,7 @@ _Bool = npt.NDArray[np.bool_]
 _PairArrays = tuple[_F64, _F64, _F64, _F64]
 #: DDD, DDR, DRR, RRR (flat nbins^3) and the jackknife tables (flat (nregions, 4, nbins^3)).
 _TriangleArrays = tuple[list[_F64], _F64]
+_MultipoleArrays = tuple[_F64, _F64, float, _F64, _F64]
 #: Shapes (n, 6), counts by number of randoms (5 arrays of n), the jackknife
 #: tables, the parity-odd counts (flat (5, n); empty without parity), chiral shapes.
 _QuadArrays = tuple[_U8, list[_F64], _F64, _F64, _Bool]
@@ -31,6 +32,7 @@ __all__ = [
     "quad_shapes",
     "count_triangles",
     "count_quads",
+    "count_multipoles",
     "intersect_sorted",
     "Graph",
     "GRAPH_FORMAT",
@@ -99,6 +101,22 @@ def count_quads(
     num_threads: int | None = None,
     progress: _Progress = None,
 ) -> _QuadArrays: ...
+def count_multipoles(
+    data: _F64,
+    data_weights: _F64 | None,
+    randoms: _F64 | None,
+    random_weights: _F64 | None,
+    edges: list[float],
+    lmax: int,
+    boxsize: float | None,
+    max_memory: int | None = None,
+    regions: _U32 | None = None,
+    nregions: int = 0,
+    primaries: npt.NDArray[np.bool_] | None = None,
+    random_scale: float | None = None,
+    num_threads: int | None = None,
+    progress: _Progress = None,
+) -> _MultipoleArrays: ...
 def quad_shapes(nbins: int) -> _U8: ...
 def intersect_sorted(a: _U32, b: _U32) -> _U32: ...
 

@@ -20,18 +20,18 @@ BOX = 100.0
 #: name -> kinds of counts and the bins used
 CASES: dict[str, dict[str, Any]] = {
     # clusters (sigma 2) everywhere, so they straddle every domain boundary
-    "clustered": {"kinds": ("pairs", "triangles", "quads")},
-    "periodic_weighted": {"kinds": ("pairs", "triangles", "quads")},
-    "periodic_noran": {"kinds": ("pairs", "triangles")},
-    "files": {"kinds": ("pairs", "triangles")},
+    "clustered": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
+    "periodic_weighted": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
+    "periodic_noran": {"kinds": ("pairs", "triangles", "multipoles")},
+    "files": {"kinds": ("pairs", "triangles", "multipoles")},
     # Arrow IPC data (sliced, memory-mapped) and CSV randoms (read on rank 0, scattered)
     "files2": {"kinds": ("pairs",)},
     # 4 data points in one corner, 5 randoms in the other: with 3-4 ranks some
     # ranks own nothing, and one rank holds only randoms
-    "tiny": {"kinds": ("pairs", "triangles", "quads")},
+    "tiny": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
     # jackknife regions: labels given on rank 0, and sub-cubes of a box
-    "regions": {"kinds": ("pairs", "triangles", "quads")},
-    "regions_box": {"kinds": ("pairs", "triangles")},
+    "regions": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
+    "regions_box": {"kinds": ("pairs", "triangles", "multipoles")},
 }
 
 
@@ -148,9 +148,30 @@ def make_case(name: str, tmp: Path, rank: int = 0) -> dict[str, Any]:
     return kw
 
 
+def count(kind: str, **kw: Any) -> Any:
+    """The public count of ``kind`` (multipoles with lmax 4)."""
+    import astrograph
+
+    if kind == "multipoles":
+        return astrograph.count_triangle_multipoles(**kw, lmax=4)
+    fn = {
+        "pairs": astrograph.count_pairs,
+        "triangles": astrograph.count_triangles,
+        "quads": astrograph.count_quads,
+    }[kind]
+    return fn(**kw)
+
+
 def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
-    """The count arrays and norms of a PairCounts, TriangleCounts or QuadCounts."""
+    """The count arrays and norms of a PairCounts, TriangleCounts, QuadCounts
+    or TriangleMultipoles."""
     out: dict[str, np.ndarray] = {}
+    if prefix.endswith(".multipoles"):
+        for name in ("field", "randoms", "typed", "jackknife"):
+            if getattr(result, name) is not None:
+                out[f"{prefix}.{name}"] = np.asarray(getattr(result, name))
+        out[f"{prefix}.scale"] = np.array([result.random_scale])  # type: ignore[attr-defined]
+        return out
     for name in ("dd", "dr", "rr", "ddd", "ddr", "drr", "rrr", "shapes", "counts"):
         if name in vars(result):
             out[f"{prefix}.{name}"] = np.asarray(vars(result)[name])

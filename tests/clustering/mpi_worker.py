@@ -16,7 +16,7 @@ from mpi4py import MPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mpi_cases import CASES, bins_for, flatten, make_case  # noqa: E402
+from mpi_cases import CASES, bins_for, count, flatten, make_case  # noqa: E402
 
 import astrograph  # noqa: E402
 import astrograph.errors  # noqa: E402
@@ -46,13 +46,9 @@ def main() -> None:
         case = CASES[name]
         kw = make_case(name, Path(spec["tmp"]), rank=rank)
         for kind in case["kinds"]:
-            fn = {
-                "pairs": astrograph.count_pairs,
-                "triangles": astrograph.count_triangles,
-                "quads": astrograph.count_quads,
-            }[kind]
-            allreduce = kind == "triangles"
-            res = fn(**kw, bins=bins_for(name, kind), comm=comm, allreduce=allreduce, num_threads=1)
+            allreduce = kind in ("triangles", "multipoles")
+            b = bins_for(name, kind)
+            res = count(kind, **kw, bins=b, comm=comm, allreduce=allreduce, num_threads=1)
             if allreduce:
                 assert res is not None
             if rank == 0:

@@ -178,3 +178,29 @@ def rppi(data, randoms=None, *, rp_edges, pimax, npi, box=None, los="midpoint", 
         ok = (b >= 0) & (pi < pimax)
         np.add.at(out, (t[i] + t[i + 1 :][ok], b[ok], k[ok]), w[i] * w[i + 1 :][ok])
     return out
+
+
+def legendre_multipoles(points, weights, *, edges, lmax, box=None):
+    """N_l(b1, b2) = sum_i w_i sum_{j != k, r_ij in b1, r_ik in b2} w_j w_k
+    P_l(rhat_ij . rhat_ik), with scipy's Legendre polynomials, O(N^3); also
+    the same sum of |w_i w_j w_k| (the scale rounding errors are relative to).
+    """
+    from scipy.special import eval_legendre
+
+    p, w = np.asarray(points, float), np.asarray(weights, float)
+    nb = len(edges) - 1
+    out, scale = np.zeros((lmax + 1, nb, nb)), np.zeros((nb, nb))
+    for i in range(len(p)):
+        s, d = separation(p[i], p, box)
+        d[i] = -1.0
+        b = bin_of(d, np.asarray(edges, float))
+        idx = np.flatnonzero(b >= 0)
+        u = s[idx] / d[idx, None]
+        mu = np.clip(u @ u.T, -1.0, 1.0)
+        ww = np.outer(w[idx], w[idx])
+        np.fill_diagonal(ww, 0.0)
+        onehot = (b[idx][:, None] == np.arange(nb)).astype(float)
+        for ell in range(lmax + 1):
+            out[ell] += w[i] * onehot.T @ (eval_legendre(ell, mu) * ww) @ onehot
+        scale += abs(w[i]) * onehot.T @ np.abs(ww) @ onehot
+    return out, scale

@@ -195,6 +195,25 @@ def test_wp_and_jackknife_outputs_match_the_library(tmp_path, files):
     np.testing.assert_array_equal(q.column("dddd_odd").to_numpy(), want.odd[0])
 
 
+def test_multipoles_command_matches_the_library(tmp_path, files):
+    d, r = files
+    args = ["--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "6"]
+    res = run(
+        "3pcf", *args, "--nbins", "3", "--multipoles", "--lmax", "4", "--out", "m", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    assert "zeta_0" in res.stdout and "zeta_1" in res.stdout
+    import pyarrow.parquet as pq
+
+    tm = ag.count_triangle_multipoles(d, r, bins=ag.Bins.linear(1, 6, 3), lmax=4)
+    t = pq.read_table(tmp_path / "m.parquet")
+    assert t.num_rows == 5 * 6  # l = 0..4, b1 <= b2 of 3 bins
+    keep = np.triu(np.ones((3, 3), bool))
+    np.testing.assert_array_equal(t.column("n_field").to_numpy(), tm.field[:, keep].ravel())
+    np.testing.assert_array_equal(t.column("zeta").to_numpy(), tm.zeta()[:, keep].ravel())
+    assert np.loadtxt(tmp_path / "m.txt").shape == (30, 8)
+
+
 def _bad_files(tmp_path: Path) -> None:
     """Files for the table of bad arguments below."""
     import pyarrow as pa
@@ -241,6 +260,11 @@ BAD_ARGUMENTS = [
     (["wp", "--graph", "g.arrow", "--rmax", "2", "--pimax", "8"], "rebuild it"),
     (["2pcf", "--data", "gal.txt", "--regions", "0"], "positive integer"),
     (["2pcf", "--graph", "g.arrow", "--regions", "4"], "--graph cannot be combined"),
+    (["3pcf", "--data", "gal.txt", "--multipoles", "--lmax", "30"], "lmax"),
+    (["3pcf", "--data", "gal.txt", "--lmax", "4"], "--lmax applies to --multipoles"),
+    (["3pcf", "--graph", "g.arrow", "--multipoles"], "not --graph"),
+    (["3pcf", "--data", "gal.txt", "--multipoles", "--regions", "4"], "--regions"),
+    (["3pcf", "--data", "gal.txt", "--multipoles"], "randoms"),
 ]
 
 

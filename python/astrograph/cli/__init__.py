@@ -168,6 +168,19 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--nmu", type=_positive_int, default=1, help="mu bins (default 1)")
         if name in ("2pcf", "wp"):
             c.add_argument("--los", choices=("midpoint", "z"), default=None)
+        if name == "3pcf":
+            c.add_argument(
+                "--multipoles",
+                action="store_true",
+                help="Legendre multipoles zeta_l(r1, r2) in O(N m) instead of exact triangles "
+                "(large scales: bins are the two sides r1, r2)",
+            )
+            c.add_argument(
+                "--lmax",
+                type=int,
+                default=None,
+                help="highest multipole with --multipoles (default 10, at most 20)",
+            )
         if name == "4pcf":
             c.add_argument(
                 "--parity", action="store_true", help="also the parity-odd counts and zeta_odd"

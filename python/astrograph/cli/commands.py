@@ -19,6 +19,7 @@ from ..clustering.api import (
     count_pairs,
     count_pairs_rppi,
     count_quads,
+    count_triangle_multipoles,
     count_triangles,
 )
 from ..clustering.bins import Bins
@@ -301,6 +302,10 @@ def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any, **
 
 def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
     bins = _bins(args)
+    if args.multipoles:
+        return _multipoles(args, comm, bins)
+    if args.lmax is not None:
+        raise InputError("--lmax applies to --multipoles only")
     if args.graph:
         _graph_only(args)
         tc = NeighbourGraph.load(args.graph).count_triangles(bins, num_threads=args.threads)
@@ -319,6 +324,34 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
     err = _errors(tc, "equilateral", out) if (tc.randoms is not None or tc.boxsize) else None
     if err is not None:
         print("        error:   ", " ".join(f"{v:.3g}" for v in np.ma.filled(err, np.nan)))
+    print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
+
+
+def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
+    if args.graph:
+        raise InputError("--multipoles reads catalogues (--data, --randoms), not --graph")
+    if args.regions:
+        raise InputError("--multipoles has no --regions yet: leave it out")
+    tm = count_triangle_multipoles(
+        _read(args.data, args, comm),
+        _read(args.randoms, args, comm),
+        bins=bins,
+        lmax=10 if args.lmax is None else args.lmax,
+        boxsize=args.boxsize,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        comm=comm,
+    )
+    out = Path(args.out)
+    tm.save_parquet(out.with_suffix(".parquet"))
+    tm.save_ascii(out.with_suffix(".txt"))
+    z = tm.zeta()
+    c = tm.bins.centers
+    mid = len(c) // 2
+    print(f"3PCF multipoles l <= {tm.lmax} over {tm.bins.nbins} x {tm.bins.nbins} (r1, r2) bins")
+    for ell in range(min(2, tm.lmax + 1)):
+        vals = " ".join(f"{v:.4g}" for v in z[ell, mid])
+        print(f"zeta_{ell}(r1 = {c[mid]:.4g}, r2):", vals)
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 

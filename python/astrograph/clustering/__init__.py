@@ -18,6 +18,8 @@ _LAZY = {
     "count_triangles": "astrograph.clustering.api",
     "count_quads": "astrograph.clustering.api",
     "count_pairs_rppi": "astrograph.clustering.api",
+    "count_triangle_multipoles": "astrograph.clustering.api",
+    "TriangleMultipoles": "astrograph.clustering.results",
     "ProjectedCounts": "astrograph.clustering.results",
     "build_graph": "astrograph.clustering.api",
     "NeighbourGraph": "astrograph.clustering.graph",

@@ -11,9 +11,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import direct
+from . import direct, multipoles
 from .graph import NeighbourGraph
 from .mpi import graph as mpi_graph
+from .mpi import multipoles as mpi_multipoles
 
 _COMM_DOC = """
     comm : mpi4py communicator, optional
@@ -58,3 +59,8 @@ count_quads = _with_comm(direct.count_quads, functools.partial(mpi_graph.count, 
 count_pairs_rppi = _with_comm(direct.count_pairs_rppi, mpi_graph.count_rppi)
 build_graph = _with_comm(NeighbourGraph.build, mpi_graph.DistributedGraph.build)
 build_graph.__name__ = build_graph.__qualname__ = "build_graph"
+
+
+count_triangle_multipoles = _with_comm(
+    multipoles.count_triangle_multipoles, mpi_multipoles.count_triangle_multipoles
+)

@@ -130,3 +130,34 @@ def plot_projected(pc: Any, kind: str = "wp", ax: Any = None, **kwargs: Any) -> 
     else:
         raise InputError(f"unknown plot kind {kind!r}")
     return ax
+
+
+def plot_multipoles(
+    tm: Any, kind: str = "r1r2", ell: int = 0, ax: Any = None, b1: int | None = None, **kwargs: Any
+) -> Any:
+    """r1 r2 zeta_ell(r1, r2) as the usual r1-r2 heat map, or its slices at
+    fixed r1 (``b1``, default the middle bin) for ell = 0 and 1 (the BAO
+    scale shows in both)."""
+    ax = _axes(ax)
+    c = tm.bins.centers
+    z = tm.zeta()
+    if not 0 <= ell <= tm.lmax:
+        raise InputError(f"ell must be between 0 and lmax = {tm.lmax}, got {ell}")
+    if kind == "r1r2":
+        e = tm.bins.edges
+        img = ax.pcolormesh(e, e, np.outer(c, c) * z[ell], shading="flat", **kwargs)
+        ax.figure.colorbar(img, ax=ax, label=rf"$r_1 r_2 \zeta_{{{ell}}}$")
+        ax.set_xlabel(r"$r_1$ [$h^{-1}$Mpc]")
+        ax.set_ylabel(r"$r_2$ [$h^{-1}$Mpc]")
+        ax.set_aspect("equal")
+        return ax
+    if kind != "slices":
+        raise InputError(f"unknown plot kind {kind!r}: use 'r1r2' or 'slices'")
+    b1 = len(c) // 2 if b1 is None else b1
+    for el in (0, 1):
+        if el <= tm.lmax:
+            ax.plot(c, c[b1] * c * z[el, b1], "o-", label=rf"$\ell={el}$", **kwargs)
+    ax.set_xlabel(r"$r_2$ [$h^{-1}$Mpc]")
+    ax.set_ylabel(rf"$r_1 r_2 \zeta_\ell(r_1={c[b1]:.3g}, r_2)$")
+    ax.legend()
+    return ax

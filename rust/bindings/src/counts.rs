@@ -1,6 +1,6 @@
 //! The core's count results (`pairs`, `triangles`, `quads`) as numpy arrays.
 
-use astrograph_core::{PairCounts, QuadCounts, TriangleCounts};
+use astrograph_core::{MultipoleCounts, PairCounts, QuadCounts, TriangleCounts};
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 
@@ -22,6 +22,11 @@ pub type QuadArrays<'py> = (
     F64<'py>,
     Bound<'py, PyArray1<bool>>,
 );
+
+/// N_l(b1, b2) of the field and of the randoms (each flat (lmax + 1,
+/// nbins, nbins); the second empty without randoms), the random scale, and
+/// with regions the typed sums and delete-one tables (else empty).
+pub type MultipoleArrays<'py> = (F64<'py>, F64<'py>, f64, F64<'py>, F64<'py>);
 
 fn arrays<const N: usize>(py: Python<'_>, counts: [Vec<f64>; N]) -> Vec<F64<'_>> {
     counts
@@ -57,4 +62,14 @@ pub fn quads(py: Python<'_>, c: QuadCounts) -> QuadArrays<'_> {
 pub fn shapes<'py>(py: Python<'py>, shapes: &[[u8; 6]]) -> Bound<'py, PyArray2<u8>> {
     let rows: Vec<Vec<u8>> = shapes.iter().map(|t| t.to_vec()).collect();
     PyArray2::from_vec2(py, &rows).expect("rows of six")
+}
+
+pub fn multipoles(py: Python<'_>, c: MultipoleCounts) -> MultipoleArrays<'_> {
+    (
+        PyArray1::from_vec(py, c.field),
+        PyArray1::from_vec(py, c.randoms),
+        c.random_scale,
+        PyArray1::from_vec(py, c.typed),
+        PyArray1::from_vec(py, c.regions),
+    )
 }

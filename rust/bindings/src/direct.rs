@@ -2,11 +2,11 @@
 //! Python functions: borrow the catalogues, count through `run` (GIL
 //! released), wrap the result.
 
-use astrograph_core::{direct, CountOptions, QuadShapes, Regions, RpPiBins};
+use astrograph_core::{direct, CountOptions, MultipoleOptions, QuadShapes, Regions, RpPiBins};
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use crate::counts::{self, PairArrays, QuadArrays, TriangleArrays};
+use crate::counts::{self, MultipoleArrays, PairArrays, QuadArrays, TriangleArrays};
 use crate::inputs::{bins, catalogues, metric};
 use crate::run::{run, to_pyerr};
 
@@ -144,4 +144,41 @@ npoint_count!(
 pub fn quad_shapes(py: Python<'_>, nbins: usize) -> PyResult<Bound<'_, PyArray2<u8>>> {
     let s = QuadShapes::new(nbins, None).map_err(|e| to_pyerr(py, e))?;
     Ok(counts::shapes(py, &s.shapes))
+}
+
+/// Legendre multipoles N_l(b1, b2), l <= lmax, of the triangle counts, from
+/// every primary's neighbours (no triangle enumerated): the field (data minus
+/// scaled randoms) and the randoms, each flat (lmax + 1, nbins, nbins); with
+/// regions also the typed sums and the delete-one tables.
+#[pyfunction]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, lmax, boxsize, max_memory=None, regions=None, nregions=0, primaries=None, random_scale=None, num_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn count_multipoles<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    data_weights: Option<PyReadonlyArray1<'py, f64>>,
+    randoms: Option<PyReadonlyArray2<'py, f64>>,
+    random_weights: Option<PyReadonlyArray1<'py, f64>>,
+    edges: Vec<f64>,
+    lmax: usize,
+    boxsize: Option<f64>,
+    max_memory: Option<u64>,
+    regions: Option<PyReadonlyArray1<'py, u32>>,
+    nregions: usize,
+    primaries: Option<PyReadonlyArray1<'py, bool>>,
+    random_scale: Option<f64>,
+    num_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<MultipoleArrays<'py>> {
+    let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+    let opts = options(max_memory, &regions, nregions, false)?;
+    let mo = MultipoleOptions {
+        primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
+        random_scale,
+    };
+    let c = run(py, num_threads, progress.as_ref(), |ctl| {
+        direct::count_multipoles(&d, r.as_ref(), &b, lmax, &m, opts, mo, ctl)
+    })?;
+    Ok(counts::multipoles(py, c))
 }

@@ -21,6 +21,7 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(direct::quad_shapes, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_triangles, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_quads, m)?)?;
+    m.add_function(wrap_pyfunction!(direct::count_multipoles, m)?)?;
     m.add_function(wrap_pyfunction!(intersect::intersect_sorted, m)?)?;
     m.add_class::<graph::PyGraph>()?;
     m.add("GRAPH_FORMAT", arrow::FORMAT)?;

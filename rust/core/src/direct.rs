@@ -9,6 +9,7 @@ use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::Metric;
+use crate::multipoles::{multipoles_on_grid, MultipoleCounts, MultipoleOptions};
 use crate::pairs::{pairs_on_grid, rppi_on_grid, PairCounts};
 use crate::projected::RpPiBins;
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
@@ -96,4 +97,23 @@ pub fn count_quads(
         opts.max_memory,
         control,
     )
+}
+
+/// Legendre multipoles l <= `lmax` of the triangle counts by the bins of two
+/// sides from a common vertex (`multipoles`), for the data minus the scaled
+/// randoms and for the randoms alone, in one pass over the cell grid (with
+/// regions, also the exact delete-one tables).
+#[allow(clippy::too_many_arguments)]
+pub fn count_multipoles(
+    data: &Sample,
+    randoms: Option<&Sample>,
+    bins: &Bins,
+    lmax: usize,
+    metric: &Metric,
+    opts: CountOptions,
+    multipoles: MultipoleOptions,
+    control: &Control,
+) -> Result<MultipoleCounts> {
+    let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
+    multipoles_on_grid(&s, bins, lmax, multipoles, opts.max_memory, control)
 }

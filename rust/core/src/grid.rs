@@ -221,10 +221,11 @@ fn scan<const PERIODIC: bool>(
 }
 
 impl Grid {
-    /// (j, d^2) for every j > i in the cells `near` of i's cell `a` (ascending
-    /// cell order, so j comes out ascending) with d^2 < cut.
+    /// (j, d^2) for every j > i (`ALL`: every j != i) in the cells `near` of
+    /// i's cell `a` (ascending cell order, so j comes out ascending) with
+    /// d^2 < cut.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn forward(
+    pub(crate) fn scan_near<const ALL: bool>(
         &self,
         cols: &Columns,
         metric: &Metric,
@@ -237,16 +238,19 @@ impl Grid {
         out.clear();
         let mut d2 = [0.0f64; BLOCK];
         let p = [cols.x[i], cols.y[i], cols.z[i]];
-        for &b in near.iter().filter(|&&b| b >= a) {
-            let lo = if a == b {
-                i + 1
+        let mut one = |r: std::ops::Range<usize>| match metric.boxsize {
+            None => scan::<false>(p, cols, r, 0.0, 0.0, cut, &mut d2, out),
+            Some(l) => scan::<true>(p, cols, r, l, 0.5 * l, cut, &mut d2, out),
+        };
+        for &b in near.iter().filter(|&&b| ALL || b >= a) {
+            let r = self.range(b);
+            if a == b {
+                if ALL {
+                    one(r.start..i);
+                }
+                one(i + 1..r.end);
             } else {
-                self.start[b] as usize
-            };
-            let r = lo..self.start[b + 1] as usize;
-            match metric.boxsize {
-                None => scan::<false>(p, cols, r, 0.0, 0.0, cut, &mut d2, out),
-                Some(l) => scan::<true>(p, cols, r, l, 0.5 * l, cut, &mut d2, out),
+                one(r);
             }
         }
     }

@@ -5,7 +5,8 @@
 //! counts (`direct::count_pairs`, `count_triangles`, `count_quads`) scan it
 //! straight away, `Graph::build` stores it, and the `Graph` methods of the
 //! same names count from the stored edges. The kernels live in `pairs`,
-//! `triangles` and `quads`.
+//! `triangles` and `quads`; `multipoles` gives the Legendre multipoles of
+//! the triangle counts without enumerating triangles (large scales).
 
 pub mod bins;
 pub mod catalogue;
@@ -16,6 +17,7 @@ pub mod geometry;
 pub mod graph;
 pub mod grid;
 pub mod intersect;
+pub mod multipoles;
 pub mod pairs;
 pub mod projected;
 pub mod quads;
@@ -28,10 +30,13 @@ mod search;
 pub use bins::Bins;
 pub use catalogue::Sample;
 pub use control::{with_threads, Control};
-pub use direct::{count_pairs, count_pairs_rppi, count_quads, count_triangles, CountOptions};
+pub use direct::{
+    count_multipoles, count_pairs, count_pairs_rppi, count_quads, count_triangles, CountOptions,
+};
 pub use error::{CoreError, Result};
 pub use geometry::{Los, Metric, Positions};
 pub use graph::{BuildOptions, EdgeEstimate, Graph, GraphCountOptions, GraphMeta};
+pub use multipoles::{MultipoleCounts, MultipoleOptions};
 pub use pairs::PairCounts;
 pub use projected::RpPiBins;
 pub use quads::{QuadCounts, QuadShapes};

@@ -272,7 +272,18 @@ impl Search {
     /// Calls `visit(i, hits)` for the nodes i of `nodes` in ascending order,
     /// `hits` holding (j, d^2) for every j > i with d^2 < `cut`, j ascending.
     #[inline(always)]
-    pub fn forward(
+    pub fn forward(&self, nodes: Range<usize>, cut: f64, visit: impl FnMut(usize, &[(u32, f64)])) {
+        self.scan::<false>(nodes, cut, visit)
+    }
+
+    /// As `forward`, with every neighbour j != i (both directions).
+    #[inline(always)]
+    pub fn around(&self, nodes: Range<usize>, cut: f64, visit: impl FnMut(usize, &[(u32, f64)])) {
+        self.scan::<true>(nodes, cut, visit)
+    }
+
+    #[inline(always)]
+    fn scan<const ALL: bool>(
         &self,
         nodes: Range<usize>,
         cut: f64,
@@ -288,7 +299,15 @@ impl Search {
             if lo < hi {
                 grid.neighbours(a, &mut near);
                 for i in lo..hi {
-                    grid.forward(&self.pts.cols, &self.metric, i, a, &near, cut, &mut found);
+                    grid.scan_near::<ALL>(
+                        &self.pts.cols,
+                        &self.metric,
+                        i,
+                        a,
+                        &near,
+                        cut,
+                        &mut found,
+                    );
                     visit(i, &found);
                 }
             }

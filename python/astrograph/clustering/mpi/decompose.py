@@ -200,9 +200,13 @@ def needed_by_order(order: Order, pos: np.ndarray, occ_cum: np.ndarray, rmax: fl
 
 
 def decompose(
-    comm: Any, pts: Points, meta: Meta, rmax: float
+    comm: Any, pts: Points, meta: Meta, rmax: float, symmetric: bool = False
 ) -> tuple[Points, np.ndarray, Order | None]:
-    """RCB owners + rmax buffers: (local points, buffer flags uint8, key order)."""
+    """RCB owners + rmax buffers: (local points, buffer flags uint8, key order).
+
+    Buffers hold the points a rank's tuples may reach in key order (a tuple
+    belongs to its smallest-key vertex); ``symmetric``: every point within
+    rmax of the domain (vertex-centred sums such as the multipoles)."""
     rank, size = comm.Get_rank(), comm.Get_size()
     if size == 1:
         return pts, np.zeros(len(pts), np.uint8), None
@@ -234,7 +238,7 @@ def decompose(
         if k == rank or np.isnan(boxes[k, 0]) or len(own) == 0:
             continue
         near = distance2_to_box(own.pos, boxes[k, :3], boxes[k, 3:], meta.boxsize) <= reach**2
-        if order is not None:
+        if order is not None and not symmetric:
             sel = np.flatnonzero(near)
             sel = sel[needed_by_order(order, own.pos[sel], occ_cum[k], reach)]
         else:

@@ -4,6 +4,7 @@ their estimators and outputs."""
 
 from __future__ import annotations
 
+from .multipoles import TriangleMultipoles
 from .norms import Norms
 from .pairs import PairCounts
 from .projected import ProjectedCounts
@@ -17,6 +18,7 @@ __all__ = [
     "ProjectedCounts",
     "TriangleCounts",
     "QuadCounts",
+    "TriangleMultipoles",
     "Resampling",
     "region_sums",
     "TRIANGLE_TYPES",

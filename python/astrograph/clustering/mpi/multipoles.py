@@ -1,0 +1,97 @@
+"""3PCF multipoles over MPI ranks: each rank takes the points of its domain
+as vertices and its buffer (every point within rmax of the domain) as
+neighbours only, with the random scale of the whole catalogue; the sums and
+the jackknife tables add up over ranks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ... import _lib
+from ...errors import InputError
+from ..bins import Bins, as_bins
+from ..multipoles import NEEDS_RANDOMS, check_lmax
+from ..results import TriangleMultipoles
+from .collective import reduce_sum, stage
+from .decompose import decompose
+from .graph import owned_norms, rank_budget
+from .load import load
+
+
+def count_triangle_multipoles(
+    data: Any,
+    randoms: Any = None,
+    *,
+    bins: Bins | Any,
+    lmax: int = 10,
+    data_weights: Any = None,
+    random_weights: Any = None,
+    boxsize: float | None = None,
+    regions: Any = None,
+    max_memory: int | str | None = "auto",
+    num_threads: int | None = None,
+    progress: bool = False,
+    comm: Any,
+    allreduce: bool = False,
+) -> TriangleMultipoles | None:
+    """:func:`~astrograph.clustering.count_triangle_multipoles` over the
+    ranks of ``comm``; the result on rank 0 (every rank with ``allreduce``)."""
+    b = Bins(as_bins(bins).edges)
+    check_lmax(lmax)
+    pts, meta = load(comm, data, randoms, data_weights, random_weights, boxsize, None, regions)
+    if not meta.has_randoms and meta.boxsize is None:
+        raise InputError(NEEDS_RANDOMS)
+    local, flags, _ = decompose(comm, pts, meta, float(b.rmax), symmetric=True)
+    del pts
+    dnorm, rnorm, sums = owned_norms(comm, local, flags, meta)
+    scale = -dnorm.s1 / rnorm.s1 if rnorm is not None else None
+    isr = (local.key & 1).astype(bool)
+    # Data first, then randoms, as the core numbers them; two zero-weight
+    # points far from everything stand in for an empty side (the core refuses
+    # an empty data catalogue), adding exactly nothing.
+    dsel, rsel = np.flatnonzero(~isr), np.flatnonzero(isr)
+    low = local.pos.min(axis=0) if len(local) else np.zeros(3)
+    far = low - np.array([[2.0], [4.0]]) * (b.rmax + 1.0)
+    if meta.boxsize:
+        far = np.array([[0.25, 0.5, 0.75], [0.75, 0.25, 0.5]]) * meta.boxsize + 1e-7
+    pad = len(dsel) == 0
+    d = np.vstack([local.pos[dsel], far]) if pad else local.pos[dsel]
+    dw = np.concatenate([local.w[dsel], np.zeros(2)]) if pad else local.w[dsel]
+    primaries = np.concatenate([flags[dsel] == 0, np.zeros(2, bool) if pad else []]).astype(bool)
+    labels = np.concatenate([local.region[dsel], np.zeros(2, np.uint32) if pad else []])
+    r = rw = None
+    if len(rsel):  # without local randoms, the global scale still applies
+        r, rw = local.pos[rsel], local.w[rsel]
+        primaries = np.concatenate([primaries, flags[rsel] == 0])
+        labels = np.concatenate([labels, local.region[rsel]])
+    reg = {}
+    if meta.nregions:
+        reg = {"regions": labels.astype(np.uint32), "nregions": meta.nregions}
+    raw = stage(
+        comm,
+        _lib.count_multipoles,
+        np.ascontiguousarray(d.T),
+        np.ascontiguousarray(dw),
+        None if r is None else np.ascontiguousarray(r.T),
+        None if rw is None else np.ascontiguousarray(rw),
+        b.edges.tolist(),
+        lmax,
+        meta.boxsize,
+        max_memory=rank_budget(comm, max_memory),
+        **reg,
+        primaries=primaries,
+        random_scale=scale,
+        num_threads=num_threads,
+        progress=None,
+    )
+    field, rand, _, typed, jk = raw
+    if meta.has_randoms and not len(rand):
+        rand = np.zeros_like(field)
+    total = reduce_sum(comm, [field, rand, typed, jk], exact=False, allreduce=allreduce)
+    if total is None:
+        return None
+    field, rand, typed, jk = total
+    raw = (field, rand, 0.0 if scale is None else scale, typed, jk)
+    return TriangleMultipoles.from_raw(b, lmax, raw, dnorm, meta.boxsize, sums)

@@ -1,0 +1,336 @@
+"""Legendre multipoles of the 3-point function (large scales) and their
+edge-corrected estimator (Slepian & Eisenstein 2015)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from math import factorial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ...errors import InputError
+from .. import plotting
+from ..bins import Bins
+from .norms import Norms
+from .table import ResultTable
+
+NORMALISATIONS = ("legendre", "encore")
+
+
+def wigner3j_zero(l1: int, l2: int, l3: int) -> float:
+    """The Wigner 3j symbol (l1 l2 l3; 0 0 0), from its closed form."""
+    j = l1 + l2 + l3
+    if j % 2 or l3 > l1 + l2 or l3 < abs(l1 - l2):
+        return 0.0
+    g = j // 2
+    root = factorial(j - 2 * l1) * factorial(j - 2 * l2) * factorial(j - 2 * l3) / factorial(j + 1)
+    ratio = factorial(g) / (factorial(g - l1) * factorial(g - l2) * factorial(g - l3))
+    return (-1) ** g * np.sqrt(root) * ratio
+
+
+@lru_cache(maxsize=8)
+def coupling_terms(lmax: int) -> np.ndarray:
+    """(2k + 1) (l l' k; 0 0 0)^2 for l, l', k <= lmax, shape (l, l', k):
+    the integral of P_l P_l' P_k over mu in [-1, 1] times (2k + 1) / 2."""
+    n = lmax + 1
+    t = np.zeros((n, n, n))
+    for a in range(n):
+        for b in range(n):
+            for k in range(n):
+                t[a, b, k] = (2 * k + 1) * wigner3j_zero(a, b, k) ** 2
+    return t
+
+
+def encore_factor(lmax: int) -> np.ndarray:
+    """ENCORE's basis (-1)^l sqrt(2l + 1) / (4 pi) per l: its raw counts are
+    this times N_l, and its zeta_l are the Legendre coefficients over it."""
+    ell = np.arange(lmax + 1)
+    return (-1.0) ** ell * np.sqrt(2 * ell + 1) / (4 * np.pi)
+
+
+@dataclass
+class TriangleMultipoles(ResultTable):
+    """Legendre multipoles of the weighted triangle counts by two sides.
+
+    For l <= lmax and radial bins b1, b2 (both sides from the same vertex),
+
+        N_l(b1, b2) = sum_i w_i sum_{j != k; r_ij in b1, r_ik in b2} w_j w_k P_l(cos theta_jik),
+
+    summed over every vertex i of the field, without enumerating triangles
+    (spherical-harmonic coefficients per vertex, O(N m)). ``field`` is this
+    for the data minus the randoms scaled to the data's total weight (the
+    estimator's D - R field; the data alone without randoms), ``randoms`` for
+    the randoms alone (unscaled). Both are symmetric in (b1, b2); the j = k
+    terms are not counted on the diagonal.
+
+    Attributes
+    ----------
+    bins : Bins
+    lmax : int
+    field : ndarray, shape (lmax + 1, nbins, nbins)
+    randoms : ndarray or None, same shape
+    random_scale : float
+        Minus the data weight over the random weight: the factor of the
+        random weights in ``field`` (0 without randoms).
+    data : Norms
+    boxsize : float or None
+    typed : ndarray or None, shape (4, lmax + 1, nbins, nbins)
+        With regions: the sums by number of random vertices (DDD, DDR, DRR,
+        RRR types); ``field`` is sum_t random_scale^t typed[t].
+    jackknife : ndarray or None, shape (nregions, 4, lmax + 1, nbins, nbins)
+        What deleting each region takes from ``typed`` (exact: every
+        triplet with a vertex in it).
+    region_sums : tuple or None
+        Per-region weight sums of the data and of the randoms
+        (``results.region_sums``), for the deleted realisations' norms.
+    """
+
+    bins: Bins
+    lmax: int
+    field: np.ndarray
+    randoms: np.ndarray | None
+    random_scale: float
+    data: Norms
+    boxsize: float | None = None
+    typed: np.ndarray | None = None
+    jackknife: np.ndarray | None = None
+    region_sums: tuple | None = None
+
+    @classmethod
+    def from_raw(
+        cls,
+        bins: Bins,
+        lmax: int,
+        raw: tuple,
+        data: Norms,
+        boxsize: float | None,
+        region_sums: tuple | None = None,
+    ) -> TriangleMultipoles:
+        """From the core's flat arrays (field, randoms, random scale, typed
+        sums, delete-one tables) and the data's norms."""
+        field, randoms, scale, typed, jk = raw
+        shape = (lmax + 1, bins.nbins, bins.nbins)
+        r = np.asarray(randoms, dtype=np.float64)
+        t = np.asarray(typed, dtype=np.float64)
+        j = np.asarray(jk, dtype=np.float64)
+        return cls(
+            bins,
+            lmax,
+            np.asarray(field, dtype=np.float64).reshape(shape),
+            r.reshape(shape) if r.size else None,
+            float(scale),
+            data,
+            boxsize,
+            t.reshape((4, *shape)) if t.size else None,
+            j.reshape((-1, 4, *shape)) if j.size else None,
+            region_sums if j.size else None,
+        )
+
+    @property
+    def nregions(self) -> int:
+        """Regions counted for error bars (0: none)."""
+        return 0 if self.jackknife is None else len(self.jackknife)
+
+    def realisations(
+        self, statistic: str | Callable[[Any], Any] = "zeta", *, method: str = "jackknife"
+    ) -> np.ndarray:
+        """The statistic on each delete-one realisation, stacked (K, ...).
+
+        ``statistic``: "zeta" (edge-corrected, Legendre normalisation) or a
+        function of a :class:`TriangleMultipoles`. Each realisation is the
+        exact count without one region (every triplet with a vertex in it
+        removed), with the random scale and norms of the remaining points.
+        """
+        if method != "jackknife":
+            raise InputError(
+                "multipoles give jackknife errors only (their counts are not split by "
+                "smallest region, which the bootstrap needs): use method='jackknife'"
+            )
+        if self.jackknife is None or self.typed is None or self.region_sums is None:
+            raise InputError(
+                "these multipoles were counted without regions: pass regions= to "
+                "count_triangle_multipoles for error bars"
+            )
+        if isinstance(statistic, str):
+            if statistic != "zeta":
+                raise InputError(f"unknown statistic {statistic!r}: use 'zeta' or a function")
+            fn: Callable[[Any], Any] = TriangleMultipoles.zeta
+        else:
+            fn = statistic
+        dsum, rsum, _ = self.region_sums
+        out = []
+        for k in range(self.nregions):
+            typed = self.typed - self.jackknife[k]
+            d = self.data
+            left = [d.s1 - dsum[k, 1], d.s2 - dsum[k, 2], d.s3 - dsum[k, 3], d.s4 - dsum[k, 4]]
+            data = Norms(d.n - int(round(dsum[k, 0])), *left)
+            if self.randoms is not None and rsum is not None:
+                wr = rsum[:, 1].sum() - rsum[k, 1]
+                scale = -left[0] / wr
+                field = sum(scale**t * typed[t] for t in range(4))
+                part = replace(self, field=field, randoms=typed[3], random_scale=scale, data=data)
+            else:
+                part = replace(self, field=typed[0], data=data)
+            out.append(np.asarray(fn(part)))
+        return np.stack(out)
+
+    def cov(
+        self, statistic: str | Callable[[Any], Any] = "zeta", *, method: str = "jackknife"
+    ) -> np.ndarray:
+        """Jackknife covariance of the statistic (flattened):
+        (K-1)/K sum_k (x_k - xbar)(x_k - xbar)^T."""
+        x = self.realisations(statistic, method=method)
+        x = x.reshape(len(x), -1)
+        d = x - x.mean(axis=0)
+        return (len(x) - 1) / len(x) * d.T @ d
+
+    def std(
+        self, statistic: str | Callable[[Any], Any] = "zeta", *, method: str = "jackknife"
+    ) -> np.ndarray:
+        """Jackknife standard error of the statistic, in its shape."""
+        x = self.realisations(statistic, method=method)
+        return np.sqrt(np.diag(self.cov(statistic, method=method))).reshape(x.shape[1:])
+
+    @property
+    def r0(self) -> np.ndarray:
+        """R_0(b1, b2): the ell = 0 counts of the randoms scaled to the data's
+        total weight (with randoms), or of a uniform field of the data's
+        weights in the periodic box (without): shape (nbins, nbins)."""
+        if self.randoms is not None:
+            return self.randoms[0] * (-self.random_scale) ** 3
+        if self.boxsize is None:
+            raise InputError(
+                "multipoles without randoms are normalised only in a periodic box: "
+                "pass randoms (or boxsize)"
+            )
+        d = self.data
+        shells = 4.0 * np.pi / 3.0 * np.diff(self.bins.edges**3)
+        # sum over i and ordered j != k (both != i) of w_i w_j w_k, times the
+        # chance that j and k fall in the two shells.
+        triples = d.s1**3 - 3.0 * d.s1 * d.s2 + 2.0 * d.s3
+        return triples * np.outer(shells, shells) / self.boxsize**6
+
+    def f(self) -> np.ndarray:
+        """f_l = R_l / R_0 (zero beyond l = 0 in a periodic box without
+        randoms): the edge effects, shape (lmax + 1, nbins, nbins)."""
+        if self.randoms is None:
+            out = np.zeros_like(self.field)
+            out[0] = 1.0
+            return out
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.randoms / self.randoms[0]
+
+    def zeta(self, normalisation: str = "legendre", edge_correction: bool = True) -> np.ndarray:
+        """The 3PCF multipoles zeta_l(r1, r2), shape (lmax + 1, nbins, nbins).
+
+        With randoms, the connected 3PCF of the D - R field, edge-corrected as
+        Slepian & Eisenstein (2015, section 4): per (b1, b2), solve
+        N_l / R_0 = sum_l' [sum_k (2k + 1) (l l' k; 0 0 0)^2 f_k] zeta_l' for
+        l, l', k <= lmax (multipoles near lmax are the least accurate, as in
+        ENCORE). ``edge_correction=False`` gives zeta_l = (2l + 1) N_l / R_0.
+        Without randoms (periodic box), the full DDD/RRR - 1 (2-point terms
+        included) over the analytic R_0.
+
+        ``normalisation``: "legendre" gives zeta(r1, r2, mu) = sum_l zeta_l
+        P_l(mu); "encore" gives ENCORE's coefficients of the basis
+        (-1)^l sqrt(2l + 1) / (4 pi) P_l, to compare with its output.
+        Bin pairs without random triangles are NaN.
+        """
+        if normalisation not in NORMALISATIONS:
+            raise InputError(
+                f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}"
+            )
+        r0 = self.r0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n = self.field / np.where(r0 > 0, r0, np.nan)
+        ell = np.arange(self.lmax + 1)[:, None, None]
+        if self.randoms is None:
+            z = (2 * ell + 1) * n
+            z[0] -= 1.0
+        elif not edge_correction:
+            z = (2 * ell + 1) * n
+        else:
+            z = self._edge_corrected(n)
+        if normalisation == "encore":
+            z = z / encore_factor(self.lmax)[:, None, None]
+        return z
+
+    def _edge_corrected(self, n: np.ndarray) -> np.ndarray:
+        terms = coupling_terms(self.lmax)
+        f = self.f()
+        nb = self.bins.nbins
+        z = np.full_like(n, np.nan)
+        for b1 in range(nb):
+            for b2 in range(nb):
+                rhs, fk = n[:, b1, b2], f[:, b1, b2]
+                if not np.all(np.isfinite(rhs)) or not np.all(np.isfinite(fk)):
+                    continue
+                m = terms @ fk
+                z[:, b1, b2] = np.linalg.solve(m, rhs)
+        return z
+
+    def counts(self, normalisation: str = "legendre") -> tuple[np.ndarray, np.ndarray | None]:
+        """(field, randoms) multipole counts; "encore" multiplies them by
+        ENCORE's (-1)^l sqrt(2l + 1) / (4 pi), the layout of its raw output
+        (whose randoms are scaled to the data's total weight)."""
+        if normalisation not in NORMALISATIONS:
+            raise InputError(
+                f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}"
+            )
+        if normalisation == "legendre":
+            return self.field, self.randoms
+        k = encore_factor(self.lmax)[:, None, None]
+        r = None if self.randoms is None else k * self.randoms * (-self.random_scale) ** 3
+        return k * self.field, r
+
+    def to_arrow(self) -> Any:
+        """One row per (l, b1, b2) with b1 <= b2: edges, N_l of the field and
+        the randoms, zeta_l (Legendre normalisation)."""
+        nb, e = self.bins.nbins, self.bins.edges
+        ell, b1, b2 = np.meshgrid(
+            np.arange(self.lmax + 1), np.arange(nb), np.arange(nb), indexing="ij"
+        )
+        keep = b1 <= b2
+        z = self.zeta()
+        cols = {
+            "ell": ell[keep],
+            "r1_lo": e[b1[keep]],
+            "r1_hi": e[b1[keep] + 1],
+            "r2_lo": e[b2[keep]],
+            "r2_hi": e[b2[keep] + 1],
+            "n_field": self.field[keep],
+            "n_randoms": (
+                np.full(keep.sum(), np.nan) if self.randoms is None else self.randoms[keep]
+            ),
+            "zeta": z[keep],
+        }
+        meta = {
+            "lmax": str(self.lmax),
+            "random_scale": repr(self.random_scale),
+            "boxsize": "" if self.boxsize is None else repr(self.boxsize),
+            "normalisation": "legendre: zeta(r1, r2, mu) = sum_l zeta_l P_l(mu)",
+        }
+        return pa.table(cols).replace_schema_metadata(
+            {f"astrograph.{k}": v for k, v in meta.items()}
+        )
+
+    def save_ascii(self, path: str | Path) -> None:
+        """Columns ell, r1_lo, r1_hi, r2_lo, r2_hi, N_field, N_randoms, zeta."""
+        t = self.to_arrow()
+        names = ["ell", "r1_lo", "r1_hi", "r2_lo", "r2_hi", "n_field", "n_randoms", "zeta"]
+        np.savetxt(
+            path,
+            np.column_stack([t.column(c).to_numpy() for c in names]),
+            header="ell r1_lo r1_hi r2_lo r2_hi N_field N_randoms zeta_l",
+            fmt="%.17g",
+        )
+
+    def plot(self, kind: str = "r1r2", ell: int = 0, ax: Any = None, **kwargs: Any) -> Any:
+        """``kind`` "r1r2": heat map of zeta_ell(r1, r2); "slices": r1 r2
+        zeta_l(r1, r2) against r2 at fixed r1 for l = 0 and 1."""
+        return plotting.plot_multipoles(self, kind=kind, ell=ell, ax=ax, **kwargs)

@@ -1,0 +1,758 @@
+//! Legendre multipoles of the 3-point counts in O(N m) (Slepian & Eisenstein
+//! 2015): for every primary i, the harmonic coefficients of its neighbours in
+//! each radial bin, a_lm(b) = sum_j w_j c_lm(r_ij / |r_ij|), are combined by
+//! the addition theorem into
+//!
+//!   N_l(b1, b2) = sum_i w_i sum_{j != k, r_ij in b1, r_ik in b2} w_j w_k P_l(cos)
+//!
+//! without enumerating triangles. Here c_lm(x, y, z) = q_lm(z) (x + i y)^m
+//! with q_lm = sqrt((l-m)!/(l+m)!) P_l^m(z) / (1 - z^2)^(m/2), a polynomial
+//! (no trigonometric call), so that the Legendre addition theorem reads
+//! P_l(u . v) = sum_{m=0..l} g_m Re[c_lm(u) conj(c_lm(v))], g_0 = 1, g_m = 2.
+//! The j = k terms (P_l(1) = 1) are taken out of the diagonal b1 = b2.
+//!
+//! Two fields are summed in one pass, each pair's harmonics computed once:
+//! the data minus the randoms scaled to zero total weight (the field of the
+//! Szapudi-Szalay / Slepian-Eisenstein estimator) and the randoms alone.
+
+use crate::bins::{Bins, OUT};
+use crate::control::Control;
+use crate::error::{CoreError, Result};
+use crate::reduce::{check_tables, chunked_sum_with};
+use crate::search::Search;
+
+/// Most multipoles a count accepts (the recurrences stay accurate well past it).
+pub const MAX_LMAX: usize = 20;
+
+/// N_l(b1, b2) of the field and of the randoms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultipoleCounts {
+    pub lmax: usize,
+    pub nbins: usize,
+    /// Of the data minus the randoms scaled to zero total weight (the data
+    /// alone without randoms); flat (lmax + 1, nbins, nbins), symmetric.
+    pub field: Vec<f64>,
+    /// Of the randoms alone; empty without randoms.
+    pub randoms: Vec<f64>,
+    /// The factor the random weights were scaled by in the field (minus the
+    /// data weight over the random weight; 0 without randoms).
+    pub random_scale: f64,
+    /// With regions: the sums by number of random vertices (0..=3), flat
+    /// (4, lmax + 1, nbins, nbins), of which the field and the randoms are
+    /// combinations; empty without regions.
+    pub typed: Vec<f64>,
+    /// With regions, per region the typed sums lost when it is deleted (the
+    /// delete-one jackknife: total minus table), flat (nregions, 4, lmax + 1,
+    /// nbins, nbins).
+    pub regions: Vec<f64>,
+}
+
+/// Coefficients of the recurrences of q_lm in l at fixed m.
+struct Harmonics {
+    lmax: usize,
+    /// q_mm for each m.
+    diag: Vec<f64>,
+    /// (alpha, beta) of q_lm = alpha z q_{l-1,m} - beta q_{l-2,m}, by index.
+    rec: Vec<(f64, f64)>,
+    simd: Simd,
+}
+
+impl Harmonics {
+    /// Entries (l, m), m <= l <= lmax, ordered m-major: for m, l = m..=lmax.
+    fn len(lmax: usize) -> usize {
+        (lmax + 1) * (lmax + 2) / 2
+    }
+
+    fn new(lmax: usize) -> Self {
+        // s(l, m) = sqrt((l-m)!/(l+m)!) as a product, to stay in range.
+        let s = |l: usize, m: usize| -> f64 {
+            ((l - m + 1)..=(l + m)).fold(1.0, |acc, k| acc / (k as f64).sqrt())
+        };
+        let diag = (0..=lmax)
+            .map(|m| {
+                // Q_mm = (2m - 1)!!, up to the sign (-1)^m, which cancels.
+                let dfact = (1..=m).fold(1.0, |acc, k| acc * (2 * k - 1) as f64);
+                dfact * s(m, m)
+            })
+            .collect();
+        let mut rec = Vec::with_capacity(Self::len(lmax));
+        for m in 0..=lmax {
+            for l in m..=lmax {
+                let (a, b) = if l == m {
+                    (0.0, 0.0)
+                } else if l == m + 1 {
+                    ((2 * m + 1) as f64 * s(l, m) / s(m, m), 0.0)
+                } else {
+                    let (lf, mf) = (l as f64, m as f64);
+                    (
+                        (2.0 * lf - 1.0) / (lf - mf) * s(l, m) / s(l - 1, m),
+                        (lf + mf - 1.0) / (lf - mf) * s(l, m) / s(l - 2, m),
+                    )
+                };
+                rec.push((a, b));
+            }
+        }
+        Self {
+            lmax,
+            diag,
+            rec,
+            simd: Simd::detect(),
+        }
+    }
+
+    /// Adds sum_t w_t c_lm(u_t) (and, with `TWO`, sum_t v_t c_lm(u_t)) over
+    /// a block of LANES unit vectors to `acc` (per entry (l, m), LANES
+    /// partial sums each of re, im for w, then re, im for v): straight-line
+    /// arithmetic over the lanes, which the compiler vectorises.
+    #[inline(always)]
+    fn block<const TWO: bool>(&self, b: &Block, acc: &mut [[f64; LANES]]) {
+        let (x, y, z) = (&b.x, &b.y, &b.z);
+        let (mut er, mut ei) = (b.w, [0.0; LANES]); // w (x + i y)^m
+        let (mut vr, mut vi) = (b.v, [0.0; LANES]); // v (x + i y)^m
+        let mut q1 = [0.0; LANES];
+        let mut q2 = [0.0; LANES];
+        let mut k = 0;
+        for m in 0..=self.lmax {
+            q1.fill(self.diag[m]);
+            q2.fill(0.0);
+            for l in m..=self.lmax {
+                if l > m {
+                    let (a, c) = self.rec[k];
+                    for t in 0..LANES {
+                        let q = a * z[t] * q1[t] - c * q2[t];
+                        q2[t] = q1[t];
+                        q1[t] = q;
+                    }
+                }
+                let e = &mut acc[4 * k..4 * k + 4];
+                for t in 0..LANES {
+                    e[0][t] += q1[t] * er[t];
+                    e[1][t] += q1[t] * ei[t];
+                }
+                if TWO {
+                    for t in 0..LANES {
+                        e[2][t] += q1[t] * vr[t];
+                        e[3][t] += q1[t] * vi[t];
+                    }
+                }
+                k += 1;
+            }
+            for t in 0..LANES {
+                (er[t], ei[t]) = (er[t] * x[t] - ei[t] * y[t], er[t] * y[t] + ei[t] * x[t]);
+                if TWO {
+                    (vr[t], vi[t]) = (vr[t] * x[t] - vi[t] * y[t], vr[t] * y[t] + vi[t] * x[t]);
+                }
+            }
+        }
+    }
+}
+
+impl Harmonics {
+    /// `block` over blocks, with the widest vector instructions the CPU has
+    /// (checked at run time: wheels are built for any x86-64). No fused
+    /// multiply-add is formed, so every path gives the same bits.
+    #[inline(always)]
+    fn blocks<const TWO: bool>(&self, blocks: &[Block], acc: &mut [[f64; LANES]]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if self.simd == Simd::Avx512 {
+                // SAFETY: the CPU has AVX-512F (detected in `new`).
+                return unsafe { self.blocks_avx512::<TWO>(blocks, acc) };
+            }
+            if self.simd == Simd::Avx2 {
+                // SAFETY: the CPU has AVX2 (detected in `new`).
+                return unsafe { self.blocks_avx2::<TWO>(blocks, acc) };
+            }
+        }
+        for b in blocks {
+            self.block::<TWO>(b, acc);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn blocks_avx2<const TWO: bool>(&self, blocks: &[Block], acc: &mut [[f64; LANES]]) {
+        for b in blocks {
+            self.block::<TWO>(b, acc);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn blocks_avx512<const TWO: bool>(&self, blocks: &[Block], acc: &mut [[f64; LANES]]) {
+        for b in blocks {
+            self.block::<TWO>(b, acc);
+        }
+    }
+}
+
+/// Vector instructions `Harmonics::blocks` may use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    Baseline,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Baseline
+    }
+}
+
+/// Pairs handled together by `Harmonics::block`.
+const LANES: usize = 8;
+
+/// LANES neighbours of a primary in one bin: unit vectors, weight in the
+/// field (w) and in the randoms (v); unused lanes have zero weights.
+#[derive(Clone, Copy, Default)]
+struct Block {
+    x: [f64; LANES],
+    y: [f64; LANES],
+    z: [f64; LANES],
+    w: [f64; LANES],
+    v: [f64; LANES],
+}
+
+/// The coefficients of one primary: per bin, `nlm` entries each of re and im.
+type Coeffs = (Vec<f64>, Vec<f64>);
+
+/// Per-thread scratch for one primary: its neighbours gathered into blocks by
+/// (slot, kind, bin) (slot: the region of the neighbour, in order of first
+/// sight, always 0 without regions; kind: data 0, random 1), the lane sums,
+/// the coefficients of every slot and kind, and their sums over slots.
+struct Scratch {
+    blocks: Vec<Vec<Block>>,
+    fill: Vec<usize>,
+    lanes: Vec<[f64; LANES]>,
+    /// Region of each slot in use.
+    slots: Vec<u32>,
+    /// Per (slot, kind): coefficients and sums of squared weights per bin.
+    parts: Vec<Coeffs>,
+    squares: Vec<Vec<f64>>,
+    /// Sums over slots, per kind; the field; and scratch for the delete-one terms.
+    total: [Coeffs; 2],
+    total_sq: [Vec<f64>; 2],
+    field: Coeffs,
+    less: [Coeffs; 2],
+    less_sq: [Vec<f64>; 2],
+    /// The typed sums of the primary, and of it with one region deleted.
+    typed: Vec<f64>,
+    typed_less: Vec<f64>,
+}
+
+/// Sizes every per-primary array shares.
+#[derive(Clone, Copy)]
+struct Dims {
+    nb: usize,
+    nlm: usize,
+    lmax: usize,
+    per: usize,
+}
+
+impl Scratch {
+    fn new(d: Dims) -> Self {
+        let coeffs = || (vec![0.0; d.nb * d.nlm], vec![0.0; d.nb * d.nlm]);
+        Self {
+            blocks: Vec::new(),
+            fill: Vec::new(),
+            lanes: vec![[0.0; LANES]; 4 * d.nlm],
+            slots: Vec::new(),
+            parts: Vec::new(),
+            squares: Vec::new(),
+            total: [coeffs(), coeffs()],
+            total_sq: [vec![0.0; d.nb], vec![0.0; d.nb]],
+            field: coeffs(),
+            less: [coeffs(), coeffs()],
+            less_sq: [vec![0.0; d.nb], vec![0.0; d.nb]],
+            typed: vec![0.0; 3 * d.per],
+            typed_less: vec![0.0; 3 * d.per],
+        }
+    }
+
+    /// The slot of region r, opened on first sight (with its blocks).
+    #[inline(always)]
+    fn slot(&mut self, r: u32, d: Dims) -> usize {
+        if let Some(s) = self.slots.iter().position(|&x| x == r) {
+            return s;
+        }
+        self.slots.push(r);
+        let s = self.slots.len() - 1;
+        if self.parts.len() < 2 * (s + 1) {
+            for _ in 0..2 {
+                self.parts
+                    .push((vec![0.0; d.nb * d.nlm], vec![0.0; d.nb * d.nlm]));
+                self.squares.push(vec![0.0; d.nb]);
+            }
+            self.blocks.resize_with(2 * (s + 1) * d.nb, Vec::new);
+            self.fill.resize(2 * (s + 1) * d.nb, 0);
+        }
+        s
+    }
+
+    /// Adds a neighbour (unit vector u, weight w) to the blocks of `part`
+    /// (slot and kind) and bin b.
+    #[inline(always)]
+    fn push(&mut self, part: usize, b: usize, nb: usize, u: [f64; 3], w: f64) {
+        let key = part * nb + b;
+        let n = self.fill[key];
+        let (blk, t) = (n / LANES, n % LANES);
+        if blk == self.blocks[key].len() {
+            self.blocks[key].push(Block::default());
+        }
+        let e = &mut self.blocks[key][blk];
+        (e.x[t], e.y[t], e.z[t], e.w[t], e.v[t]) = (u[0], u[1], u[2], w, 0.0);
+        self.fill[key] = n + 1;
+        self.squares[part][b] += w * w;
+    }
+
+    /// The coefficients of every part in use from its blocks, their sums
+    /// over slots (slot order: the same on any thread count), and the blocks
+    /// emptied.
+    fn coefficients(&mut self, h: &Harmonics, d: Dims) {
+        let nparts = 2 * self.slots.len();
+        for part in 0..nparts {
+            let (re, im) = &mut self.parts[part];
+            re.fill(0.0);
+            im.fill(0.0);
+            for b in 0..d.nb {
+                let key = part * d.nb + b;
+                let n = self.fill[key];
+                if n == 0 {
+                    continue;
+                }
+                let last = &mut self.blocks[key][(n - 1) / LANES];
+                for t in (n - 1) % LANES + 1..LANES {
+                    last.w[t] = 0.0;
+                }
+                for a in self.lanes.iter_mut() {
+                    *a = [0.0; LANES];
+                }
+                h.blocks::<false>(&self.blocks[key][..n.div_ceil(LANES)], &mut self.lanes);
+                for k in 0..d.nlm {
+                    re[b * d.nlm + k] = self.lanes[4 * k].iter().sum::<f64>();
+                    im[b * d.nlm + k] = self.lanes[4 * k + 1].iter().sum::<f64>();
+                }
+                self.fill[key] = 0;
+            }
+        }
+        for kind in 0..2 {
+            let (tr, ti) = &mut self.total[kind];
+            tr.fill(0.0);
+            ti.fill(0.0);
+            self.total_sq[kind].fill(0.0);
+            for s in 0..self.slots.len() {
+                let (pr, pi) = &self.parts[2 * s + kind];
+                add(tr, pr, 1.0);
+                add(ti, pi, 1.0);
+                add(&mut self.total_sq[kind], &self.squares[2 * s + kind], 1.0);
+            }
+        }
+    }
+
+    /// Clears the slots and squared weights for the next primary.
+    fn reset(&mut self) {
+        for sq in &mut self.squares[..2 * self.slots.len()] {
+            sq.fill(0.0);
+        }
+        self.slots.clear();
+    }
+}
+
+fn add(to: &mut [f64], from: &[f64], scale: f64) {
+    for (t, f) in to.iter_mut().zip(from) {
+        *t += scale * f;
+    }
+}
+
+/// What a multipole count takes besides the catalogues, bins and memory.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MultipoleOptions<'a> {
+    /// Which points (data then randoms) are primaries (None: all): under
+    /// MPI, a rank's own points, its buffer points being neighbours only.
+    pub primaries: Option<&'a [bool]>,
+    /// The random weights' factor in the field (None: minus the data weight
+    /// over the random weight of these catalogues; under MPI, of all ranks').
+    pub random_scale: Option<f64>,
+}
+
+/// N_l(b1, b2) for l <= `lmax` over the bins of `bins`, from every primary's
+/// neighbours in the cell grid.
+pub(crate) fn multipoles_on_grid(
+    s: &Search,
+    bins: &Bins,
+    lmax: usize,
+    opts: MultipoleOptions,
+    max_memory: Option<u64>,
+    control: &Control,
+) -> Result<MultipoleCounts> {
+    if lmax > MAX_LMAX {
+        return Err(CoreError::InvalidInput(format!(
+            "lmax must be at most {MAX_LMAX}, got {lmax}"
+        )));
+    }
+    let pts = &s.pts;
+    let with_randoms = s.n_data < s.len();
+    let scale = match opts.random_scale {
+        Some(a) => a,
+        None if with_randoms => {
+            let (wd, wr) = pts
+                .w
+                .iter()
+                .zip(&pts.t)
+                .fold(
+                    (0.0, 0.0),
+                    |(d, r), (&w, &t)| {
+                        if t == 0 {
+                            (d + w, r)
+                        } else {
+                            (d, r + w)
+                        }
+                    },
+                );
+            if wr == 0.0 {
+                return Err(CoreError::InvalidInput(
+                    "the random weights sum to zero: the field cannot be normalised".into(),
+                ));
+            }
+            -wd / wr
+        }
+        None => 0.0,
+    };
+    let primary: Option<Vec<bool>> = match opts.primaries {
+        Some(p) if p.len() != s.len() => {
+            return Err(CoreError::InvalidInput(format!(
+                "{} primary flags for {} points",
+                p.len(),
+                s.len()
+            )))
+        }
+        Some(p) => Some(s.grid.order.iter().map(|&i| p[i as usize]).collect()),
+        None => None,
+    };
+    let (nb, nlm, nk) = (bins.nbins(), Harmonics::len(lmax), s.nregions);
+    let dims = Dims {
+        nb,
+        nlm,
+        lmax,
+        per: (lmax + 1) * nb * nb,
+    };
+    let per = dims.per;
+    let jk = nk > 0;
+    // Layout: field, randoms, the coincident-pair flag; with regions the
+    // typed sums (by random vertices, 0..=3) and per region those lost when
+    // it is deleted.
+    let (typed_at, touch_at) = (2 * per + 1, 6 * per + 1);
+    let len = if jk {
+        touch_at + 4 * nk * per
+    } else {
+        2 * per + 1
+    };
+    let h = Harmonics::new(lmax);
+    // Gathered neighbours grow with the densest neighbourhood: counted at
+    // twice the mean degree (sampled), 40 bytes each.
+    let degree = s.estimate((bins.rmin(), bins.rmax()), 0).mean_degree;
+    let scratch = (8 * (16 * nb * nlm + 8 * nb + 4 * nlm * LANES + 6 * per)) as u64
+        + (2.0 * degree * 40.0) as u64;
+    check_tables(s.len(), len, scratch, max_memory, "the multipole tables")?;
+    let cut = bins.d2_cut();
+    let flat = chunked_sum_with(
+        s.len(),
+        len,
+        control,
+        || Scratch::new(dims),
+        |sc, nodes, acc| {
+            s.around(nodes, cut, |i, found| {
+                if primary.as_ref().is_some_and(|p| !p[i]) {
+                    return;
+                }
+                let pi = pts.p[i];
+                for &(j, d2) in found {
+                    let j = j as usize;
+                    let b = bins.bin_d2(d2);
+                    if b == OUT {
+                        continue;
+                    }
+                    if d2 == 0.0 {
+                        // Coincident points: no direction. Flagged, counted once.
+                        acc[2 * per] += 1.0;
+                        continue;
+                    }
+                    let d = s.metric.diff(pi, pts.p[j]);
+                    let r = d2.sqrt();
+                    let u = [d[0] / r, d[1] / r, d[2] / r];
+                    let slot = if jk {
+                        sc.slot(pts.region[j], dims)
+                    } else {
+                        sc.slot(0, dims)
+                    };
+                    let part = 2 * slot + usize::from(pts.t[j] != 0);
+                    sc.push(part, b as usize, nb, u, pts.w[j]);
+                }
+                sc.coefficients(&h, dims);
+                let random = pts.t[i] != 0;
+                let wi = pts.w[i];
+                // The field: data minus scaled randoms, as vertices and neighbours.
+                let ((dr, di), (rr, ri)) = (&sc.total[0], &sc.total[1]);
+                let (fr, fi) = &mut sc.field;
+                for (f, (a, b)) in fr.iter_mut().zip(dr.iter().zip(rr)) {
+                    *f = a + scale * b;
+                }
+                for (f, (a, b)) in fi.iter_mut().zip(di.iter().zip(ri)) {
+                    *f = a + scale * b;
+                }
+                let sq: Vec<f64> = (0..nb)
+                    .map(|b| sc.total_sq[0][b] + scale * scale * sc.total_sq[1][b])
+                    .collect();
+                let wf = if random { scale * wi } else { wi };
+                let field = (&sc.field.0[..], &sc.field.1[..]);
+                combine(field, field, false, wf, Some(&sq), dims, &mut acc[..per]);
+                if random && with_randoms {
+                    let rand = (&sc.total[1].0[..], &sc.total[1].1[..]);
+                    let sq = Some(&sc.total_sq[1][..]);
+                    combine(rand, rand, false, wi, sq, dims, &mut acc[per..2 * per]);
+                }
+                if jk {
+                    resample(sc, i, s, dims, acc, typed_at, touch_at);
+                }
+                sc.reset();
+            });
+        },
+    )?;
+    if flat[2 * per] > 0.0 {
+        return Err(CoreError::InvalidInput(format!(
+            "{} pairs of coincident points fall in the first bin: a pair at zero separation \
+             has no direction; set the smallest bin edge above 0 or remove duplicate points",
+            flat[2 * per] as u64
+        )));
+    }
+    Ok(MultipoleCounts {
+        lmax,
+        nbins: nb,
+        field: flat[..per].to_vec(),
+        randoms: if with_randoms {
+            flat[per..2 * per].to_vec()
+        } else {
+            Vec::new()
+        },
+        random_scale: scale,
+        typed: if jk {
+            flat[typed_at..touch_at].to_vec()
+        } else {
+            Vec::new()
+        },
+        regions: if jk {
+            flat[touch_at..].to_vec()
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// The primary's sums by number of random vertices (its own kind plus the
+/// kinds of j and k: data-data, data-random both ways, random-random) into
+/// `out` (3 tables of `per`), from per-kind coefficients and squares.
+fn typed(c: &[Coeffs; 2], sq: &[Vec<f64>; 2], wi: f64, d: Dims, out: &mut [f64]) {
+    out.fill(0.0);
+    let dd = (&c[0].0[..], &c[0].1[..]);
+    let rr = (&c[1].0[..], &c[1].1[..]);
+    let per = d.per;
+    combine(dd, dd, false, wi, Some(&sq[0]), d, &mut out[..per]);
+    combine(dd, rr, true, wi, None, d, &mut out[per..2 * per]);
+    combine(rr, rr, false, wi, Some(&sq[1]), d, &mut out[2 * per..]);
+}
+
+/// The jackknife terms of primary i: its typed sums, and for every region
+/// what deleting it removes: all of them for i's own region; for a region
+/// holding some of i's neighbours, the sums less those without them. Exact:
+/// the count with region k deleted is the total minus its table.
+fn resample(
+    sc: &mut Scratch,
+    i: usize,
+    s: &Search,
+    d: Dims,
+    acc: &mut [f64],
+    typed_at: usize,
+    touch_at: usize,
+) {
+    let pts = &s.pts;
+    let (per, ri) = (d.per, pts.region[i] as usize);
+    let t0 = usize::from(pts.t[i] != 0);
+    let wi = pts.w[i];
+    typed(&sc.total, &sc.total_sq, wi, d, &mut sc.typed);
+    let at = typed_at + t0 * per;
+    add(&mut acc[at..at + 3 * per], &sc.typed, 1.0);
+    let own = touch_at + (ri * 4 + t0) * per;
+    add(&mut acc[own..own + 3 * per], &sc.typed, 1.0);
+    for slot in 0..sc.slots.len() {
+        let k = sc.slots[slot] as usize;
+        if k == ri {
+            continue;
+        }
+        for kind in 0..2 {
+            let (lr, li) = &mut sc.less[kind];
+            lr.copy_from_slice(&sc.total[kind].0);
+            li.copy_from_slice(&sc.total[kind].1);
+            add(lr, &sc.parts[2 * slot + kind].0, -1.0);
+            add(li, &sc.parts[2 * slot + kind].1, -1.0);
+            sc.less_sq[kind].copy_from_slice(&sc.total_sq[kind]);
+            add(&mut sc.less_sq[kind], &sc.squares[2 * slot + kind], -1.0);
+        }
+        typed(&sc.less, &sc.less_sq, wi, d, &mut sc.typed_less);
+        let at = touch_at + (k * 4 + t0) * per;
+        let table = &mut acc[at..at + 3 * per];
+        for ((t, full), less) in table.iter_mut().zip(&sc.typed).zip(&sc.typed_less) {
+            *t += full - less;
+        }
+    }
+}
+
+/// Adds wi sum_m g_m Re[x_lm(b1) conj(y_lm(b2))] (`cross`: plus the same
+/// with x and y swapped) to `out` (lmax + 1, nbins, nbins) for b1 <= b2,
+/// mirrored; `self_terms` (per bin) are the j = k terms taken out of the
+/// diagonal.
+fn combine(
+    x: (&[f64], &[f64]),
+    y: (&[f64], &[f64]),
+    cross: bool,
+    wi: f64,
+    self_terms: Option<&[f64]>,
+    d: Dims,
+    out: &mut [f64],
+) {
+    let (nb, nlm, lmax) = (d.nb, d.nlm, d.lmax);
+    let mut sums = [0.0; MAX_LMAX + 1];
+    for b1 in 0..nb {
+        for b2 in b1..nb {
+            sums.fill(0.0);
+            let (o1, o2) = (b1 * nlm, b2 * nlm);
+            let mut k = 0;
+            for m in 0..=lmax {
+                let g = if m == 0 { 1.0 } else { 2.0 };
+                for s in sums[..=lmax].iter_mut().skip(m) {
+                    let mut v = x.0[o1 + k] * y.0[o2 + k] + x.1[o1 + k] * y.1[o2 + k];
+                    if cross {
+                        v += y.0[o1 + k] * x.0[o2 + k] + y.1[o1 + k] * x.1[o2 + k];
+                    }
+                    *s += g * v;
+                    k += 1;
+                }
+            }
+            let own = match self_terms {
+                Some(sq) if b1 == b2 => sq[b1],
+                _ => 0.0,
+            };
+            for (l, s) in sums[..=lmax].iter().enumerate() {
+                let v = wi * (s - own);
+                out[(l * nb + b1) * nb + b2] += v;
+                if b1 != b2 {
+                    out[(l * nb + b2) * nb + b1] += v;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legendre(l: usize, x: f64) -> f64 {
+        let (mut p0, mut p1) = (1.0, x);
+        if l == 0 {
+            return p0;
+        }
+        for n in 2..=l {
+            let p = ((2 * n - 1) as f64 * x * p1 - (n - 1) as f64 * p0) / n as f64;
+            (p0, p1) = (p1, p);
+        }
+        p1
+    }
+
+    fn unit(seed: &mut u64) -> [f64; 3] {
+        let mut next = || {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        };
+        let v = [next(), next(), next()];
+        let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        [v[0] / n, v[1] / n, v[2] / n]
+    }
+
+    /// Coefficients of one unit vector, by `block` with a single used lane.
+    fn coefficients(h: &Harmonics, u: [f64; 3]) -> (Vec<f64>, Vec<f64>) {
+        let mut b = Block::default();
+        (b.x[0], b.y[0], b.z[0], b.w[0]) = (u[0], u[1], u[2], 1.0);
+        let mut acc = vec![[0.0; LANES]; 4 * Harmonics::len(h.lmax)];
+        h.block::<false>(&b, &mut acc);
+        let re = (0..acc.len() / 4).map(|k| acc[4 * k][0]).collect();
+        let im = (0..acc.len() / 4).map(|k| acc[4 * k + 1][0]).collect();
+        (re, im)
+    }
+
+    #[test]
+    fn addition_theorem_gives_legendre_polynomials() {
+        let lmax = MAX_LMAX;
+        let h = Harmonics::new(lmax);
+        let mut seed = 7;
+        for _ in 0..200 {
+            let (u, v) = (unit(&mut seed), unit(&mut seed));
+            let ((ur, ui), (vr, vi)) = (coefficients(&h, u), coefficients(&h, v));
+            let mut sums = vec![0.0; lmax + 1];
+            let mut k = 0;
+            for m in 0..=lmax {
+                let g = if m == 0 { 1.0 } else { 2.0 };
+                for s in sums.iter_mut().skip(m) {
+                    *s += g * (ur[k] * vr[k] + ui[k] * vi[k]);
+                    k += 1;
+                }
+            }
+            let x = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+            for (l, s) in sums.iter().enumerate() {
+                assert!(
+                    (s - legendre(l, x)).abs() < 1e-12,
+                    "l {l}: {s} vs {}",
+                    legendre(l, x)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_vector_path_gives_the_same_bits() {
+        let mut h = Harmonics::new(10);
+        let mut seed = 3;
+        let blocks: Vec<Block> = (0..5)
+            .map(|_| {
+                let mut b = Block::default();
+                for t in 0..LANES {
+                    let u = unit(&mut seed);
+                    (b.x[t], b.y[t], b.z[t]) = (u[0], u[1], u[2]);
+                    (b.w[t], b.v[t]) = (0.5 + t as f64, -1.0 / (1.0 + t as f64));
+                }
+                b
+            })
+            .collect();
+        let run = |h: &Harmonics| {
+            let mut acc = vec![[0.0; LANES]; 4 * Harmonics::len(10)];
+            h.blocks::<true>(&blocks, &mut acc);
+            acc
+        };
+        let fast = run(&h);
+        h.simd = Simd::Baseline;
+        assert_eq!(fast, run(&h));
+    }
+}
