@@ -212,6 +212,10 @@ def test_multipoles_command_matches_the_library(tmp_path, files):
     np.testing.assert_array_equal(t.column("n_field").to_numpy(), tm.field[:, keep].ravel())
     np.testing.assert_array_equal(t.column("zeta").to_numpy(), tm.zeta()[:, keep].ravel())
     assert np.loadtxt(tmp_path / "m.txt").shape == (30, 8)
+    res = run("3pcf", *args, "--nbins", "3", "--multipoles", "--regions", "4", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "zeta_0 error (4 regions)" in res.stdout
+    assert np.load(tmp_path / "3pcf_zeta_realisations.npy").shape == (4, 11, 3, 3)
 
 
 def _bad_files(tmp_path: Path) -> None:
@@ -262,8 +266,7 @@ BAD_ARGUMENTS = [
     (["2pcf", "--graph", "g.arrow", "--regions", "4"], "--graph cannot be combined"),
     (["3pcf", "--data", "gal.txt", "--multipoles", "--lmax", "30"], "lmax"),
     (["3pcf", "--data", "gal.txt", "--lmax", "4"], "--lmax applies to --multipoles"),
-    (["3pcf", "--graph", "g.arrow", "--multipoles"], "not --graph"),
-    (["3pcf", "--data", "gal.txt", "--multipoles", "--regions", "4"], "--regions"),
+    (["3pcf", "--graph", "g.arrow", "--multipoles", "--rmax", "9"], "rebuild the graph"),
     (["3pcf", "--data", "gal.txt", "--multipoles"], "randoms"),
 ]
 

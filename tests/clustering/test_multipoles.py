@@ -251,3 +251,20 @@ def test_jackknife_in_a_box_without_randoms():
     assert np.isfinite(m.std()).all()
     with pytest.raises(errors.InputError, match="without regions"):
         ag.count_triangle_multipoles(data, bins=EDGES, lmax=3, boxsize=20.0).std()
+
+
+def test_graph_route_equals_the_catalogue_route():
+    data, randoms = catalogue("clustered", 10, 100, 20.0), catalogue("uniform", 11, 120, 20.0)
+    dw = np.random.default_rng(12).uniform(0.5, 2, 100)
+    labels = ((data[:, 1] // 10).astype(int), (randoms[:, 1] // 10).astype(int))
+    g = ag.build_graph(data, randoms, rmax=8.0, data_weights=dw, regions=labels)
+    got = g.count_triangle_multipoles(EDGES, lmax=6)
+    want = ag.count_triangle_multipoles(
+        data, randoms, bins=EDGES, lmax=6, data_weights=dw, regions=labels
+    )
+    for name in ("field", "randoms", "typed", "jackknife"):
+        a, b = getattr(got, name), getattr(want, name)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(b).max(), err_msg=name)
+    np.testing.assert_allclose(got.std(), want.std(), rtol=1e-8)
+    with pytest.raises(errors.InputError, match="rebuild the graph"):
+        g.count_triangle_multipoles([1.0, 9.0])

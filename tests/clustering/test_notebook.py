@@ -24,6 +24,11 @@ def test_clustering_graph_notebook(tmp_path):
     assert all(q > 0 for q in s["q_equilateral"])
     assert s["triangles"] > 1e6 and s["quads"] > 0
     assert all(e > 0 for e in s["eta_tetrahedra"][:2])
+    # 3PCF multipoles: the monopole is the exact triangle count; higher
+    # multipoles approach the Legendre projection of exact triangles.
+    assert s["multipole_l0_difference"] < 1e-12
+    coarse, fine = s["multipole_convergence"]
+    assert fine < 0.6 * coarse
 
 
 def test_clustering_sdss_survey_notebook(tmp_path, shared_data, monkeypatch):

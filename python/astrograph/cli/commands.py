@@ -328,20 +328,25 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
 
 
 def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
+    lmax = 10 if args.lmax is None else args.lmax
     if args.graph:
-        raise InputError("--multipoles reads catalogues (--data, --randoms), not --graph")
-    if args.regions:
-        raise InputError("--multipoles has no --regions yet: leave it out")
-    tm = count_triangle_multipoles(
-        _read(args.data, args, comm),
-        _read(args.randoms, args, comm),
-        bins=bins,
-        lmax=10 if args.lmax is None else args.lmax,
-        boxsize=args.boxsize,
-        num_threads=args.threads,
-        progress=not args.quiet,
-        comm=comm,
-    )
+        _graph_only(args)
+        g = NeighbourGraph.load(args.graph)
+        tm = g.count_triangle_multipoles(bins, lmax=lmax, num_threads=args.threads)
+    else:
+        tm = count_triangle_multipoles(
+            _read(args.data, args, comm),
+            _read(args.randoms, args, comm),
+            bins=bins,
+            lmax=lmax,
+            boxsize=args.boxsize,
+            regions=args.regions,
+            num_threads=args.threads,
+            progress=not args.quiet,
+            comm=comm,
+        )
+    if _rank(comm) != 0:
+        return
     out = Path(args.out)
     tm.save_parquet(out.with_suffix(".parquet"))
     tm.save_ascii(out.with_suffix(".txt"))
@@ -352,6 +357,10 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
     for ell in range(min(2, tm.lmax + 1)):
         vals = " ".join(f"{v:.4g}" for v in z[ell, mid])
         print(f"zeta_{ell}(r1 = {c[mid]:.4g}, r2):", vals)
+    if tm.nregions:
+        err = tm.std()
+        print(f"zeta_0 error ({tm.nregions} regions):", " ".join(f"{v:.3g}" for v in err[0, mid]))
+        np.save(out.with_name(out.name + "_zeta_realisations.npy"), tm.realisations())
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 

@@ -18,11 +18,19 @@ import pyarrow as pa
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import GraphFormatError
-from . import graph_file, inputs
+from . import graph_file, inputs, multipoles
 from .bins import Bins, as_bins
 from .build import build_core
 from .direct import region_arguments, rppi_bins
-from .results import Norms, PairCounts, ProjectedCounts, QuadCounts, TriangleCounts, region_sums
+from .results import (
+    Norms,
+    PairCounts,
+    ProjectedCounts,
+    QuadCounts,
+    TriangleCounts,
+    TriangleMultipoles,
+    region_sums,
+)
 
 NODE_COLUMNS = ("x", "y", "z", "weight", "is_random", "index", "buffer", "region", "degree")
 
@@ -318,6 +326,32 @@ class NeighbourGraph:
         raw = self._reduce(list(counts), jk)
         pairs = self.count_pairs(b, max_memory=max_memory, num_threads=num_threads)
         return None if raw is None else TriangleCounts.from_raw(raw[:4], raw[4], pairs)
+
+    def count_triangle_multipoles(
+        self,
+        bins: Bins | Any,
+        *,
+        lmax: int = 10,
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> TriangleMultipoles:
+        """3PCF multipoles of the graph's points for bins up to its rmax (see
+        :func:`~astrograph.clustering.count_triangle_multipoles`), with the
+        graph's weights, box and regions. The edges store separations but not
+        directions, so each point's neighbours are found again from the
+        stored positions; no triangle is enumerated either way."""
+        return multipoles.of_nodes(
+            self.to_arrow(),
+            (self.rmin, self.rmax),
+            self.boxsize,
+            self.n_regions,
+            bins=bins,
+            lmax=lmax,
+            max_memory=max_memory,
+            num_threads=num_threads,
+            progress=progress,
+        )
 
     def count_quads(
         self,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import InputError
@@ -107,3 +109,42 @@ def count_triangle_multipoles(
             progress=cb,
         )
     return TriangleMultipoles.from_raw(b, lmax, raw, Norms.of(d.shape[1], dw), boxsize, sums)
+
+
+def of_nodes(
+    nodes: Any,
+    span: tuple[float, float],
+    boxsize: float | None,
+    nregions: int,
+    *,
+    bins: Bins | Any,
+    **options: Any,
+) -> TriangleMultipoles:
+    """The multipoles of a graph's nodes (its Arrow batch), for bins inside
+    the graph's separation range ``span``, with its weights, box and regions."""
+    b = Bins(as_bins(bins).edges)
+    if b.rmax > span[1] or b.rmin < span[0]:
+        raise InputError(
+            f"the bins span [{b.rmin}, {b.rmax}) but the graph holds pairs in "
+            f"[{span[0]}, {span[1]}): rebuild the graph, or count from the catalogue"
+        )
+    if (nodes.column("buffer").to_numpy() != 0).any():
+        raise InputError(
+            "a rank's share of a distributed graph: count multipoles from the "
+            "catalogue with count_triangle_multipoles(..., comm=comm)"
+        )
+    pos = np.column_stack([nodes.column(c).to_numpy() for c in "xyz"])
+    w = nodes.column("weight").to_numpy()
+    rnd = nodes.column("is_random").to_numpy() == 1
+    reg = nodes.column("region").to_numpy().astype(np.int64)
+    has_r = bool(rnd.any())
+    return count_triangle_multipoles(
+        pos[~rnd],
+        pos[rnd] if has_r else None,
+        bins=b,
+        data_weights=w[~rnd],
+        random_weights=w[rnd] if has_r else None,
+        boxsize=boxsize,
+        regions=(reg[~rnd], reg[rnd] if has_r else None) if nregions else None,
+        **options,
+    )

@@ -24,6 +24,7 @@ pub mod quads;
 pub mod triangles;
 
 mod binned;
+mod harmonics;
 mod reduce;
 mod search;
 
