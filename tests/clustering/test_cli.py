@@ -266,6 +266,7 @@ BAD_ARGUMENTS = [
     (["2pcf", "--graph", "g.arrow", "--regions", "4"], "--graph cannot be combined"),
     (["3pcf", "--data", "gal.txt", "--multipoles", "--lmax", "30"], "lmax"),
     (["3pcf", "--data", "gal.txt", "--lmax", "4"], "--lmax applies to --multipoles"),
+    (["2pcf", "--data", "gal.txt", "--boxsize", "40", "--regions", "8"], "need randoms"),
     (["3pcf", "--graph", "g.arrow", "--multipoles", "--rmax", "9"], "rebuild the graph"),
     (["3pcf", "--data", "gal.txt", "--multipoles"], "randoms"),
 ]

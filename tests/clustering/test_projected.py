@@ -55,7 +55,10 @@ def test_uniform_box_has_wp_consistent_with_zero_and_clustering_gives_positive_w
     np.testing.assert_allclose(pc.dd, pc.rr_analytic(), rtol=0.05)
     assert np.all(np.abs(pc.wp()) < 1.0)
     d = thomas_process(1000, 8.0, 1.5, box, seed=6)
-    pc = ag.count_pairs_rppi(d, rp_bins=ag.Bins.log(0.5, 5, 4), pimax=20.0, boxsize=box, regions=27)
+    r = uniform_randoms(2 * len(d), box, seed=7)  # error bars in a box need randoms
+    pc = ag.count_pairs_rppi(
+        d, r, rp_bins=ag.Bins.log(0.5, 5, 4), pimax=20.0, boxsize=box, regions=27
+    )
     wp, err = pc.wp(), pc.std("wp")
     assert np.all(wp[:3] > 3 * err[:3]) and np.all(err > 0)
     assert pc.cov("wp").shape == (4, 4)

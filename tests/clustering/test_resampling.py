@@ -153,7 +153,8 @@ def test_no_regions_no_error_bars():
 
 
 def test_jackknife_variance_matches_the_scatter_of_independent_mocks():
-    """40 Thomas-process mocks in periodic boxes: the mean jackknife variance
+    """40 Thomas-process mocks in periodic boxes, with randoms (the analytic
+    RR of the whole box would bias every realisation): the mean jackknife variance
     of xi(s) (27 sub-cubes) is within a factor 2 of the mock-to-mock variance
     in every bin (a small version of the benchmark check). The number of
     clusters is Poisson, as in the process itself: with a fixed number the
@@ -164,7 +165,8 @@ def test_jackknife_variance_matches_the_scatter_of_independent_mocks():
     xs, vars_ = [], []
     for seed in range(40):
         d = thomas_process(int(rng.poisson(400)), 6.0, 1.5, 80.0, seed=100 + seed)
-        pc = ag.count_pairs(d, bins=bins, boxsize=80.0, regions=27)
+        r = uniform_randoms(2 * len(d), 80.0, seed=500 + seed)
+        pc = ag.count_pairs(d, r, bins=bins, boxsize=80.0, regions=27)
         xs.append(pc.xi_s())
         vars_.append(pc.std("xi_s") ** 2)
     ratio = np.mean(vars_, axis=0) / np.var(xs, axis=0, ddof=1)
@@ -183,3 +185,18 @@ def test_saved_graph_keeps_its_regions(tmp_path):
         g.count_triangles(bins).realisations(_stacked),
     )
     np.testing.assert_allclose(h.count_pairs(bins).cov("xi_s"), g.count_pairs(bins).cov("xi_s"))
+
+
+def test_error_bars_in_a_box_without_randoms_are_refused():
+    """Realisations normalised by the whole box's analytic randoms would be
+    biased (the deleted region's pairs are gone from DD, not from RR)."""
+    d = thomas_process(100, 6.0, 1.5, 60.0, seed=4)
+    pc = ag.count_pairs(d, bins=ag.Bins.log(1.0, 8.0, 4), boxsize=60.0, regions=8)
+    tc = ag.count_triangles(d, bins=ag.Bins.linear(1.0, 8.0, 3), boxsize=60.0, regions=8)
+    mp = ag.count_triangle_multipoles(d, bins=[1.0, 4.0, 8.0], lmax=2, boxsize=60.0, regions=8)
+    for fn in (pc.std, pc.cov, lambda: tc.cov("zeta"), mp.std):
+        with pytest.raises(errors.InputError, match="need randoms"):
+            fn()
+    with pytest.raises(errors.InputError, match="need randoms"):
+        pc.cov(method="bootstrap", nboot=10)
+    assert pc.resampling.touch.sum() > 0  # the tables themselves are kept

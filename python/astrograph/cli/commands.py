@@ -26,6 +26,7 @@ from ..clustering.bins import Bins
 from ..clustering.catalog import CatalogFile
 from ..clustering.graph import NeighbourGraph
 from ..clustering.mocks import thomas_process, thomas_xi, uniform_randoms
+from ..clustering.results.resampling import ANALYTIC_RANDOMS
 from ..errors import AstrographError, InputError
 
 DEMO_BOX = 250.0
@@ -199,6 +200,13 @@ def _graph_only(args: argparse.Namespace) -> None:
         )
 
 
+def _regions(args: argparse.Namespace) -> Any:
+    """--regions, refused before counting where its errors could not be given."""
+    if args.regions and getattr(args, "boxsize", None) and not getattr(args, "randoms", None):
+        raise InputError(ANALYTIC_RANDOMS)
+    return args.regions
+
+
 def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
     if args.graph:
         _graph_only(args)
@@ -209,7 +217,7 @@ def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
         bins=bins,
         boxsize=args.boxsize,
         los=args.los,
-        regions=args.regions,
+        regions=_regions(args),
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
@@ -276,7 +284,7 @@ def cmd_wp(args: argparse.Namespace, comm: Any) -> None:
             npi=args.npi,
             boxsize=args.boxsize,
             los=args.los,
-            regions=args.regions,
+            regions=_regions(args),
             num_threads=args.threads,
             progress=not args.quiet,
             comm=comm,
@@ -292,7 +300,7 @@ def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any, **
         _read(args.randoms, args, comm),
         bins=bins,
         boxsize=args.boxsize,
-        regions=args.regions,
+        regions=_regions(args),
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
@@ -340,7 +348,7 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
             bins=bins,
             lmax=lmax,
             boxsize=args.boxsize,
-            regions=args.regions,
+            regions=_regions(args),
             num_threads=args.threads,
             progress=not args.quiet,
             comm=comm,

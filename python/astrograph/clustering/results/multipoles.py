@@ -17,6 +17,7 @@ from ...errors import InputError
 from .. import plotting
 from ..bins import Bins
 from .norms import Norms
+from .resampling import refuse_analytic_randoms
 from .table import ResultTable
 
 NORMALISATIONS = ("legendre", "encore")
@@ -162,6 +163,7 @@ class TriangleMultipoles(ResultTable):
             fn: Callable[[Any], Any] = TriangleMultipoles.zeta
         else:
             fn = statistic
+        refuse_analytic_randoms(self)
         dsum, rsum, _ = self.region_sums
         out = []
         for k in range(self.nregions):
@@ -169,13 +171,10 @@ class TriangleMultipoles(ResultTable):
             d = self.data
             left = [d.s1 - dsum[k, 1], d.s2 - dsum[k, 2], d.s3 - dsum[k, 3], d.s4 - dsum[k, 4]]
             data = Norms(d.n - int(round(dsum[k, 0])), *left)
-            if self.randoms is not None and rsum is not None:
-                wr = rsum[:, 1].sum() - rsum[k, 1]
-                scale = -left[0] / wr
-                field = sum(scale**t * typed[t] for t in range(4))
-                part = replace(self, field=field, randoms=typed[3], random_scale=scale, data=data)
-            else:
-                part = replace(self, field=typed[0], data=data)
+            wr = rsum[:, 1].sum() - rsum[k, 1]
+            scale = -left[0] / wr
+            field = sum(scale**t * typed[t] for t in range(4))
+            part = replace(self, field=field, randoms=typed[3], random_scale=scale, data=data)
             out.append(np.asarray(fn(part)))
         return np.stack(out)
 

@@ -123,6 +123,20 @@ class Resampling:
         return out
 
 
+ANALYTIC_RANDOMS = (
+    "error bars in a periodic box need randoms: the analytic random counts are "
+    "those of the whole box, not of the box less a region, so every realisation "
+    "would be biased (more so at larger separations); pass randoms, e.g. "
+    "uniform_randoms(2 * len(data), boxsize), with the same regions"
+)
+
+
+def refuse_analytic_randoms(result: Any) -> None:
+    """Refuses realisations normalised by a full box's analytic randoms."""
+    if getattr(result, "randoms", None) is None and getattr(result, "boxsize", None):
+        raise InputError(ANALYTIC_RANDOMS)
+
+
 class Resampled:
     """Covariances of any statistic of a result, over its regions.
 
@@ -173,6 +187,7 @@ class Resampled:
 
     def _realisations(self, method: str, nboot: int, seed: int) -> list[Any]:
         t = self._tables()
+        refuse_analytic_randoms(self)
         if method == "jackknife":
             sets = t.jackknife(self._stacked(), self.data, self.randoms)  # type: ignore[attr-defined]
         elif method == "bootstrap":
