@@ -145,6 +145,10 @@ def scaling(args) -> list[dict]:
     rows = []
     cases = [(n, RMAX) for n in (10_000, 30_000, 100_000)]
     cases += [(30_000, r) for r in (50.0, 100.0, 200.0)]
+    # N up to 10^6 at rmax 50 (at rmax 150 it would take about 20 minutes).
+    cases += [(n, 50.0) for n in (10_000, 100_000, 1_000_000)]
+    if args.scaling_cases:
+        cases = [cases[i] for i in args.scaling_cases]
     for n, rmax in cases:
         data, randoms, box = catalogue(n)
         edges = np.linspace(0.0, rmax, NBIN + 1)
@@ -181,6 +185,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--scaling-only", action="store_true")
     ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument(
+        "--scaling-cases", type=int, nargs="*", help="indices of the scaling cases to run"
+    )
     args = ap.parse_args()
     if args.encore and not args.encore_dir:
         args.encore_dir = str(Path(args.encore).parent)

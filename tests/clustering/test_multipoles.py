@@ -267,3 +267,22 @@ def test_graph_route_equals_the_catalogue_route():
     np.testing.assert_allclose(got.std(), want.std(), rtol=1e-8)
     with pytest.raises(errors.InputError, match="rebuild the graph"):
         g.count_triangle_multipoles([1.0, 9.0])
+
+
+def test_multipole_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data, randoms = catalogue("clustered", 13, 150, 20.0), catalogue("uniform", 14, 200, 20.0)
+    m = ag.count_triangle_multipoles(data, randoms, bins=EDGES, lmax=3, boxsize=20.0)
+    fig, ax = plt.subplots(1, 2)
+    m.plot("r1r2", ell=1, ax=ax[0])
+    m.plot("slices", ax=ax[1])
+    assert len(ax[1].lines) == 2 and ax[0].get_xlabel().startswith("$r_1$")
+    with pytest.raises(errors.InputError, match="ell"):
+        m.plot("r1r2", ell=4)
+    with pytest.raises(errors.InputError, match="kind"):
+        m.plot("bao")
+    plt.close(fig)
