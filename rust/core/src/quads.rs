@@ -290,8 +290,9 @@ pub fn handedness(metric: &Metric, p0: [f64; 3], p: [[f64; 3]; 3]) -> f64 {
     let [a, b, c] = p.map(|q| metric.diff(p0, q));
     let v = a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0])
         + a[2] * (b[0] * c[1] - b[1] * c[0]);
-    let norm = |x: [f64; 3]| (x[0] * x[0] + x[1] * x[1] + x[2] * x[2]).sqrt();
-    if v.abs() <= FLAT_TOLERANCE * norm(a) * norm(b) * norm(c) {
+    // |V| <= tol |a| |b| |c|, squared: no square root per quad.
+    let n2 = |x: [f64; 3]| x[0] * x[0] + x[1] * x[1] + x[2] * x[2];
+    if v * v <= FLAT_TOLERANCE * FLAT_TOLERANCE * (n2(a) * n2(b) * n2(c)) {
         0.0
     } else {
         v.signum()
