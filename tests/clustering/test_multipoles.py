@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import test_properties as props  # the shared hypothesis strategies
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import eval_legendre
 
@@ -286,3 +289,62 @@ def test_multipole_plots():
     with pytest.raises(errors.InputError, match="kind"):
         m.plot("bao")
     plt.close(fig)
+
+
+def _property_case(data, randoms, edges, periodic, lmax, seed, threads):
+    """The core's N_l against the O(N^3) reference, or the coincident-pair refusal."""
+    box = ref_size() if periodic else None
+    rng = np.random.default_rng(seed)
+    dw = rng.uniform(0.5, 2.0, len(data))
+    rw = None if randoms is None else rng.uniform(0.5, 2.0, len(randoms))
+    pts = data if randoms is None else np.vstack([data, randoms])
+    alpha = 0.0 if randoms is None else dw.sum() / rw.sum()
+    w = dw if randoms is None else np.concatenate([dw, -alpha * rw])
+    _, d = ref.separation(pts[:, None, :], pts[None, :, :], box)
+    np.fill_diagonal(d, np.inf)
+    coincident = edges[0] == 0.0 and bool((d == 0).any())
+    if randoms is None and box is None:
+        box = ref_size()  # data alone need the box's analytic normalisation
+    args = {"bins": edges, "lmax": lmax, "boxsize": box, "num_threads": threads}
+    if coincident:
+        with pytest.raises(errors.InputError, match="coincident"):
+            ag.count_triangle_multipoles(data, randoms, data_weights=dw, random_weights=rw, **args)
+        return
+    m = ag.count_triangle_multipoles(data, randoms, data_weights=dw, random_weights=rw, **args)
+    want, scale = ref.legendre_multipoles(pts, w, edges=edges, lmax=lmax, box=box)
+    assert np.all(np.abs(m.field - want) <= 1e-10 * scale + 1e-12)
+    if randoms is not None:
+        want, scale = ref.legendre_multipoles(randoms, rw, edges=edges, lmax=lmax, box=box)
+        assert np.all(np.abs(m.randoms - want) <= 1e-10 * scale + 1e-12)
+
+
+def ref_size() -> float:
+    return props.SIZE
+
+
+@st.composite
+def multipole_case(draw):
+    periodic = draw(st.booleans())
+    data = draw(props.points(30))
+    randoms = draw(st.one_of(st.none(), props.points(30)))
+    edges = draw(props.binning(4, periodic=True))
+    return data, randoms, edges, periodic, draw(st.integers(0, 6)), draw(st.integers(0, 99))
+
+
+@props.CI
+@given(c=multipole_case(), threads=st.sampled_from([1, 2]))
+def test_multipoles_match_brute_force_on_random_catalogues(c, threads):
+    _property_case(*c, threads)
+
+
+@pytest.mark.fuzz
+@props.FUZZ
+@given(c=multipole_case(), threads=st.sampled_from([1, 2]))
+def test_multipoles_fuzz(c, threads):
+    _property_case(*c, threads)
+
+
+def test_multipole_tables_go_through_the_memory_budget():
+    data = catalogue("uniform", 15, 200, 20.0)
+    with pytest.raises(errors.MemoryBudgetError, match="multipole"):
+        ag.count_triangle_multipoles(data, bins=EDGES, lmax=20, boxsize=20.0, max_memory=10_000)
