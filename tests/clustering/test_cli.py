@@ -215,7 +215,9 @@ def test_multipoles_command_matches_the_library(tmp_path, files):
     res = run("3pcf", *args, "--nbins", "3", "--multipoles", "--regions", "4", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "zeta_0 error (4 regions)" in res.stdout
-    assert np.load(tmp_path / "3pcf_zeta_realisations.npy").shape == (4, 11, 3, 3)
+    real = pq.read_table(tmp_path / "3pcf_jackknife.parquet")
+    assert real.num_columns == 4 and real.num_rows == 11 * 3 * 3
+    assert np.loadtxt(tmp_path / "3pcf_cov.txt").shape == (99, 99)
 
 
 def _bad_files(tmp_path: Path) -> None:

@@ -227,7 +227,7 @@ def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
 def _errors(result: Any, statistic: str, out: Path) -> Any:
     """With regions: the jackknife realisations of ``statistic`` (Parquet, one
     column per realisation) and its covariance (text); returns the errors."""
-    if result.resampling is None:
+    if getattr(result, "resampling", None) is None and not getattr(result, "nregions", 0):
         return None
     real = result.realisations(statistic)
     flat = real.reshape(len(real), -1)
@@ -365,10 +365,9 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
     for ell in range(min(2, tm.lmax + 1)):
         vals = " ".join(f"{v:.4g}" for v in z[ell, mid])
         print(f"zeta_{ell}(r1 = {c[mid]:.4g}, r2):", vals)
-    if tm.nregions:
-        err = tm.std()
+    err = _errors(tm, "zeta", out)
+    if err is not None:
         print(f"zeta_0 error ({tm.nregions} regions):", " ".join(f"{v:.3g}" for v in err[0, mid]))
-        np.save(out.with_name(out.name + "_zeta_realisations.npy"), tm.realisations())
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
 
 
