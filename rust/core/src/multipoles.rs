@@ -68,6 +68,7 @@ struct Scratch {
     total: [Coeffs; 2],
     total_sq: [Vec<f64>; 2],
     field: Coeffs,
+    field_sq: Vec<f64>,
     less: [Coeffs; 2],
     less_sq: [Vec<f64>; 2],
     /// The typed sums of the primary, and of it with one region deleted.
@@ -97,6 +98,7 @@ impl Scratch {
             total: [coeffs(), coeffs()],
             total_sq: [vec![0.0; d.nb], vec![0.0; d.nb]],
             field: coeffs(),
+            field_sq: vec![0.0; d.nb],
             less: [coeffs(), coeffs()],
             less_sq: [vec![0.0; d.nb], vec![0.0; d.nb]],
             typed: vec![0.0; 3 * d.per],
@@ -335,12 +337,24 @@ pub(crate) fn multipoles_on_grid(
                 for (f, (a, b)) in fi.iter_mut().zip(di.iter().zip(ri)) {
                     *f = a + scale * b;
                 }
-                let sq: Vec<f64> = (0..nb)
-                    .map(|b| sc.total_sq[0][b] + scale * scale * sc.total_sq[1][b])
-                    .collect();
+                for (f, (a, b)) in sc
+                    .field_sq
+                    .iter_mut()
+                    .zip(sc.total_sq[0].iter().zip(&sc.total_sq[1]))
+                {
+                    *f = a + scale * scale * b;
+                }
                 let wf = if random { scale * wi } else { wi };
                 let field = (&sc.field.0[..], &sc.field.1[..]);
-                combine(field, field, false, wf, Some(&sq), dims, &mut acc[..per]);
+                combine(
+                    field,
+                    field,
+                    false,
+                    wf,
+                    Some(&sc.field_sq),
+                    dims,
+                    &mut acc[..per],
+                );
                 if random && with_randoms {
                     let rand = (&sc.total[1].0[..], &sc.total[1].1[..]);
                     let sq = Some(&sc.total_sq[1][..]);

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from ... import _lib
+from ..._progress import progress_bar
 from ...errors import InputError
+from .. import inputs
 from ..bins import Bins, as_bins
 from ..multipoles import NEEDS_RANDOMS, check_lmax
 from ..results import TriangleMultipoles
@@ -26,21 +28,20 @@ def count_triangle_multipoles(
     *,
     bins: Bins | Any,
     lmax: int = 10,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    boxsize: float | None = None,
-    regions: Any = None,
+    comm: Any,
+    allreduce: bool = False,
     max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
-    comm: Any,
-    allreduce: bool = False,
+    **catalogue: Any,
 ) -> TriangleMultipoles | None:
     """:func:`~astrograph.clustering.count_triangle_multipoles` over the
-    ranks of ``comm``; the result on rank 0 (every rank with ``allreduce``)."""
+    ranks of ``comm``; the result on rank 0 (every rank with ``allreduce``).
+    ``catalogue`` holds the weights, ``boxsize`` and ``regions`` of the local
+    function; ``max_memory`` is per rank."""
     b = Bins(as_bins(bins).edges)
     check_lmax(lmax)
-    pts, meta = load(comm, data, randoms, data_weights, random_weights, boxsize, None, regions)
+    pts, meta = _load(comm, data, randoms, **catalogue)
     if not meta.has_randoms and meta.boxsize is None:
         raise InputError(NEEDS_RANDOMS)
     local, flags, _ = decompose(comm, pts, meta, float(b.rmax), symmetric=True)
@@ -69,23 +70,24 @@ def count_triangle_multipoles(
     reg = {}
     if meta.nregions:
         reg = {"regions": labels.astype(np.uint32), "nregions": meta.nregions}
-    raw = stage(
-        comm,
-        _lib.count_multipoles,
-        np.ascontiguousarray(d.T),
-        np.ascontiguousarray(dw),
-        None if r is None else np.ascontiguousarray(r.T),
-        None if rw is None else np.ascontiguousarray(rw),
-        b.edges.tolist(),
-        lmax,
-        meta.boxsize,
-        max_memory=rank_budget(comm, max_memory),
-        **reg,
-        primaries=primaries,
-        random_scale=scale,
-        num_threads=num_threads,
-        progress=None,
-    )
+    with progress_bar("multipoles", progress and comm.Get_rank() == 0, len(local)) as cb:
+        raw = stage(
+            comm,
+            _lib.count_multipoles,
+            np.ascontiguousarray(d.T),
+            np.ascontiguousarray(dw),
+            None if r is None else np.ascontiguousarray(r.T),
+            None if rw is None else np.ascontiguousarray(rw),
+            b.edges.tolist(),
+            lmax,
+            meta.boxsize,
+            max_memory=rank_budget(comm, max_memory),
+            **reg,
+            primaries=primaries,
+            random_scale=scale,
+            num_threads=inputs.num_threads(num_threads),
+            progress=cb,
+        )
     field, rand, _, typed, jk = raw
     if meta.has_randoms and not len(rand):
         rand = np.zeros_like(field)
@@ -95,3 +97,17 @@ def count_triangle_multipoles(
     field, rand, typed, jk = total
     raw = (field, rand, 0.0 if scale is None else scale, typed, jk)
     return TriangleMultipoles.from_raw(b, lmax, raw, dnorm, meta.boxsize, sums)
+
+
+def _load(
+    comm: Any,
+    data: Any,
+    randoms: Any,
+    *,
+    data_weights: Any = None,
+    random_weights: Any = None,
+    boxsize: float | None = None,
+    regions: Any = None,
+) -> Any:
+    """The catalogues spread over the ranks (unknown keywords refused)."""
+    return load(comm, data, randoms, data_weights, random_weights, boxsize, None, regions)
