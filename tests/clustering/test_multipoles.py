@@ -348,3 +348,17 @@ def test_multipole_tables_go_through_the_memory_budget():
     data = catalogue("uniform", 15, 200, 20.0)
     with pytest.raises(errors.MemoryBudgetError, match="multipole"):
         ag.count_triangle_multipoles(data, bins=EDGES, lmax=20, boxsize=20.0, max_memory=10_000)
+
+
+def test_bad_estimator_arguments_are_refused():
+    data, randoms = catalogue("uniform", 16, 100, 20.0), catalogue("uniform", 17, 120, 20.0)
+    m = ag.count_triangle_multipoles(data, randoms, bins=EDGES, lmax=2, boxsize=20.0, regions=8)
+    for call, match in [
+        (lambda: m.zeta(normalisation="treecorr"), "normalisation"),
+        (lambda: m.counts("treecorr"), "normalisation"),
+        (lambda: m.realisations("xi_s"), "statistic"),
+        (lambda: m.cov(method="bootstrap"), "jackknife"),
+    ]:
+        with pytest.raises(errors.InputError, match=match):
+            call()
+    assert m.std().shape == (3, 3, 3)
