@@ -181,7 +181,7 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
             out[f"{prefix}.{which}"] = np.array([n.n, n.s1, n.s2, n.s3, n.s4])
     rs = vars(result).get("resampling")
     if rs is not None:
-        for name in ("touch", "low", "data_sums"):
+        for name in ("touch", "low", "within", "data_sums"):
             out[f"{prefix}.{name}"] = np.asarray(getattr(rs, name))
     pairs = vars(result).get("pairs")
     if pairs is not None:

@@ -188,6 +188,15 @@ def test_wp_and_jackknife_outputs_match_the_library(tmp_path, files):
     np.testing.assert_allclose(np.loadtxt(tmp_path / "xi_cov.txt"), want.cov("xi_s"), rtol=1e-10)
     res = run("3pcf", *args, "--nbins", "3", "--regions", "4", "--out", "z", cwd=tmp_path)
     assert res.returncode == 0 and (tmp_path / "z_cov.txt").exists(), res.stderr
+    res = run(
+        "3pcf", *args, "--nbins", "3", "--regions", "4", "--correction", "mohammad21",
+        "--out", "zc", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    want = ag.count_triangles(d, r, bins=ag.Bins.linear(1, 8, 3), regions=4)
+    got = np.loadtxt(tmp_path / "zc_cov.txt")
+    np.testing.assert_allclose(got, want.cov("equilateral", correction="mohammad21"), rtol=1e-10)
+    assert not np.allclose(got, np.loadtxt(tmp_path / "z_cov.txt"))
     res = run("4pcf", *args, "--rmax", "4", "--nbins", "2", "--parity", "--out", "q", cwd=tmp_path)
     assert res.returncode == 0 and "parity-odd" in res.stdout, res.stderr
     q = pq.read_table(tmp_path / "q.parquet")
@@ -265,6 +274,7 @@ BAD_ARGUMENTS = [
     (["wp", "--data", "gal.txt", "--pimax", "-2"], "pimax"),
     (["wp", "--graph", "g.arrow", "--rmax", "2", "--pimax", "8"], "rebuild it"),
     (["2pcf", "--data", "gal.txt", "--regions", "0"], "positive integer"),
+    (["2pcf", "--data", "gal.txt", "--correction", "mp"], "invalid choice"),
     (["2pcf", "--graph", "g.arrow", "--regions", "4"], "--graph cannot be combined"),
     (["3pcf", "--data", "gal.txt", "--multipoles", "--lmax", "30"], "lmax"),
     (["3pcf", "--data", "gal.txt", "--lmax", "4"], "--lmax applies to --multipoles"),

@@ -97,6 +97,7 @@ def test_nonzero_counts(reference: tuple[Path, dict[str, np.ndarray]]) -> None:
         "files.triangles.ddr",
         "regions.triangles.touch",
         "regions_box.triangles.low",
+        "regions.triangles.within",
         "clustered.multipoles.field",
         "regions.multipoles.jackknife",
         "regions_box.multipoles.typed",

@@ -6,6 +6,8 @@ the sky or as sub-cubes; bad input is refused."""
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,8 @@ import astrograph as ag
 from astrograph import errors
 from astrograph.clustering.mocks import thomas_process, uniform_randoms
 from astrograph.clustering.regions import box_labels, sky_centres, sky_labels
+
+import reference as ref
 
 K = 5
 
@@ -77,6 +81,23 @@ def test_delete_one_equals_recounting_without_the_region(boxsize, weighted):
             np.testing.assert_allclose(
                 norms[k], [want.data.s1, want.data.s2, want.randoms.s1], rtol=1e-12
             )
+            # The tuples within region k: the counts of region k alone.
+            inside = fns[kind](
+                d[~keep_d],
+                r[~keep_r],
+                bins=bins,
+                data_weights=None if dw is None else dw[~keep_d],
+                random_weights=None if rw is None else rw[~keep_r],
+                boxsize=boxsize,
+            )
+            for res_one in res:
+                within = res_one.resampling.within[k]
+                if kind == "quads":
+                    got = dict(zip(map(tuple, res_one.shapes), within[:5].T, strict=True))
+                    for s, c in zip(map(tuple, inside.shapes), inside.counts.T, strict=True):
+                        np.testing.assert_allclose(got[s], c, rtol=1e-12, atol=1e-9)
+                else:
+                    np.testing.assert_allclose(within, _stacked(inside), rtol=1e-12, atol=1e-9)
 
 
 def test_jackknife_covariance_follows_its_formula():
@@ -156,7 +177,8 @@ def test_jackknife_variance_matches_the_scatter_of_independent_mocks():
     """40 Thomas-process mocks in periodic boxes, with randoms (the analytic
     RR of the whole box would bias every realisation): the mean jackknife variance
     of xi(s) (27 sub-cubes) is within a factor 2 of the mock-to-mock variance
-    in every bin (a small version of the benchmark check). The number of
+    in every bin, with and without the correction (a small version of the
+    benchmark check). The number of
     clusters is Poisson, as in the process itself: with a fixed number the
     mocks would lack that scatter and the jackknife, which sees independent
     regions, would look 2-3x too large."""
@@ -168,9 +190,11 @@ def test_jackknife_variance_matches_the_scatter_of_independent_mocks():
         r = uniform_randoms(2 * len(d), 80.0, seed=500 + seed)
         pc = ag.count_pairs(d, r, bins=bins, boxsize=80.0, regions=27)
         xs.append(pc.xi_s())
-        vars_.append(pc.std("xi_s") ** 2)
+        vars_.append([pc.std("xi_s") ** 2, pc.std("xi_s", correction="mohammad21") ** 2])
+    # Plain and Mohammad-Percival-corrected jackknife alike.
     ratio = np.mean(vars_, axis=0) / np.var(xs, axis=0, ddof=1)
     assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
+    assert np.all(ratio[1] < ratio[0]), ratio  # the correction only lowers the variance
 
 
 def test_saved_graph_keeps_its_regions(tmp_path):
@@ -200,3 +224,99 @@ def test_error_bars_in_a_box_without_randoms_are_refused():
     with pytest.raises(errors.InputError, match="need randoms"):
         pc.cov(method="bootstrap", nboot=10)
     assert pc.resampling.touch.sum() > 0  # the tables themselves are kept
+
+
+def _corrected_brute_force(points, weights, types, labels, k, alpha, nvert, box, edges):
+    """Normalised counts of the Mohammad-Percival realisation without region k,
+    tuple by tuple: a tuple within k leaves, one crossing k's border keeps
+    weight 1 - alpha, the others 1; the norms are the same weighted sums over
+    every tuple of points (binned or not). Shape (nvert + 1, *side bins)."""
+    nb = len(edges) - 1
+    counts = np.zeros((nvert + 1,) + (nb,) * (nvert * (nvert - 1) // 2))
+    norms = np.zeros(nvert + 1)
+    for tup in combinations(range(len(points)), nvert):
+        tup = list(tup)
+        regs = labels[tup]
+        keep = 1.0 if k not in regs else (0.0 if np.all(regs == k) else 1.0 - alpha)
+        w = keep * np.prod(weights[tup])
+        t = int(types[tup].sum())
+        norms[t] += w
+        sides = [
+            int(ref.bin_of(ref.separation(points[a], points[b], box)[1], edges))
+            for a, b in combinations(tup, 2)
+        ]
+        if min(sides) >= 0:
+            counts[(t, *sorted(sides))] += w
+    with np.errstate(invalid="ignore"):
+        return counts / norms.reshape((-1,) + (1,) * (counts.ndim - 1))
+
+
+@pytest.mark.parametrize("boxsize", [None, 8.0])
+def test_mohammad_percival_realisations_follow_their_definition(boxsize):
+    """correction='mohammad21': every normalised count of every realisation
+    equals the brute-force sum with the crossing tuples weighted 1 - alpha,
+    alpha = K / (2 + sqrt(2)(K - 1)), for pairs and triangles, weighted."""
+    rng = np.random.default_rng(7)
+    d, r = rng.uniform(0, 8.0, (22, 3)), rng.uniform(0, 8.0, (26, 3))
+    dw, rw = rng.uniform(0.5, 1.5, len(d)), rng.uniform(0.5, 1.5, len(r))
+    kreg = 3
+    dl, rl = (np.minimum((x[:, 0] / 8.0 * kreg).astype(int), kreg - 1) for x in (d, r))
+    edges = np.array([0.5, 2.0, 3.5])
+    kw = dict(data_weights=dw, random_weights=rw, boxsize=boxsize, regions=(dl, rl))
+    pc = ag.count_pairs(d, r, bins=ag.Bins(edges), **kw)
+    tc = ag.count_triangles(d, r, bins=ag.Bins(edges), **kw)
+    alpha = kreg / (2 + np.sqrt(2) * (kreg - 1))
+    pts, w = np.vstack([d, r]), np.concatenate([dw, rw])
+    types, labels = np.repeat([0, 1], [len(d), len(r)]), np.concatenate([dl, rl])
+
+    def normalised_pairs(x):
+        return np.stack([x.dd[:, 0] / x.dd_norm, x.dr[:, 0] / x.dr_norm, x.rr[:, 0] / x.rr_norm])
+
+    def normalised_triangles(x):
+        return np.stack([getattr(x, c) / x.norm(c) for c in ("ddd", "ddr", "drr", "rrr")])
+
+    got_p = pc.realisations(normalised_pairs, correction="mohammad21")
+    got_t = tc.realisations(normalised_triangles, correction="mohammad21")
+    for k in range(kreg):
+        args = (pts, w, types, labels, k, alpha)
+        want_p = _corrected_brute_force(*args, 2, boxsize, edges)
+        want_t = _corrected_brute_force(*args, 3, boxsize, edges)
+        np.testing.assert_allclose(got_p[k], want_p, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(got_t[k], want_t, rtol=1e-10, atol=1e-14)
+    # The plain jackknife is the same sum with alpha = 1.
+    np.testing.assert_allclose(
+        tc.realisations(normalised_triangles)[1],
+        _corrected_brute_force(pts, w, types, labels, 1, 1.0, 3, boxsize, edges),
+        rtol=1e-10,
+        atol=1e-14,
+    )
+    assert not np.allclose(pc.std("xi_s", correction="mohammad21"), pc.std("xi_s"))
+
+
+def test_corrected_jackknife_from_a_graph_equals_the_direct_count():
+    d, r, dw, rw, dl, rl = _catalogue(13, 20.0)
+    kw = dict(data_weights=dw, random_weights=rw, boxsize=20.0, regions=(dl, rl))
+    g = ag.NeighbourGraph.build(d, r, rmax=4.0, **kw)
+    bins = ag.Bins.linear(0.5, 4.0, 3)
+    for direct, graph, stat in (
+        (ag.count_pairs(d, r, bins=bins, **kw), g.count_pairs(bins), "xi_s"),
+        (ag.count_triangles(d, r, bins=bins, **kw), g.count_triangles(bins), "zeta"),
+        (ag.count_quads(d, r, bins=bins, **kw), g.count_quads(bins), "eta"),
+    ):
+        np.testing.assert_allclose(
+            graph.cov(stat, correction="mohammad21"),
+            direct.cov(stat, correction="mohammad21"),
+            rtol=1e-10,
+        )
+
+
+def test_bad_corrections_are_refused():
+    d, r, _, _, dl, rl = _catalogue(5, None)
+    pc = ag.count_pairs(d, r, bins=ag.Bins.log(0.5, 5.0, 4), regions=(dl, rl))
+    with pytest.raises(errors.InputError, match="correction must be one of"):
+        pc.cov(correction="mohammad")
+    with pytest.raises(errors.InputError, match="jackknife only"):
+        pc.cov(method="bootstrap", correction="mohammad21")
+    mp = ag.count_triangle_multipoles(d, r, bins=[0.5, 2.0, 4.0], lmax=2, regions=(dl, rl))
+    with pytest.raises(errors.InputError, match="within each region"):
+        mp.std(correction="mohammad21")

@@ -77,6 +77,14 @@ def _add_regions_arg(p: argparse.ArgumentParser) -> None:
         help="K regions for jackknife errors: sky patches (k-means), or K = n^3 sub-cubes "
         "of a periodic box; writes the realisations and the covariance too",
     )
+    p.add_argument(
+        "--correction",
+        choices=("none", "mohammad21"),
+        default="none",
+        help="jackknife with --regions: mohammad21 removes the tuples crossing a region's "
+        "border with Mohammad & Percival's (2022) weight instead of 1, against the plain "
+        "jackknife's overestimate at separations near the region size (default none)",
+    )
 
 
 def _add_bin_args(

@@ -224,12 +224,13 @@ def _pairs(args: argparse.Namespace, comm: Any, bins: Any) -> Any:
     )
 
 
-def _errors(result: Any, statistic: str, out: Path) -> Any:
+def _errors(result: Any, statistic: str, out: Path, args: argparse.Namespace) -> Any:
     """With regions: the jackknife realisations of ``statistic`` (Parquet, one
     column per realisation) and its covariance (text); returns the errors."""
     if getattr(result, "resampling", None) is None and not getattr(result, "nregions", 0):
         return None
-    real = result.realisations(statistic)
+    kw = {"correction": None if args.correction == "none" else args.correction}
+    real = result.realisations(statistic, **kw)
     flat = real.reshape(len(real), -1)
     pq.write_table(
         pa.table({f"jk{k}": flat[k] for k in range(len(flat))}),
@@ -237,11 +238,12 @@ def _errors(result: Any, statistic: str, out: Path) -> Any:
     )
     np.savetxt(
         out.with_name(f"{out.name}_cov.txt"),
-        result.cov(statistic),
-        header=f"jackknife covariance of {statistic} over {len(real)} regions (flattened)",
+        result.cov(statistic, **kw),
+        header=f"jackknife covariance of {statistic} over {len(real)} regions (flattened), "
+        f"correction {args.correction}",
     )
     print(f"written {out.name}_jackknife.parquet and {out.name}_cov.txt ({len(real)} regions)")
-    return result.std(statistic)
+    return result.std(statistic, **kw)
 
 
 def _pair_table(pc: Any, args: argparse.Namespace, statistic: str) -> None:
@@ -252,7 +254,7 @@ def _pair_table(pc: Any, args: argparse.Namespace, statistic: str) -> None:
     pc.save_ascii(out.with_suffix(".txt"))
     ok = pc.has_randoms or pc.boxsize
     value = getattr(pc, statistic)() if ok else None
-    err = _errors(pc, statistic, out) if ok else None
+    err = _errors(pc, statistic, out, args) if ok else None
     name = {"xi_s": "xi", "wp": "wp"}[statistic]
     print(f"  lo        hi          DD            {name:10s} error")
     e = pc.bins.edges
@@ -329,7 +331,7 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
         f"DRR {tc.drr.sum():.6g}, RRR {tc.rrr.sum():.6g}"
     )
     print("equilateral zeta:", " ".join(f"{v:.4g}" for v in tc.equilateral().filled(np.nan)))
-    err = _errors(tc, "equilateral", out) if (tc.randoms is not None or tc.boxsize) else None
+    err = _errors(tc, "equilateral", out, args) if (tc.randoms is not None or tc.boxsize) else None
     if err is not None:
         print("        error:   ", " ".join(f"{v:.3g}" for v in np.ma.filled(err, np.nan)))
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
@@ -365,7 +367,7 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
     for ell in range(min(2, tm.lmax + 1)):
         vals = " ".join(f"{v:.4g}" for v in z[ell, mid])
         print(f"zeta_{ell}(r1 = {c[mid]:.4g}, r2):", vals)
-    err = _errors(tm, "zeta", out)
+    err = _errors(tm, "zeta", out, args)
     if err is not None:
         print(f"zeta_0 error ({tm.nregions} regions):", " ".join(f"{v:.3g}" for v in err[0, mid]))
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
@@ -379,12 +381,13 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     qc.save_parquet(out.with_suffix(".parquet"))
     qc.save_ascii(out.with_suffix(".txt"))
     if qc.randoms is not None:
-        _errors(qc, "eta", out)
+        _errors(qc, "eta", out, args)
     if qc.odd is not None and qc.randoms is not None:
         z = qc.zeta_odd()
         print(f"parity-odd: {int((~z.mask).sum())} chiral configurations with randoms")
         if qc.resampling is not None:
-            chi2, dof, p = qc.chi2_odd()
+            correction = None if args.correction == "none" else args.correction
+            chi2, dof, p = qc.chi2_odd(correction=correction)
             print(f"chi2 of zeta_odd against zero: {chi2:.3g} for {dof} dof (p = {p:.3g})")
     print(
         f"{qc.total:.6g} quads over {len(qc.shapes)} shapes; "

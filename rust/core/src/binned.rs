@@ -101,7 +101,7 @@ impl<'a> NodeView<'a> {
 
     /// Entries of one count table with its resampling tables.
     pub fn table_len(&self, block: usize) -> usize {
-        block * (1 + 2 * self.nregions)
+        block * (1 + 3 * self.nregions)
     }
 
     /// Is the tuple made of `i` and `others` counted here? Yes when its

@@ -290,7 +290,7 @@ pub(crate) fn multipoles_on_grid(
     let degree = s.estimate((bins.rmin(), bins.rmax()), 0).mean_degree;
     let scratch = (8 * (16 * nb * nlm + 8 * nb + 2 * nlm * LANES + 6 * per)) as u64
         + (2.0 * degree * 40.0) as u64;
-    check_tables(s.len(), len, scratch, max_memory, "the multipole tables")?;
+    check_tables(s.len(), len, scratch, 0, max_memory, "the multipole tables")?;
     let cut = bins.d2_cut();
     let flat = chunked_sum_with(
         s.len(),

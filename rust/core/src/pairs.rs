@@ -21,7 +21,8 @@ pub struct PairCounts {
     pub rr: Vec<f64>,
     /// Resampling tables (see `reduce::touch`): for each region r the DD, DR,
     /// RR of the pairs that touch r, then for each r those of the pairs whose
-    /// smallest region is r (flat, (2, nregions, 3, nbins, nmu)); empty
+    /// smallest region is r, then for each r those of the pairs within r (flat,
+    /// (3, nregions, 3, nbins, nmu)); empty
     /// without regions.
     pub regions: Vec<f64>,
 }
@@ -50,7 +51,7 @@ fn on_graph(
 ) -> Result<PairCounts> {
     let view = NodeView::of_graph(g, jackknife);
     let (block, len) = (3 * per, view.table_len(3 * per));
-    check_tables(g.n_nodes(), len, 0, max_memory, "the pair-count tables")?;
+    check_tables(g.n_nodes(), len, 0, 0, max_memory, "the pair-count tables")?;
     let jk = view.nregions > 0;
     let flat = chunked_sum(g.n_nodes(), len, control, |nodes, acc| {
         for i in nodes {
@@ -93,8 +94,8 @@ fn on_grid(
     bin: impl Fn(usize, usize, f64) -> Option<usize> + Sync,
 ) -> Result<PairCounts> {
     let pts = &s.pts;
-    let (block, len) = (3 * per, 3 * per * (1 + 2 * s.nregions));
-    check_tables(s.len(), len, 0, max_memory, "the pair-count tables")?;
+    let (block, len) = (3 * per, 3 * per * (1 + 3 * s.nregions));
+    check_tables(s.len(), len, 0, 0, max_memory, "the pair-count tables")?;
     let jk = s.nregions > 0;
     let flat = chunked_sum(s.len(), len, control, |nodes, acc| {
         // With regions, pairs within the region of their primary are summed

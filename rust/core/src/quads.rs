@@ -174,7 +174,7 @@ pub struct QuadCounts {
     /// With parity: sum of w times the handedness (+1/-1) of each quad of a
     /// chiral shape, by number of randoms, flat (5, nshapes); else empty.
     pub odd: Vec<f64>,
-    /// Resampling tables (see `reduce::touch`), flat (2, nregions, 5,
+    /// Resampling tables (see `reduce::touch`), flat (3, nregions, 5,
     /// nshapes); empty without regions.
     pub regions: Vec<f64>,
 }
@@ -192,7 +192,14 @@ pub(crate) fn quads_on(
     // With parity, the odd counts by number of randoms follow the even ones.
     let types = if parity.is_some() { 10 } else { 5 };
     let (block, len) = (types * ns, g.table_len(types * ns));
-    check_tables(bl.n_nodes(), len, 0, max_memory, "the 4-point count tables")?;
+    check_tables(
+        bl.n_nodes(),
+        len,
+        0,
+        0,
+        max_memory,
+        "the 4-point count tables",
+    )?;
     let jk = g.nregions > 0;
     let flat = chunked_sum(bl.n_nodes(), len, control, |nodes, acc| {
         // (k, bin ik, bin jk) for the common neighbours of i and j.

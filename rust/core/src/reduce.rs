@@ -96,12 +96,13 @@ where
 
 /// Refuses, before anything is allocated, a count whose accumulators (one
 /// `acc_len` table per chunk, all held until they are added in order, plus
-/// the total) and per-thread scratch (`scratch` bytes each) exceed
-/// `max_memory`.
+/// the total), per-thread scratch (`scratch` bytes each) and `output` bytes
+/// of results exceed `max_memory`.
 pub(crate) fn check_tables(
     nitems: usize,
     acc_len: usize,
     scratch: u64,
+    output: u64,
     max_memory: Option<u64>,
     what: &'static str,
 ) -> Result<()> {
@@ -113,15 +114,18 @@ pub(crate) fn check_tables(
     let tables = (nchunks + 1)
         .saturating_mul(acc_len as u64)
         .saturating_mul(8);
-    let bytes = tables.saturating_add(threads.saturating_mul(scratch));
+    let bytes = tables
+        .saturating_add(threads.saturating_mul(scratch))
+        .saturating_add(output);
     if bytes > budget {
         return Err(CoreError::MemoryBudget {
             what,
             estimate_bytes: bytes,
             budget_bytes: budget,
             detail: format!(
-                "{acc_len} table entries in each of {nchunks} chunk accumulators, and \
-                 {scratch} bytes of scratch for each of {threads} threads"
+                "{acc_len} table entries in each of {nchunks} chunk accumulators, \
+                 {scratch} bytes of scratch for each of {threads} threads and {output} \
+                 bytes of results"
             ),
             advice: "use fewer separation or mu bins, fewer jackknife regions or threads, \
                      or raise max_memory",
@@ -134,10 +138,13 @@ pub(crate) fn check_tables(
 /// per region r of the tuples that touch r (every tuple adds its weight once
 /// to the block of each distinct region among its vertices), then one block
 /// per region r of the tuples whose smallest region label is r (each tuple
-/// once). The count with region r deleted is the total minus its first block,
+/// once), then one block per region r of the tuples with every vertex in r.
+/// The count with region r deleted is the total minus its first block,
 /// exactly (jackknife); resampled regions weight the second blocks (the
-/// marked-point bootstrap). Both depend on labels only, not on the order in
-/// which tuples are found, so they agree over threads and MPI ranks.
+/// marked-point bootstrap); the third split the first into tuples within r
+/// and across its border, which the Mohammad & Percival correction weights
+/// apart. All depend on labels only, not on the order in which tuples are
+/// found, so they agree over threads and MPI ranks.
 #[inline(always)]
 pub(crate) fn touch<const N: usize>(
     acc: &mut [f64],
@@ -156,10 +163,13 @@ pub(crate) fn touch<const N: usize>(
         }
     }
     acc[(1 + nregions + low as usize) * block + idx] += w;
+    if regions.iter().all(|&r| r == regions[0]) {
+        acc[(1 + 2 * nregions + low as usize) * block + idx] += w;
+    }
 }
 
 /// Adds the lanes (each `block` entries) to the totals and, given the one
-/// region of all their tuples' vertices, to its two tables, exactly as `touch`
+/// region of all their tuples' vertices, to its three tables, exactly as `touch`
 /// would have added each tuple; clears them. Counts that find tuples primary by
 /// primary sum the tuples that stay in the primary's region (most of them,
 /// when regions are much larger than rmax) in lanes flushed whenever the
@@ -180,6 +190,7 @@ pub(crate) fn flush(
             if let Some(r) = region {
                 acc[(1 + r as usize) * block + e] += *v;
                 acc[(1 + nregions + r as usize) * block + e] += *v;
+                acc[(1 + 2 * nregions + r as usize) * block + e] += *v;
             }
             *v = 0.0;
         }

@@ -25,19 +25,44 @@ pub struct TriangleCounts {
     pub regions: Vec<f64>,
 }
 
-/// Flat index of the sorted bins of any three side bins.
-fn sorted_index_table(nb: usize) -> Vec<u32> {
-    let mut t = vec![0u32; nb * nb * nb];
+/// The kernels count into the sorted configurations b1 <= b2 <= b3 only
+/// (about a sixth of nbins^3, so lanes and tables stay in cache): for any
+/// three side bins, the position of their sorted configuration; and for each
+/// position, the flat index of that configuration in (nbins, nbins, nbins).
+fn sorted_configurations(nb: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut flat = Vec::new();
+    let mut position = vec![0u32; nb * nb * nb];
+    for a in 0..nb {
+        for b in a..nb {
+            for c in b..nb {
+                position[(a * nb + b) * nb + c] = flat.len() as u32;
+                flat.push((a * nb + b) * nb + c);
+            }
+        }
+    }
+    let mut table = vec![0u32; nb * nb * nb];
     for a in 0..nb {
         for b in 0..nb {
             for c in 0..nb {
                 let mut v = [a, b, c];
                 v.sort_unstable();
-                t[(a * nb + b) * nb + c] = ((v[0] * nb + v[1]) * nb + v[2]) as u32;
+                table[(a * nb + b) * nb + c] = position[(v[0] * nb + v[1]) * nb + v[2]];
             }
         }
     }
-    t
+    (table, flat)
+}
+
+/// Spreads blocks of sorted configurations (`flat[c]`: where configuration c
+/// goes) into (nbins, nbins, nbins) arrays, zero elsewhere.
+fn spread(compact: &[f64], flat: &[usize], nb3: usize) -> Vec<f64> {
+    let mut out = vec![0.0; compact.len() / flat.len() * nb3];
+    for (block, part) in compact.chunks_exact(flat.len()).enumerate() {
+        for (&v, &f) in part.iter().zip(flat) {
+            out[block * nb3 + f] = v;
+        }
+    }
+    out
 }
 
 /// Writes to `hits` the positions in `list` of the marked ids; returns how many.
@@ -79,20 +104,30 @@ fn triangles_with<const JK: bool>(
     max_memory: Option<u64>,
     control: &Control,
 ) -> Result<TriangleCounts> {
-    let per = nb * nb * nb;
+    let (table, flat_of) = sorted_configurations(nb);
+    let per = flat_of.len();
     let n = bl.n_nodes();
     let max_degree = (0..n).map(|i| bl.range(i).len()).max().unwrap_or(0);
     let (block, len) = (4 * per, nodes.table_len(4 * per));
     // Per thread: the marks (a byte per node), the hit list and the lanes.
     let lanes = if JK { 2 * LANES } else { LANES };
     let scratch = n as u64 + 4 * (max_degree as u64 + 1) + 8 * (lanes * block) as u64;
-    check_tables(n, len, scratch, max_memory, "the triangle-count tables")?;
+    // The results spread the sorted configurations over all nbins^3.
+    let output = 8 * nodes.table_len(4 * nb * nb * nb) as u64;
+    check_tables(
+        n,
+        len,
+        scratch,
+        output,
+        max_memory,
+        "the triangle-count tables",
+    )?;
     let kernel = Kernel {
         bl,
         nodes,
         nb,
         per,
-        table: sorted_index_table(nb),
+        table,
     };
     let flat = chunked_sum_with(
         n,
@@ -136,11 +171,12 @@ fn triangles_with<const JK: bool>(
             flush(&mut s.mixed, acc, block, nodes.nregions, None);
         },
     )?;
-    let counts = std::array::from_fn(|t| flat[t * per..(t + 1) * per].to_vec());
+    let nb3 = nb * nb * nb;
+    let counts = std::array::from_fn(|t| spread(&flat[t * per..(t + 1) * per], &flat_of, nb3));
     Ok(TriangleCounts {
         nbins: nb,
         counts,
-        regions: flat[block..].to_vec(),
+        regions: spread(&flat[block..], &flat_of, nb3),
     })
 }
 

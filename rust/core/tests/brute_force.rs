@@ -550,7 +550,16 @@ fn buffer_nodes_never_own_a_tuple_so_domains_add_up() {
 
 /// The points of `c` whose region (by `labels`) is not `k`.
 fn without(c: &Cat, labels: &[u32], k: u32) -> Cat {
-    let keep: Vec<usize> = (0..c.x.len()).filter(|&i| labels[i] != k).collect();
+    pick(c, |i| labels[i] != k)
+}
+
+/// The points of `c` in region `k`.
+fn only(c: &Cat, labels: &[u32], k: u32) -> Cat {
+    pick(c, |i| labels[i] == k)
+}
+
+fn pick(c: &Cat, keep: impl Fn(usize) -> bool) -> Cat {
+    let keep: Vec<usize> = (0..c.x.len()).filter(|&i| keep(i)).collect();
     let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect();
     Cat {
         x: pick(&c.x),
@@ -646,6 +655,17 @@ fn delete_one_jackknife_equals_recounting_without_the_region() {
                 &minus(q.counts.concat(), &q.regions, qb),
                 &qk.counts.concat(),
             );
+            // The third tables: the tuples with every vertex in region k are
+            // the counts of region k alone.
+            let (dk, rk) = (only(&d, &dl, k as u32), only(&r, &rl, k as u32));
+            let (dks, rks) = (dk.sample(true), rk.sample(true));
+            let within = |regions: &[f64], b: usize| regions[(2 * nreg + k) * b..][..b].to_vec();
+            let pk = count_pairs(&dks, Some(&rks), &pbins, &m, none, &c).unwrap();
+            let tk = count_triangles(&dks, Some(&rks), &tbins, &m, none, &c).unwrap();
+            let qk = count_quads(&dks, Some(&rks), &tbins, &m, none, &c).unwrap();
+            close(&within(&p.regions, pb), &[pk.dd, pk.dr, pk.rr].concat());
+            close(&within(&t.regions, tb), &tk.counts.concat());
+            close(&within(&q.regions, qb), &qk.counts.concat());
         }
     }
 }

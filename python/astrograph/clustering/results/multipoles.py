@@ -138,7 +138,11 @@ class TriangleMultipoles(ResultTable):
         return 0 if self.jackknife is None else len(self.jackknife)
 
     def realisations(
-        self, statistic: str | Callable[[Any], Any] = "zeta", *, method: str = "jackknife"
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
     ) -> np.ndarray:
         """The statistic on each delete-one realisation, stacked (K, ...).
 
@@ -147,6 +151,13 @@ class TriangleMultipoles(ResultTable):
         exact count without one region (every triplet with a vertex in it
         removed), with the random scale and norms of the remaining points.
         """
+        if correction is not None:
+            raise InputError(
+                f"correction={correction!r} needs the counts of the triplets within each "
+                "region, which multipole counts do not keep: use correction=None here, "
+                "or count_triangles(..., regions=...) for corrected errors of zeta on "
+                "binned triangles"
+            )
         if method != "jackknife":
             raise InputError(
                 "multipoles give jackknife errors only (their counts are not split by "
@@ -179,21 +190,30 @@ class TriangleMultipoles(ResultTable):
         return np.stack(out)
 
     def cov(
-        self, statistic: str | Callable[[Any], Any] = "zeta", *, method: str = "jackknife"
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
     ) -> np.ndarray:
         """Jackknife covariance of the statistic (flattened):
         (K-1)/K sum_k (x_k - xbar)(x_k - xbar)^T."""
-        x = self.realisations(statistic, method=method)
+        x = self.realisations(statistic, method=method, correction=correction)
         x = x.reshape(len(x), -1)
         d = x - x.mean(axis=0)
         return (len(x) - 1) / len(x) * d.T @ d
 
     def std(
-        self, statistic: str | Callable[[Any], Any] = "zeta", *, method: str = "jackknife"
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
     ) -> np.ndarray:
         """Jackknife standard error of the statistic, in its shape."""
-        x = self.realisations(statistic, method=method)
-        return np.sqrt(np.diag(self.cov(statistic, method=method))).reshape(x.shape[1:])
+        x = self.realisations(statistic, method=method, correction=correction)
+        c = self.cov(statistic, method=method, correction=correction)
+        return np.sqrt(np.diag(c)).reshape(x.shape[1:])
 
     @property
     def r0(self) -> np.ndarray:

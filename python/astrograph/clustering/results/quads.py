@@ -83,11 +83,13 @@ class QuadCounts(ResultTable, Resampled):
         ch = np.asarray(chiral, dtype=bool)
         return cls(pairs.bins, s, c, pairs, pairs.data, pairs.randoms, pairs.boxsize, rs, o, ch)
 
+    VERTICES = 4
+
     def _stacked(self) -> np.ndarray:
         return self.counts if self.odd is None else np.concatenate([self.counts, self.odd])
 
-    def _companions(self, method: str, nboot: int, seed: int) -> list:
-        return self.pairs._realisations(method, nboot, seed)
+    def _companions(self, method: str, nboot: int, seed: int, correction: str | None) -> list:
+        return self.pairs._realisations(method, nboot, seed, correction)
 
     def _realisation(self, counts, data, randoms, pairs=None) -> QuadCounts:
         even, odd = (counts, None) if self.odd is None else (counts[:5], counts[5:])
@@ -146,14 +148,17 @@ class QuadCounts(ResultTable, Resampled):
         v = self.valid & self.chiral
         return np.ma.masked_array(np.where(v, full, 0.0), mask=~v)
 
-    def chi2_odd(self, method: str = "jackknife") -> tuple[float, int, float]:
+    def chi2_odd(
+        self, method: str = "jackknife", correction: str | None = None
+    ) -> tuple[float, int, float]:
         """chi^2 of zeta_odd against zero with its covariance over the regions
-        (jackknife, Hartlap-corrected), its degrees of freedom and p-value."""
+        (jackknife, Hartlap-corrected; ``correction`` as in :meth:`cov`), its
+        degrees of freedom and p-value."""
         from scipy.stats import chi2  # lazy: scipy only for this p-value
 
         z = self.zeta_odd()
         ok = ~np.ma.getmaskarray(z)
-        cov = self.cov("zeta_odd", method=method)[np.ix_(ok, ok)]
+        cov = self.cov("zeta_odd", method=method, correction=correction)[np.ix_(ok, ok)]
         x = z.compressed()
         k = self._tables().nregions
         p = len(x)

@@ -64,11 +64,13 @@ class TriangleCounts(ResultTable, Resampled):
         rs = Resampling.like(pairs.resampling, jk, (4, nb, nb, nb))
         return cls(pairs.bins, *arrays, pairs, pairs.data, pairs.randoms, pairs.boxsize, rs)
 
+    VERTICES = 3
+
     def _stacked(self) -> np.ndarray:
         return np.stack([self.ddd, self.ddr, self.drr, self.rrr])
 
-    def _companions(self, method: str, nboot: int, seed: int) -> list:
-        return self.pairs._realisations(method, nboot, seed)
+    def _companions(self, method: str, nboot: int, seed: int, correction: str | None) -> list:
+        return self.pairs._realisations(method, nboot, seed, correction)
 
     def _realisation(self, counts, data, randoms, pairs=None) -> TriangleCounts:
         ddd, ddr, drr, rrr = counts
