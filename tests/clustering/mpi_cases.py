@@ -167,7 +167,7 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
     or TriangleMultipoles."""
     out: dict[str, np.ndarray] = {}
     if prefix.endswith(".multipoles"):
-        for name in ("field", "randoms", "typed", "jackknife"):
+        for name in ("field", "randoms", "typed", "jackknife", "within"):
             if getattr(result, name) is not None:
                 out[f"{prefix}.{name}"] = np.asarray(getattr(result, name))
         out[f"{prefix}.scale"] = np.array([result.random_scale])  # type: ignore[attr-defined]

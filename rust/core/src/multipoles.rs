@@ -43,7 +43,8 @@ pub struct MultipoleCounts {
     /// combinations; empty without regions.
     pub typed: Vec<f64>,
     /// With regions, per region the typed sums lost when it is deleted (the
-    /// delete-one jackknife: total minus table), flat (nregions, 4, lmax + 1,
+    /// delete-one jackknife: total minus table), then per region those of the
+    /// triplets with all three points in it, flat (2, nregions, 4, lmax + 1,
     /// nbins, nbins).
     pub regions: Vec<f64>,
 }
@@ -276,11 +277,11 @@ pub(crate) fn multipoles_on_grid(
     let per = dims.per;
     let jk = nk > 0;
     // Layout: field, randoms, the coincident-pair flag; with regions the
-    // typed sums (by random vertices, 0..=3) and per region those lost when
-    // it is deleted.
+    // typed sums (by random vertices, 0..=3), per region those lost when it
+    // is deleted, and per region those within it.
     let (typed_at, touch_at) = (2 * per + 1, 6 * per + 1);
     let len = if jk {
-        touch_at + 4 * nk * per
+        touch_at + 8 * nk * per
     } else {
         2 * per + 1
     };
@@ -361,7 +362,7 @@ pub(crate) fn multipoles_on_grid(
                     combine(rand, rand, false, wi, sq, dims, &mut acc[per..2 * per]);
                 }
                 if jk {
-                    resample(sc, i, s, dims, acc, typed_at, touch_at);
+                    resample(sc, i, s, dims, acc, typed_at, (touch_at, nk));
                 }
                 sc.reset();
             });
@@ -413,7 +414,8 @@ fn typed(c: &[Coeffs; 2], sq: &[Vec<f64>; 2], wi: f64, d: Dims, out: &mut [f64])
 /// The jackknife terms of primary i: its typed sums, and for every region
 /// what deleting it removes: all of them for i's own region; for a region
 /// holding some of i's neighbours, the sums less those without them. Exact:
-/// the count with region k deleted is the total minus its table.
+/// the count with region k deleted is the total minus its table. Also the
+/// sums of its neighbours in its own region alone: the triplets within it.
 fn resample(
     sc: &mut Scratch,
     i: usize,
@@ -421,7 +423,7 @@ fn resample(
     d: Dims,
     acc: &mut [f64],
     typed_at: usize,
-    touch_at: usize,
+    (touch_at, nk): (usize, usize),
 ) {
     let pts = &s.pts;
     let (per, ri) = (d.per, pts.region[i] as usize);
@@ -435,6 +437,15 @@ fn resample(
     for slot in 0..sc.slots.len() {
         let k = sc.slots[slot] as usize;
         if k == ri {
+            for kind in 0..2 {
+                let (lr, li) = &mut sc.less[kind];
+                lr.copy_from_slice(&sc.parts[2 * slot + kind].0);
+                li.copy_from_slice(&sc.parts[2 * slot + kind].1);
+                sc.less_sq[kind].copy_from_slice(&sc.squares[2 * slot + kind]);
+            }
+            typed(&sc.less, &sc.less_sq, wi, d, &mut sc.typed_less);
+            let at = touch_at + ((nk + ri) * 4 + t0) * per;
+            add(&mut acc[at..at + 3 * per], &sc.typed_less, 1.0);
             continue;
         }
         for kind in 0..2 {

@@ -17,7 +17,7 @@ from ...errors import InputError
 from .. import plotting
 from ..bins import Bins
 from .norms import Norms
-from .resampling import refuse_analytic_randoms
+from .resampling import corrected, cross_weight, refuse_analytic_randoms
 from .table import ResultTable
 
 NORMALISATIONS = ("legendre", "encore")
@@ -89,6 +89,9 @@ class TriangleMultipoles(ResultTable):
     region_sums : tuple or None
         Per-region weight sums of the data and of the randoms
         (``results.region_sums``), for the deleted realisations' norms.
+    within : ndarray or None, shape (nregions, 4, lmax + 1, nbins, nbins)
+        The part of ``typed`` from triplets with all three points in each
+        region (for ``correction="mohammad21"``).
     """
 
     bins: Bins
@@ -101,6 +104,7 @@ class TriangleMultipoles(ResultTable):
     typed: np.ndarray | None = None
     jackknife: np.ndarray | None = None
     region_sums: tuple | None = None
+    within: np.ndarray | None = None
 
     @classmethod
     def from_raw(
@@ -119,6 +123,7 @@ class TriangleMultipoles(ResultTable):
         r = np.asarray(randoms, dtype=np.float64)
         t = np.asarray(typed, dtype=np.float64)
         j = np.asarray(jk, dtype=np.float64)
+        tables = j.reshape((2, -1, 4, *shape)) if j.size else None
         return cls(
             bins,
             lmax,
@@ -128,8 +133,9 @@ class TriangleMultipoles(ResultTable):
             data,
             boxsize,
             t.reshape((4, *shape)) if t.size else None,
-            j.reshape((-1, 4, *shape)) if j.size else None,
+            None if tables is None else tables[0],
             region_sums if j.size else None,
+            None if tables is None else tables[1],
         )
 
     @property
@@ -150,20 +156,21 @@ class TriangleMultipoles(ResultTable):
         function of a :class:`TriangleMultipoles`. Each realisation is the
         exact count without one region (every triplet with a vertex in it
         removed), with the random scale and norms of the remaining points.
+        ``correction="mohammad21"``: the triplets crossing the region's border
+        removed with Mohammad & Percival's weight instead (as for the other
+        counts; see :mod:`astrograph.clustering.results.resampling`).
         """
-        if correction is not None:
-            raise InputError(
-                f"correction={correction!r} needs the counts of the triplets within each "
-                "region, which multipole counts do not keep: use correction=None here, "
-                "or count_triangles(..., regions=...) for corrected errors of zeta on "
-                "binned triangles"
-            )
         if method != "jackknife":
             raise InputError(
                 "multipoles give jackknife errors only (their counts are not split by "
                 "smallest region, which the bootstrap needs): use method='jackknife'"
             )
-        if self.jackknife is None or self.typed is None or self.region_sums is None:
+        if (
+            self.jackknife is None
+            or self.typed is None
+            or self.region_sums is None
+            or self.within is None
+        ):
             raise InputError(
                 "these multipoles were counted without regions: pass regions= to "
                 "count_triangle_multipoles for error bars"
@@ -175,10 +182,19 @@ class TriangleMultipoles(ResultTable):
         else:
             fn = statistic
         refuse_analytic_randoms(self)
-        dsum, rsum, _ = self.region_sums
+        alpha = cross_weight(self.nregions, correction)
+        dsum, rsum, weighted = self.region_sums
         out = []
         for k in range(self.nregions):
-            typed = self.typed - self.jackknife[k]
+            if alpha == 1.0:
+                typed = self.typed - self.jackknife[k]
+            else:
+                typed = corrected(
+                    self.typed, self.jackknife[k], self.within[k], alpha, 3,
+                    (dsum.sum(axis=0), dsum[k]),
+                    None if rsum is None else (rsum.sum(axis=0), rsum[k]),
+                    weighted,
+                )  # fmt: skip
             d = self.data
             left = [d.s1 - dsum[k, 1], d.s2 - dsum[k, 2], d.s3 - dsum[k, 3], d.s4 - dsum[k, 4]]
             data = Norms(d.n - int(round(dsum[k, 0])), *left)

@@ -147,33 +147,14 @@ class Resampling:
             if alpha == 1.0:
                 out.append((total - self.touch[r], dn, rn))
                 continue
-            inside = self.within[r]
-            counts = total - inside - alpha * (self.touch[r] - inside)
-            scale = self._norm_scale(r, dtot, rtot, dn, rn, vertices, alpha)
-            shape = (len(counts),) + (1,) * (counts.ndim - 1)
-            out.append((counts * scale.reshape(shape), dn, rn))
+            rsums = None if self.random_sums is None else self.random_sums[r]
+            counts = corrected(
+                total, self.touch[r], self.within[r], alpha, vertices,
+                (dtot, self.data_sums[r]), None if rtot is None else (rtot, rsums),
+                self.weighted,
+            )  # fmt: skip
+            out.append((counts, dn, rn))
         return out
-
-    def _norm_scale(self, r, dtot, rtot, dn, rn, vertices: int, alpha: float) -> np.ndarray:
-        """``N_out / N_w`` for every row of the stacked counts (see ``jackknife``)."""
-        d_all, d_in = _norms(dtot, self.weighted[0]), _norms(self.data_sums[r], self.weighted[0])
-        r_all = r_in = None
-        if rtot is not None and self.random_sums is not None:
-            r_all = _norms(rtot, self.weighted[1])
-            r_in = _norms(self.random_sums[r], self.weighted[1])
-
-        def tuples(d: Norms, rr: Norms | None, t: int) -> float:
-            return d.combinations(vertices - t) * (rr.combinations(t) if rr is not None else 1.0)
-
-        rows = len(self.touch[r])
-        scale = np.ones(rows)
-        for row in range(rows):
-            t = row % (vertices + 1)
-            n_all, n_in, n_out = tuples(d_all, r_all, t), tuples(d_in, r_in, t), tuples(dn, rn, t)
-            n_w = (1.0 - alpha) * (n_all - n_in) + alpha * n_out
-            if n_w > 0:
-                scale[row] = n_out / n_w
-        return scale
 
     def bootstrap(self, nboot: int, seed: int) -> list[tuple]:
         """(counts, data norms, random norms) of ``nboot`` draws of the regions
@@ -190,6 +171,48 @@ class Resampling:
             )
             out.append((counts, dn, rn))
         return out
+
+
+def corrected(
+    total: np.ndarray,
+    touch: np.ndarray,
+    within: np.ndarray,
+    alpha: float,
+    vertices: int,
+    data: tuple[np.ndarray, np.ndarray],
+    randoms: tuple[np.ndarray, np.ndarray] | None,
+    weighted: tuple[bool, bool],
+) -> np.ndarray:
+    """Counts of one corrected realisation, in the norms of the catalogue
+    less the region: the tuples within it removed, those crossing its border
+    with weight ``alpha``; each row (t random vertices, t = row mod
+    vertices + 1) scaled by ``N_out / N_w``, where ``N_w = (1 - alpha) (N -
+    N_in) + alpha N_out`` is the same weighted sum over all possible tuples
+    (N: all, N_in: within the region, N_out: without it). ``data`` and
+    ``randoms``: (whole catalogue, region) weight power sums, as in
+    :func:`region_sums`.
+    """
+    counts = total - within - alpha * (touch - within)
+
+    def norms(sums: np.ndarray, which: int) -> Norms:
+        return _norms(sums, weighted[which])
+
+    cats = [data] if randoms is None else [data, randoms]
+    whole = [norms(c[0], i) for i, c in enumerate(cats)]
+    inside = [norms(c[1], i) for i, c in enumerate(cats)]
+    outside = [norms(c[0] - c[1], i) for i, c in enumerate(cats)]
+
+    def tuples(n: list[Norms], t: int) -> float:
+        return n[0].combinations(vertices - t) * (n[1].combinations(t) if len(n) > 1 else 1.0)
+
+    scale = np.ones(len(counts))
+    for row in range(len(counts)):
+        t = row % (vertices + 1)
+        n_all, n_in, n_out = tuples(whole, t), tuples(inside, t), tuples(outside, t)
+        n_w = (1.0 - alpha) * (n_all - n_in) + alpha * n_out
+        if n_w > 0:
+            scale[row] = n_out / n_w
+    return counts * scale.reshape((len(counts),) + (1,) * (counts.ndim - 1))
 
 
 ANALYTIC_RANDOMS = (
