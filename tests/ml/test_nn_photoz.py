@@ -79,6 +79,31 @@ def test_mixture_density_pdf(mgs):
     assert m.photoz_metrics(Xte, zte)["sigma_nmad"] < 0.02
 
 
+def test_ensemble_of_mixture_networks(mgs, tmp_path):
+    """n_ensemble networks: the point estimate is the mean of the members'
+    (each a network trained with its own seed), the mixture their union with
+    equal weights; saved and loaded exactly."""
+    Xtr, ztr, Xte, zte = mgs
+    kw = dict(hidden=(32, 32), n_components=2, max_epochs=8, random_state=3)
+    ens = DensePhotoZRegressor(**kw, n_ensemble=3).fit(Xtr[:1500], ztr[:1500])
+    assert len(ens.models_) == len(ens.histories_) == 3
+    members = [
+        DensePhotoZRegressor(**{**kw, "random_state": 3 + 1000 * m}).fit(Xtr[:1500], ztr[:1500])
+        for m in range(3)
+    ]
+    np.testing.assert_allclose(
+        ens.predict(Xte[:200]), np.mean([m.predict(Xte[:200]) for m in members], 0), rtol=1e-5
+    )
+    w, mu, sigma = ens.predict_mixture(Xte[:200])
+    assert w.shape == mu.shape == sigma.shape == (200, 6)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(w[:, 2:4], members[1].predict_mixture(Xte[:200])[0] / 3, rtol=1e-5)
+    loaded = DensePhotoZRegressor.load(ens.save(tmp_path / "ens.npz"))
+    np.testing.assert_array_equal(loaded.predict(Xte[:200]), ens.predict(Xte[:200]))
+    with pytest.raises(ValueError, match="n_ensemble must be an integer >= 1"):
+        DensePhotoZRegressor(n_ensemble=0).fit(Xtr[:300], ztr[:300])
+
+
 def test_bad_input(mgs):
     Xtr, ztr, _, _ = mgs
     X = Xtr[:300].copy()
