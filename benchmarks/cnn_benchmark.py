@@ -72,7 +72,7 @@ def main() -> None:
     res = {
         "config": args.config,
         "ensemble": args.ensemble,
-        "epochs": params["epochs"],
+        "epochs": model.epochs,
         "n_train": len(train),
         "n_test": len(test),
         "accuracy_tta": round(acc_tta, 4),

@@ -7,8 +7,63 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from astrograph.errors import InputError
 from astrograph.ml.datasets import load_galaxy10_h5, load_image_folder
-from astrograph.ml.datasets.images import GALAXY10_DECALS_CLASSES, GALAXY10_SDSS_CLASSES
+from astrograph.ml.datasets.images import (
+    GALAXY10_DECALS_CLASSES,
+    GALAXY10_SDSS_CLASSES,
+    GALAXY_CROP_HALF_LIGHT_RADII,
+    galaxy_crop_side,
+    read_image,
+)
+
+
+def _exponential_disc(side: int, r50: float, sky: float = 10.0, noise: float = 2.0, seed=0):
+    """An 8-bit exponential disc of half-light radius ``r50`` px at the centre,
+    on a noisy sky (the half-light radius of exp(-r/h) is 1.678 h)."""
+    yy, xx = np.indices((side, side))
+    r = np.hypot(yy - (side - 1) / 2, xx - (side - 1) / 2)
+    img = sky + 230 * np.exp(-r / (r50 / 1.678))
+    img += np.random.default_rng(seed).normal(0, noise, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("radius", [25.0, 35.0, 45.0])
+def test_galaxy_crop_is_5_7_half_light_radii(radius):
+    """A flat disc of radius R (every pixel detected) has its half-light
+    radius at R / sqrt(2): the crop side is 5.7 of those."""
+    yy, xx = np.indices((240, 240))
+    disc = np.where(np.hypot(yy - 119.5, xx - 119.5) < radius, 180, 10)
+    disc = disc + np.random.default_rng(1).normal(0, 2, disc.shape)
+    side = galaxy_crop_side(np.clip(disc, 0, 255).astype(np.uint8))
+    assert side == pytest.approx(GALAXY_CROP_HALF_LIGHT_RADII * radius / np.sqrt(2), rel=0.03)
+
+
+def test_galaxy_crop_follows_the_galaxy_size():
+    """Exponential discs: the crop grows with the galaxy; channels are averaged."""
+    sides = [galaxy_crop_side(_exponential_disc(240, r50)) for r50 in (18.0, 24.0, 30.0, 36.0)]
+    assert all(a < b for a, b in zip(sides, sides[1:], strict=False)), sides
+    rgb = np.repeat(_exponential_disc(240, 24.0)[..., None], 3, axis=-1)
+    assert galaxy_crop_side(rgb) == sides[1]
+
+
+def test_galaxy_crop_limits_and_bad_input():
+    blank = np.full((100, 100), 30, np.uint8)
+    assert galaxy_crop_side(blank) == 100  # nothing detected: the whole image
+    assert galaxy_crop_side(_exponential_disc(200, 2.0)) == 70  # at least 0.35 of the side
+    assert galaxy_crop_side(_exponential_disc(200, 80.0)) == 200  # at most all of it
+    with pytest.raises(InputError, match="2-D image"):
+        galaxy_crop_side(np.zeros((3, 3)))
+
+
+def test_read_image_crops_to_the_galaxy(tmp_path):
+    path = tmp_path / "g.png"
+    _write(path, np.repeat(_exponential_disc(240, 20.0)[..., None], 3, axis=-1))
+    side = galaxy_crop_side(np.asarray(Image.open(path).convert("RGB")))
+    assert read_image(path, size=None).shape == (side, side, 3)  # the default crop
+    assert read_image(path, size=None, crop=None).shape == (240, 240, 3)
+    with pytest.raises(InputError, match="crop must be 'galaxy'"):
+        read_image(path, crop="centre")
 
 
 def _write(path, arr):
@@ -36,8 +91,8 @@ def test_load_image_folder(folder):
     # the 10-px centre crop is the square only
     np.testing.assert_allclose(X[y == 1], 200 / 255, atol=1e-3)
     np.testing.assert_allclose(X[y == 0], 0.0, atol=1e-3)
-    # default crop = central square of the short side, keeps the border
-    X2, _, _ = load_image_folder(folder, size=None)
+    # crop=None: the central square of the short side, keeps the border
+    X2, _, _ = load_image_folder(folder, size=None, crop=None)
     assert X2.shape == (6, 30, 30, 3)
     assert X2[0, 0, 0, 0] == pytest.approx(20 / 255)
 
