@@ -158,7 +158,7 @@ class TriangleMultipoles(ResultTable):
         removed), with the random scale and norms of the remaining points.
         ``correction="mohammad21"``: the triplets crossing the region's border
         removed with Mohammad & Percival's weight instead (as for the other
-        counts; see :mod:`astrograph.clustering.results.resampling`).
+        counts; see "Error bars from regions" in the estimators page).
         """
         if method != "jackknife":
             raise InputError(

@@ -20,6 +20,8 @@ __all__ = [
     "load_galaxy10_h5",
     "read_image",
     "galaxy_crop_side",
+    "GALAXY_CROP_HALF_LIGHT_RADII",
+    "GALAXY_CROP_MIN_FRACTION",
     "IMAGE_EXTENSIONS",
     "GALAXY10_SDSS_CLASSES",
     "GALAXY10_DECALS_CLASSES",
