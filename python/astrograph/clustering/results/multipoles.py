@@ -184,6 +184,8 @@ class TriangleMultipoles(ResultTable):
         refuse_analytic_randoms(self)
         alpha = cross_weight(self.nregions, correction)
         dsum, rsum, weighted = self.region_sums
+        dall = dsum.sum(axis=0)
+        rall = None if rsum is None else rsum.sum(axis=0)
         out = []
         for k in range(self.nregions):
             if alpha == 1.0:
@@ -191,8 +193,8 @@ class TriangleMultipoles(ResultTable):
             else:
                 typed = corrected(
                     self.typed, self.jackknife[k], self.within[k], alpha, 3,
-                    (dsum.sum(axis=0), dsum[k]),
-                    None if rsum is None else (rsum.sum(axis=0), rsum[k]),
+                    (dall, dsum[k]),
+                    None if rall is None else (rall, rsum[k]),
                     weighted,
                 )  # fmt: skip
             d = self.data

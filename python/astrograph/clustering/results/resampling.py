@@ -126,12 +126,8 @@ class Resampling:
 
         ``total`` stacks count arrays of tuples of ``vertices`` points, row t
         (mod vertices + 1) holding those with t random vertices. With a
-        correction, the tuples crossing region r's border leave with weight
-        alpha; the norms of such a realisation are then the same weighted sums
-        over all possible tuples, ``(1 - alpha) (N - N_in) + alpha N_out``
-        (all, within r, without r), and each row of counts is returned scaled
-        by ``N_out`` over that, so that with the norms of the catalogue less
-        region r every normalised count is exactly the corrected one.
+        correction, the counts are :func:`corrected`'s, in the norms of the
+        catalogue less region r.
         """
         alpha = cross_weight(self.nregions, correction)
         out = []

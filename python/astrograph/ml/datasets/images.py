@@ -88,14 +88,13 @@ def galaxy_crop_side(image: np.ndarray) -> int:
         raise InputError(f"galaxy_crop_side needs a 2-D image of at least 4x4, got {g.shape}")
     h, w = g.shape
     short = min(h, w)
-    b = max(1, short // 32)
+    b = max(1, short // 32)  # the border frame's width and the centre's half-side
     frame = np.concatenate([g[:b].ravel(), g[-b:].ravel(), g[:, :b].ravel(), g[:, -b:].ravel()])
     sky = np.median(frame)
     # One grey level of an 8-bit image at least: JPEG skies can be perfectly flat.
     noise = max(1.4826 * np.median(np.abs(frame - sky)), (g.max() - g.min()) / 255.0)
     lab, _ = ndimage.label(g > sky + 3.0 * noise)
-    c = max(1, short // 32)
-    centre = lab[h // 2 - c : h // 2 + c + 1, w // 2 - c : w // 2 + c + 1]
+    centre = lab[h // 2 - b : h // 2 + b + 1, w // 2 - b : w // 2 + b + 1]
     ids = np.unique(centre[centre > 0])
     if len(ids) == 0:
         return short
