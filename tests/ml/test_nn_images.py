@@ -54,6 +54,8 @@ def test_galaxy_crop_limits_and_bad_input():
     assert galaxy_crop_side(_exponential_disc(200, 80.0)) == 200  # at most all of it
     with pytest.raises(InputError, match="2-D image"):
         galaxy_crop_side(np.zeros((3, 3)))
+    with pytest.raises(InputError, match="NaN or infinite"):
+        galaxy_crop_side(np.where(np.eye(20) > 0, np.nan, 1.0))
 
 
 def test_read_image_crops_to_the_galaxy(tmp_path):

@@ -86,6 +86,8 @@ def galaxy_crop_side(image: np.ndarray) -> int:
         g = g.mean(axis=-1)
     if g.ndim != 2 or min(g.shape) < 4:
         raise InputError(f"galaxy_crop_side needs a 2-D image of at least 4x4, got {g.shape}")
+    if not np.isfinite(g).all():
+        raise InputError("galaxy_crop_side: the image has NaN or infinite pixels")
     h, w = g.shape
     short = min(h, w)
     b = max(1, short // 32)  # the border frame's width and the centre's half-side
