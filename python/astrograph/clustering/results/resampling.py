@@ -126,7 +126,7 @@ class Resampling:
 
         ``total`` stacks count arrays of tuples of ``vertices`` points, row t
         (mod vertices + 1) holding those with t random vertices. With a
-        correction, the counts are :func:`corrected`'s, in the norms of the
+        correction, the counts are those of ``corrected``, in the norms of the
         catalogue less region r.
         """
         alpha = cross_weight(self.nregions, correction)
