@@ -33,6 +33,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax
 import numpy as np
+from scipy import ndimage
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from astrograph.ml.datasets import load_image_folder
@@ -41,8 +42,16 @@ from astrograph.ml.morphology import GalaxyCNN
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def rotated(x: np.ndarray, degrees: float) -> np.ndarray:
+    """Images turned by ``degrees`` about their centre (bilinear, edges extended)."""
+    return ndimage.rotate(x, degrees, axes=(1, 2), reshape=False, order=1, mode="nearest")
+
+
 def member_scores(model: GalaxyCNN, x: np.ndarray, y: np.ndarray) -> list[dict]:
-    """Accuracy of each ensemble member alone, with and without TTA."""
+    """Accuracy of each ensemble member alone, with and without TTA, and with the
+    probabilities averaged over the images and the images turned by 45 degrees (a
+    view the 8 dihedral ones do not contain)."""
+    x45 = rotated(x, 45.0)
     out = []
     for m in model.models_:
         one = copy.copy(model)
@@ -51,6 +60,9 @@ def member_scores(model: GalaxyCNN, x: np.ndarray, y: np.ndarray) -> list[dict]:
         for tta in (True, False):
             one.tta = tta
             row["tta" if tta else "no_tta"] = one.score(x, y)
+        one.tta = True
+        proba = one.predict_proba(x) + one.predict_proba(x45)
+        row["tta_45"] = float(np.mean(one.classes_[np.argmax(proba, axis=1)] == y))
         out.append(row)
     return out
 
@@ -68,6 +80,9 @@ def main() -> None:
     ap.add_argument("--crop", default="galaxy", help="'galaxy' (default) or pixels")
     ap.add_argument("--size", type=int, default=64, help="image side after the crop")
     ap.add_argument("--epochs", type=int, default=None, help="override the default epochs")
+    ap.add_argument(
+        "--symmetry", default="dihedral", help="'dihedral' (default) or 'none' (a plain CNN)"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cnn_cv.json")
     args = ap.parse_args()
 
@@ -79,6 +94,8 @@ def main() -> None:
     print(f"{len(X)} images {X.shape[1:]} ({names}) in {time.perf_counter() - t0:.1f} s")
 
     params = {"n_ensemble": args.ensemble, "verbose": 20}
+    if args.symmetry != "dihedral":
+        params["symmetry"] = None
     if args.epochs:
         params["epochs"] = args.epochs
     cv = RepeatedStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats, random_state=0)
@@ -105,6 +122,7 @@ def main() -> None:
             "folds_done": len(folds),
             "single_tta": summary([m["tta"] for m in first]),
             "single_no_tta": summary([m["no_tta"] for m in first]),
+            "single_tta_45": summary([m["tta_45"] for m in first]),
             "all_members_tta": summary([m["tta"] for f in folds for m in f["members"]]),
             "ensemble_tta": summary([f["ensemble_tta"] for f in folds]),
             "seconds_per_network": summary([f["seconds_per_network"] for f in folds]),
@@ -115,7 +133,7 @@ def main() -> None:
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1, default=str))
-    for key in ("single_no_tta", "single_tta", "all_members_tta", "ensemble_tta"):
+    for key in ("single_no_tta", "single_tta", "single_tta_45", "all_members_tta", "ensemble_tta"):
         s = result[key]
         print(f"{key:16s} {s['mean']:.4f} +- {s['std']:.4f}")
     print(f"seconds per network {result['seconds_per_network']['mean']:.0f}")

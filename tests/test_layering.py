@@ -71,6 +71,7 @@ ML = [
     "nn.photoz",
     "nn.augment",
     "nn.cnn",
+    "nn.dihedral",
     "nn",
     "morphology",
     "",

@@ -3,6 +3,7 @@ bad input, and the CI accuracy bar on real Galaxy Zoo 2 images."""
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -20,6 +21,7 @@ from astrograph.ml.datasets import load_image_folder
 from astrograph.ml.metrics import galaxy_zoo_rmse
 from astrograph.ml.morphology import GZ2_PRESETS, GalaxyCNN
 from astrograph.ml.nn.augment import augment_images, dihedral_views
+from astrograph.ml.nn.dihedral import D4, DihedralNet, GroupConv, LiftingConv, transform_image
 from astrograph.ml.nn.training import train_loop
 
 # the CI configuration (benchmarks/cnn_benchmark.py trains the full one)
@@ -89,6 +91,67 @@ def test_dihedral_views():
     np.testing.assert_array_equal(v[0], np.asarray(x))
     flat = {v[k, 0].tobytes() for k in range(8)}
     assert len(flat) == 8
+
+
+def test_d4_is_a_group():
+    mats = {m.tobytes() for m in D4}
+    assert len(mats) == 8
+    for a in D4:
+        assert abs(round(np.linalg.det(a))) == 1
+        for b in D4:
+            assert (a @ b).tobytes() in mats  # closed under composition
+    # transform_image acts as the matrices do: a pixel moves to A_g p
+    x = np.zeros((1, 6, 6, 1), np.float32)
+    x[0, 1, 4, 0] = 1.0
+    for g, a in enumerate(D4):
+        moved = np.argwhere(np.asarray(transform_image(jnp.asarray(x), g))[0, ..., 0] == 1)
+        assert moved.tolist() == [list(np.rint(a @ (np.array([1, 4]) - 2.5) + 2.5).astype(int))]
+
+
+def test_dihedral_layers_equivariant_and_net_invariant():
+    x = jax.random.normal(jax.random.key(0), (2, 16, 16, 3))
+    lift, conv = LiftingConv(3, 2, rngs=nnx.Rngs(1)), GroupConv(2, 2, rngs=nnx.Rngs(2))
+    out = conv(lift(x))
+    inverse = [next(h for h in range(8) if np.array_equal(D4[g].T, D4[h])) for g in range(8)]
+    compose = [[next(k for k in range(8) if np.array_equal(D4[a] @ D4[b], D4[k]))
+                for b in range(8)] for a in range(8)]  # fmt: skip
+    for u in range(8):
+        # transforming the input moves every feature map and permutes the orientation
+        # blocks: out'(p, g) = out(A_u^-1 p, u^-1 g)
+        moved = conv(lift(transform_image(x, u))).reshape(2, 16, 16, 8, 2)
+        expected = transform_image(out, u).reshape(2, 16, 16, 8, 2)
+        expected = expected[..., [compose[inverse[u]][g] for g in range(8)], :]
+        np.testing.assert_allclose(moved, expected, atol=1e-5)
+    # a network that pools with even sides is invariant to the 8 transforms
+    net = DihedralNet(3, 4, channels=(2, 3, 4), dense=8, rngs=nnx.Rngs(3))
+    ref = net(x)
+    for g in range(8):
+        np.testing.assert_allclose(net(transform_image(x, g)), ref, atol=1e-5)
+    # and is not trivially so: other inputs give other outputs
+    assert float(jnp.abs(net(x[::-1]) - ref).max()) > 1e-3
+
+
+def test_symmetry_choice(tmp_path):
+    X, y = _blobs(60)
+    dihedral, plain = GalaxyCNN(**SMALL), GalaxyCNN(**SMALL, symmetry=None)
+    assert dihedral.min_input_size == 2 and plain.min_input_size == 4
+    assert GalaxyCNN().min_input_size == 8 and GalaxyCNN(symmetry=None).min_input_size == 16
+    m = GalaxyCNN(**{**SMALL, "epochs": 2}, symmetry=None).fit(X, y)
+    assert m.predict_proba(X).shape == (60, 3)
+    # a file written before the symmetry parameter existed holds a plain network
+    path = m.save(tmp_path / "plain")
+    with np.load(path) as z:
+        arrays = dict(z)
+    header = json.loads(str(arrays["__header__"]))
+    del header["meta"]["params"]["symmetry"]
+    arrays["__header__"] = np.array(json.dumps(header))
+    np.savez(path, **arrays)
+    old = GalaxyCNN.load(path)
+    assert old.symmetry is None
+    np.testing.assert_array_equal(old.predict_proba(X), m.predict_proba(X))
+    for bad in ({"symmetry": "cyclic"}, {"channels": ()}, {"channels": (8, 0)}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            GalaxyCNN(**bad).fit(X, y)
 
 
 def test_multiclass_fit_predict(blob_model, capsys):

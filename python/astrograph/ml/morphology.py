@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator
 from ..errors import InputError
 from .metrics import galaxy_zoo_rmse
 from .nn.cnn import MorphologyNet, Task, TrainSettings, forward_batches, train_network
+from .nn.dihedral import DihedralNet
 from .nn.training import History, load_pytree, save_pytree
 from .validation import check_fitted, check_images
 
@@ -51,8 +52,17 @@ class GalaxyCNN(BaseEstimator):
         size after augmentation, prediction the central crop.  Default: 7/8 of the
         image size (56 px of 64), or the image size where that would be below
         :attr:`min_input_size`.
-    channels : tuple of int
-        Convolution channels of each stage (each stage halves the resolution).
+    symmetry : {"dihedral", None}
+        ``"dihedral"`` (default): group convolutions over the 8 rotations and mirror
+        images of the pixel grid (:class:`astrograph.ml.nn.dihedral.DihedralNet`), so
+        the prediction is the same for all 8 orientations of a galaxy by
+        construction; ``None``: a plain CNN
+        (:class:`astrograph.ml.nn.cnn.MorphologyNet`).
+    channels : tuple of int, optional
+        Convolution channels of each stage (each stage but the last halves the
+        resolution; the plain CNN also pools after the last); with
+        ``symmetry="dihedral"`` channels per orientation, so the feature maps hold
+        8 times as many. Default: (4, 8, 16, 32) dihedral, (16, 32, 64, 128) plain.
     convs_per_stage : int
         3x3 convolutions per stage.
     dense : int
@@ -75,7 +85,9 @@ class GalaxyCNN(BaseEstimator):
         ``"default"`` (random mirror, any rotation, zoom 0.9-1.1, shift up to 3 px);
         ``None`` disables it.
     tta : bool
-        Average predictions over the 8 rotations/reflections (dihedral group).
+        Average predictions over the 8 rotations/reflections (dihedral group); a
+        ``symmetry="dihedral"`` network gives all 8 the same output, so there it
+        is skipped.
     n_ensemble : int
         Number of independently seeded networks whose predictions are averaged.
     validation_fraction : float
@@ -101,7 +113,8 @@ class GalaxyCNN(BaseEstimator):
     def __init__(
         self,
         input_size: int | None = None,
-        channels: tuple[int, ...] = (16, 32, 64, 128),
+        symmetry: str | None = "dihedral",
+        channels: tuple[int, ...] | None = None,
         convs_per_stage: int = 1,
         dense: int = 64,
         dropout: float = 0.3,
@@ -120,6 +133,7 @@ class GalaxyCNN(BaseEstimator):
         verbose: int = 0,
     ):
         self.input_size = input_size
+        self.symmetry = symmetry
         self.channels = channels
         self.convs_per_stage = convs_per_stage
         self.dense = dense
@@ -156,11 +170,19 @@ class GalaxyCNN(BaseEstimator):
         kwargs["zoom"] = tuple(kwargs["zoom"])  # hashable, also after a JSON round trip
         return kwargs
 
+    @property
+    def _net(self) -> type[MorphologyNet]:
+        return DihedralNet if self.symmetry == "dihedral" else MorphologyNet
+
+    @property
+    def _channels(self) -> tuple[int, ...]:
+        return self._net.default_channels if self.channels is None else tuple(self.channels)
+
     def _build(self, seed: int) -> MorphologyNet:
-        return MorphologyNet(
+        return self._net(
             self.n_channels_,
             self.n_outputs_,
-            channels=tuple(self.channels),
+            channels=self._channels,
             convs_per_stage=self.convs_per_stage,
             dense=self.dense,
             dropout=self.dropout,
@@ -229,11 +251,13 @@ class GalaxyCNN(BaseEstimator):
             )
         if self.patience is not None and (not is_int(self.patience) or self.patience < 1):
             raise InputError(f"patience must be an integer >= 1 or None, got {self.patience!r}")
+        if self.symmetry not in ("dihedral", None):
+            raise InputError(f"symmetry must be 'dihedral' or None, got {self.symmetry!r}")
         chans = self.channels
-        if (not isinstance(chans, (tuple, list)) or not chans
+        if chans is not None and (not isinstance(chans, (tuple, list)) or not chans
                 or not all(is_int(c) and c > 0 for c in chans)):  # fmt: skip
             raise InputError(
-                f"channels must be a non-empty tuple of positive integers, got {chans!r}"
+                f"channels must be None or a non-empty tuple of positive integers, got {chans!r}"
             )
         fractions = {"validation_fraction": (0.0, 1.0), "dropout": (0.0, 1.0),
                      "label_smoothing": (0.0, 1.0)}  # fmt: skip
@@ -264,8 +288,16 @@ class GalaxyCNN(BaseEstimator):
 
     @property
     def min_input_size(self) -> int:
-        """Smallest ``input_size`` the network takes: each stage halves the side (2**stages)."""
-        return 2 ** len(self.channels)
+        """Smallest ``input_size`` the network takes: each pooling halves the side."""
+        stages = len(self._channels)
+        return 2 ** (stages - 1 if self.symmetry == "dihedral" else stages)
+
+    @property
+    def _tta(self) -> bool:
+        # A dihedral network whose poolings all see even sides gives the 8 views the
+        # same output (to rounding), so averaging them would only cost 8 times more.
+        invariant = self.symmetry == "dihedral" and self.input_size_ % self.min_input_size == 0
+        return self.tta and not invariant
 
     def fit(self, images: Any, labels: Any) -> GalaxyCNN:
         """Train on ``images`` (n, h, w, c) with class ``labels`` (n,) or vote fractions (n, k).
@@ -287,7 +319,7 @@ class GalaxyCNN(BaseEstimator):
         if self.input_size_ < self.min_input_size:
             raise InputError(
                 f"images of {self.input_size_}x{self.input_size_} px (after the input_size "
-                f"crop) are too small for a network of {len(self.channels)} pooling stages: "
+                f"crop) are too small for a network of {len(self._channels)} stages: "
                 f"the minimum size is {self.min_input_size}x{self.min_input_size} px "
                 "(use larger images or fewer channels stages)"
             )
@@ -332,7 +364,7 @@ class GalaxyCNN(BaseEstimator):
             warmup_epochs=self.warmup_epochs,
             augment=self._augment_kwargs(),
             input_size=self.input_size_,
-            tta=self.tta,
+            tta=self._tta,
             patience=self.patience,
             verbose=self.verbose,
         )
@@ -355,7 +387,7 @@ class GalaxyCNN(BaseEstimator):
             graphdef, params, rest = nnx.split(model, nnx.Param, ...)
             outs.append(
                 forward_batches(
-                    graphdef, params, rest, x, self.mean_, self.std_, self.input_size_, self.tta,
+                    graphdef, params, rest, x, self.mean_, self.std_, self.input_size_, self._tta,
                     self._task(),
                 )
             )  # fmt: skip
@@ -392,7 +424,8 @@ class GalaxyCNN(BaseEstimator):
         """Save hyper-parameters, preprocessing and weights to one ``.npz`` file."""
         check_fitted(self, "models_")
         params = self.get_params()
-        params["channels"] = list(params["channels"])
+        if params["channels"] is not None:
+            params["channels"] = list(params["channels"])
         meta = {
             "params": params,
             "fitted": {k: getattr(self, k) for k in self._FITTED},
@@ -409,7 +442,10 @@ class GalaxyCNN(BaseEstimator):
         """Restore a model written by :meth:`save` (weights restored bit for bit)."""
         _, meta = load_pytree(path)
         params = dict(meta["params"])
-        params["channels"] = tuple(params["channels"])
+        # files written before the dihedral networks hold plain ones
+        params.setdefault("symmetry", None)
+        if params["channels"] is not None:
+            params["channels"] = tuple(params["channels"])
         if isinstance(params.get("augment"), dict) and "zoom" in params["augment"]:
             params["augment"]["zoom"] = tuple(params["augment"]["zoom"])
         est = cls(**params)
@@ -443,11 +479,10 @@ GZ2_PRESETS: dict[str, dict] = {
     "ci": _gz2_preset(
         image=48,
         crop=200,
-        input_size=44,
+        input_size=40,
         epochs=20,
         learning_rate=4e-3,
         label_smoothing=0.1,
         augment={"shift": 2.0, "zoom": (0.9, 1.1)},
-        tta=True,
     ),
 }

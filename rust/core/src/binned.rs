@@ -136,6 +136,53 @@ impl Binned {
         self.offsets[i] as usize..self.offsets[i + 1] as usize
     }
 
+    /// Reorders every list so that the neighbours in the node's own region
+    /// come first (each part keeps its order), and returns where each
+    /// node's own-region part ends (an index into `nbr`). Only kernels that
+    /// look neighbours up by mark, not by merging sorted lists, may use it.
+    pub fn split_by_region(&mut self, region: &[u32]) -> Vec<usize> {
+        let n = self.n_nodes();
+        let nchunks = chunk_count(n, 1 << 14).max(n.min(1024));
+        // Disjoint slices of the lists, one per chunk of nodes.
+        let mut parts = Vec::with_capacity(nchunks);
+        let (mut nbr, mut bin) = (&mut self.nbr[..], &mut self.bin[..]);
+        for c in 0..nchunks {
+            let nodes = chunk_range(c, nchunks, n);
+            let len = (self.offsets[nodes.end] - self.offsets[nodes.start]) as usize;
+            let (head, tail) = std::mem::take(&mut nbr).split_at_mut(len);
+            let (bhead, btail) = std::mem::take(&mut bin).split_at_mut(len);
+            parts.push((nodes, head, bhead));
+            (nbr, bin) = (tail, btail);
+        }
+        let offsets = &self.offsets;
+        parts
+            .into_par_iter()
+            .flat_map_iter(|(nodes, nbr, bin)| {
+                let base = offsets[nodes.start] as usize;
+                let mut other: Vec<(u32, u8)> = Vec::new();
+                nodes
+                    .map(move |i| {
+                        let range = offsets[i] as usize - base..offsets[i + 1] as usize - base;
+                        let mut own = range.start;
+                        other.clear();
+                        for e in range.clone() {
+                            if region[nbr[e] as usize] == region[i] {
+                                (nbr[own], bin[own]) = (nbr[e], bin[e]);
+                                own += 1;
+                            } else {
+                                other.push((nbr[e], bin[e]));
+                            }
+                        }
+                        for (e, &(k, b)) in (own..range.end).zip(other.iter()) {
+                            (nbr[e], bin[e]) = (k, b);
+                        }
+                        base + own
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     fn concat(parts: Vec<Part>) -> Self {
         let total: usize = parts.iter().map(|p| p.edges.len()).sum();
         let mut bin = Vec::with_capacity(total);

@@ -3,7 +3,7 @@
 //! `quads`. The same counts of a stored graph are `Graph` methods; both give
 //! identical results.
 
-use crate::binned::DirectBinned;
+use crate::binned::{DirectBinned, NodeView};
 use crate::bins::Bins;
 use crate::catalogue::Sample;
 use crate::control::Control;
@@ -65,10 +65,11 @@ pub fn count_triangles(
     control: &Control,
 ) -> Result<TriangleCounts> {
     let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
-    let db = DirectBinned::build(s, bins, opts.max_memory, control)?;
+    let mut db = DirectBinned::build(s, bins, opts.max_memory, control)?;
+    let nodes = NodeView::owned(&db.weight, &db.is_random, &db.region, db.nregions, &db.cols);
     triangles_on(
-        &db.lists,
-        &db.nodes(),
+        &mut db.lists,
+        &nodes,
         bins.nbins(),
         opts.max_memory,
         control,

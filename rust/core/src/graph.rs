@@ -302,9 +302,9 @@ impl Graph {
         opts: GraphCountOptions,
         control: &Control,
     ) -> Result<TriangleCounts> {
-        let bl = Binned::from_graph(self, bins)?;
+        let mut bl = Binned::from_graph(self, bins)?;
         let view = NodeView::of_graph(self, opts.jackknife);
-        triangles_on(&bl, &view, bins.nbins(), opts.max_memory, control)
+        triangles_on(&mut bl, &view, bins.nbins(), opts.max_memory, control)
     }
 
     /// Quads of the stored edges; `max_memory` bounds the shape table and

@@ -181,16 +181,31 @@ pub(crate) fn flush(
     nregions: usize,
     region: Option<u32>,
 ) {
+    match region {
+        Some(r) => flush_tables(lanes, acc, block, nregions, r, 3),
+        None => flush_tables(lanes, acc, block, nregions, 0, 0),
+    }
+}
+
+/// As `flush`, into the totals and the first `depth` tables of `region`
+/// (touch, then smallest region, then within): lanes of tuples that touch
+/// the region, or also have it as their smallest one.
+pub(crate) fn flush_tables(
+    lanes: &mut [f64],
+    acc: &mut [f64],
+    block: usize,
+    nregions: usize,
+    region: u32,
+    depth: usize,
+) {
     for lane in lanes.chunks_exact_mut(block) {
         for (e, v) in lane.iter_mut().enumerate() {
             if *v == 0.0 {
                 continue;
             }
             acc[e] += *v;
-            if let Some(r) = region {
-                acc[(1 + r as usize) * block + e] += *v;
-                acc[(1 + nregions + r as usize) * block + e] += *v;
-                acc[(1 + 2 * nregions + r as usize) * block + e] += *v;
+            for table in 0..depth {
+                acc[(1 + table * nregions + region as usize) * block + e] += *v;
             }
             *v = 0.0;
         }

@@ -666,6 +666,34 @@ fn delete_one_jackknife_equals_recounting_without_the_region() {
             close(&within(&p.regions, pb), &[pk.dd, pk.dr, pk.rr].concat());
             close(&within(&t.regions, tb), &tk.counts.concat());
             close(&within(&q.regions, qb), &qk.counts.concat());
+            // The second tables: the tuples whose smallest region is k are
+            // those of regions >= k less those of regions > k.
+            let from = |c: &Cat, labels: &[u32], lo: usize| pick(c, |i| labels[i] as usize >= lo);
+            let counts = |lo: usize| {
+                let (dk, rk) = (from(&d, &dl, lo), from(&r, &rl, lo));
+                if dk.x.is_empty() || rk.x.is_empty() {
+                    // Only the last region's recount can come out empty.
+                    assert!(dk.x.is_empty() && rk.x.is_empty() && lo == nreg);
+                    return [vec![0.0; pb], vec![0.0; tb], vec![0.0; qb]];
+                }
+                let (dks, rks) = (dk.sample(true), rk.sample(true));
+                let pk = count_pairs(&dks, Some(&rks), &pbins, &m, none, &c).unwrap();
+                let tk = count_triangles(&dks, Some(&rks), &tbins, &m, none, &c).unwrap();
+                let qk = count_quads(&dks, Some(&rks), &tbins, &m, none, &c).unwrap();
+                [
+                    [pk.dd, pk.dr, pk.rr].concat(),
+                    tk.counts.concat(),
+                    qk.counts.concat(),
+                ]
+            };
+            let (ge, gt) = (counts(k), counts(k + 1));
+            let lowest = |regions: &[f64], b: usize| regions[(nreg + k) * b..][..b].to_vec();
+            let diff = |a: &[f64], b: &[f64]| -> Vec<f64> {
+                a.iter().zip(b).map(|(x, y)| x - y).collect()
+            };
+            close(&lowest(&p.regions, pb), &diff(&ge[0], &gt[0]));
+            close(&lowest(&t.regions, tb), &diff(&ge[1], &gt[1]));
+            close(&lowest(&q.regions, qb), &diff(&ge[2], &gt[2]));
         }
     }
 }

@@ -29,13 +29,20 @@ __all__ = ["MorphologyNet", "Task", "TrainSettings", "forward_batches", "train_n
 
 class MorphologyNet(nnx.Module):
     """Convolutional network: [conv3x3 - batch norm - ReLU] x k - max-pool per stage,
-    global average + max pooling, dropout, a dense ReLU layer, and a linear output."""
+    global average + max pooling, dropout, a dense ReLU layer, and a linear output.
+
+    ``channels=None`` takes the class's :attr:`default_channels`. Subclasses change
+    the convolutions (``_conv``) and the pooled features (``_features``); the dense
+    head is shared.
+    """
+
+    default_channels: tuple[int, ...] = (16, 32, 64, 128)
 
     def __init__(
         self,
         in_channels: int,
         n_outputs: int,
-        channels: tuple[int, ...] = (16, 32, 64, 128),
+        channels: tuple[int, ...] | None = None,
         convs_per_stage: int = 1,
         dense: int = 64,
         dropout: float = 0.3,
@@ -43,11 +50,12 @@ class MorphologyNet(nnx.Module):
         rngs: nnx.Rngs,
     ):
         self.dropout = float(dropout)
-        convs, norms = [], []
+        convs: list[nnx.Module] = []
+        norms: list[nnx.BatchNorm] = []
         c_in = in_channels
-        for c_out in channels:
+        for c_out in self.default_channels if channels is None else channels:
             for _ in range(convs_per_stage):
-                convs.append(nnx.Conv(c_in, c_out, (3, 3), use_bias=False, rngs=rngs))
+                convs.append(self._conv(len(convs), c_in, c_out, rngs))
                 norms.append(nnx.BatchNorm(c_out, momentum=0.9, rngs=rngs))
                 c_in = c_out
         self.convs = nnx.List(convs)
@@ -56,6 +64,16 @@ class MorphologyNet(nnx.Module):
         self.hidden = nnx.Linear(2 * c_in, dense, rngs=rngs)
         self.out = nnx.Linear(dense, n_outputs, rngs=rngs)
 
+    def _conv(self, index: int, c_in: int, c_out: int, rngs: nnx.Rngs) -> nnx.Module:
+        return nnx.Conv(c_in, c_out, (3, 3), use_bias=False, rngs=rngs)
+
+    def _features(self, x: jax.Array, train: bool) -> jax.Array:
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            x = nnx.relu(norm(conv(x), use_running_average=not train))
+            if (i + 1) % self.per_stage == 0:
+                x = nnx.max_pool(x, (2, 2), strides=(2, 2))
+        return jnp.concatenate([x.mean(axis=(1, 2)), x.max(axis=(1, 2))], axis=-1)
+
     def _drop(self, x, key, train):
         if not train or self.dropout <= 0 or key is None:
             return x
@@ -63,11 +81,7 @@ class MorphologyNet(nnx.Module):
         return jnp.where(keep, x / (1.0 - self.dropout), 0.0)
 
     def __call__(self, x: jax.Array, train: bool = False, key: jax.Array | None = None):
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
-            x = nnx.relu(norm(conv(x), use_running_average=not train))
-            if (i + 1) % self.per_stage == 0:
-                x = nnx.max_pool(x, (2, 2), strides=(2, 2))
-        x = jnp.concatenate([x.mean(axis=(1, 2)), x.max(axis=(1, 2))], axis=-1)
+        x = self._features(x, train)
         k1, k2 = jax.random.split(key) if key is not None else (None, None)
         x = self._drop(x, k1, train)
         x = nnx.relu(self.hidden(x))
