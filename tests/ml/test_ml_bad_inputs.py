@@ -156,12 +156,14 @@ def cnn_data():
         ({"input_size": -8}, "input_size must be a positive integer"),
         ({"input_size": 12.5}, "input_size must be a positive integer"),
         ({"input_size": 20}, "input_size 20 > image size 16"),
-        ({"input_size": 8}, r"too small .* 4 pooling stages: the minimum size is 16x16 px"),
+        ({"input_size": 4}, r"too small .* 4 stages: the minimum size is 8x8 px"),
+        ({"input_size": 8, "symmetry": None}, r"4 stages: the minimum size is 16x16 px"),
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"n_ensemble": 0}, "n_ensemble must be an integer >= 1"),
-        ({"channels": ()}, "channels must be a non-empty tuple"),
-        ({"channels": (8, -4)}, "channels must be a non-empty tuple of positive integers"),
+        ({"channels": ()}, "channels must be None or a non-empty tuple"),
+        ({"channels": (8, -4)}, "channels must be None or a non-empty tuple of positive integers"),
+        ({"symmetry": "p4"}, "symmetry must be 'dihedral' or None"),
         ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\)"),
         ({"label_smoothing": -0.1}, "label_smoothing"),
         ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0"),
@@ -209,10 +211,15 @@ def test_cnn_too_small_images(cnn_data):
     from astrograph.ml.morphology import GalaxyCNN
 
     X, y = cnn_data
+    # the dihedral network does not pool after its last stage
+    with pytest.raises(InputError, match=r"images of 4x4 px .* minimum size is 8x8 px"):
+        GalaxyCNN(epochs=1, batch_size=8).fit(X[:, :4, :4], y)
     with pytest.raises(InputError, match=r"images of 8x8 px .* minimum size is 16x16 px"):
-        GalaxyCNN(epochs=1, batch_size=8).fit(X[:, :8, :8], y)
+        GalaxyCNN(symmetry=None, epochs=1, batch_size=8).fit(X[:, :8, :8], y)
     with pytest.raises(InputError, match=r"minimum size is 4x4 px"):
-        GalaxyCNN(channels=(4, 8), epochs=1, batch_size=8).fit(X[:, :2, :2], y)
+        GalaxyCNN(channels=(4, 8), symmetry=None, epochs=1, batch_size=8).fit(X[:, :2, :2], y)
+    with pytest.raises(InputError, match=r"minimum size is 2x2 px"):
+        GalaxyCNN(channels=(4, 8), epochs=1, batch_size=8).fit(X[:, :1, :1], y)
 
 
 def test_cnn_load_missing_file(tmp_path):

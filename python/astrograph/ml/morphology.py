@@ -321,7 +321,7 @@ class GalaxyCNN(BaseEstimator):
                 f"images of {self.input_size_}x{self.input_size_} px (after the input_size "
                 f"crop) are too small for a network of {len(self._channels)} stages: "
                 f"the minimum size is {self.min_input_size}x{self.min_input_size} px "
-                "(use larger images or fewer channels stages)"
+                "(use larger images, or fewer stages in channels)"
             )
         # per-channel standardisation from the training images
         self.mean_ = x.mean(axis=(0, 1, 2)).astype(np.float32)
