@@ -266,13 +266,16 @@ impl DirectBinned {
         })
     }
 
-    pub fn nodes(&self) -> NodeView<'_> {
-        NodeView::owned(
+    /// The lists (mutable: the triangle count may reorder them), the view of
+    /// the nodes and the metric, borrowed at once.
+    pub fn parts(&mut self) -> (&mut Binned, NodeView<'_>, &Metric) {
+        let nodes = NodeView::owned(
             &self.weight,
             &self.is_random,
             &self.region,
             self.nregions,
             &self.cols,
-        )
+        );
+        (&mut self.lists, nodes, &self.metric)
     }
 }

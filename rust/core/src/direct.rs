@@ -3,7 +3,7 @@
 //! `quads`. The same counts of a stored graph are `Graph` methods; both give
 //! identical results.
 
-use crate::binned::{DirectBinned, NodeView};
+use crate::binned::DirectBinned;
 use crate::bins::Bins;
 use crate::catalogue::Sample;
 use crate::control::Control;
@@ -66,14 +66,8 @@ pub fn count_triangles(
 ) -> Result<TriangleCounts> {
     let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
     let mut db = DirectBinned::build(s, bins, opts.max_memory, control)?;
-    let nodes = NodeView::owned(&db.weight, &db.is_random, &db.region, db.nregions, &db.cols);
-    triangles_on(
-        &mut db.lists,
-        &nodes,
-        bins.nbins(),
-        opts.max_memory,
-        control,
-    )
+    let (lists, nodes, _) = db.parts();
+    triangles_on(lists, &nodes, bins.nbins(), opts.max_memory, control)
 }
 
 /// Quads by canonical shape and number of randoms; `max_memory` bounds the
@@ -88,13 +82,13 @@ pub fn count_quads(
 ) -> Result<QuadCounts> {
     let shapes = QuadShapes::new(bins.nbins(), opts.max_memory)?;
     let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
-    let db = DirectBinned::build(s, bins, opts.max_memory, control)?;
-    let parity = opts.parity.then_some(&db.metric);
+    let mut db = DirectBinned::build(s, bins, opts.max_memory, control)?;
+    let (lists, nodes, metric) = db.parts();
     quads_on(
-        &db.lists,
-        &db.nodes(),
+        lists,
+        &nodes,
         shapes,
-        parity,
+        opts.parity.then_some(metric),
         opts.max_memory,
         control,
     )

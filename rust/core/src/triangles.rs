@@ -12,7 +12,7 @@ use crate::binned::{Binned, NodeView};
 use crate::bins::OUT;
 use crate::control::Control;
 use crate::error::Result;
-use crate::reduce::{check_tables, chunked_sum_with, flush_tables};
+use crate::reduce::{check_tables, chunked_sum_with, flush, flush_tables};
 
 /// Weighted triangle counts by number of random vertices (0..=3), each a
 /// (nbins, nbins, nbins) array indexed by the sorted side bins b1 <= b2 <= b3.
@@ -174,11 +174,12 @@ struct Lanes {
 
 impl Lanes {
     fn flush(&mut self, acc: &mut [f64], block: usize, nregions: usize, region: Option<u32>) {
-        let r = region.unwrap_or(0);
-        let depth = |d| if region.is_some() { d } else { 0 };
-        flush_tables(&mut self.within, acc, block, nregions, r, depth(3));
-        flush_tables(&mut self.low, acc, block, nregions, r, depth(2));
-        flush_tables(&mut self.span, acc, block, nregions, r, depth(1));
+        flush(&mut self.within, acc, block, nregions, region);
+        // The spanning lanes only fill while a primary's region is current.
+        if let Some(r) = region {
+            flush_tables(&mut self.low, acc, block, nregions, r, 2);
+            flush_tables(&mut self.span, acc, block, nregions, r, 1);
+        }
     }
 }
 
