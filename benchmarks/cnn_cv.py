@@ -12,6 +12,10 @@ and the ensemble with TTA. Mean +- standard deviation over the folds.
     python benchmarks/cnn_cv.py                    # 5 x 2 folds, the defaults
     python benchmarks/cnn_cv.py --crop 200         # a fixed 200-px centre crop instead
     python benchmarks/cnn_cv.py --folds 3 --repeats 1 --epochs 5   # a smoke run
+    python benchmarks/cnn_cv.py --ensemble 1 --only 0,1 --set mixup=0.2   # a pilot
+
+``--set`` changes a ``GalaxyCNN`` parameter; ``--stretch`` and ``--context`` change
+the images (an asinh stretch; a wider second view as 3 more channels).
 
 Progress is printed per epoch block and per fold; results are written to
 ``benchmarks/results/cnn_cv.json`` after every fold (Ctrl-C keeps the folds done).
@@ -21,6 +25,7 @@ The data folder is ``../shared/data`` beside the repository, or ``$ASTROGRAPH_DA
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import os
@@ -33,10 +38,12 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from astrograph.ml.datasets import load_image_folder
+from astrograph.ml.datasets.images import IMAGE_EXTENSIONS, galaxy_crop_side, read_image
 from astrograph.ml.morphology import GalaxyCNN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +74,21 @@ def member_scores(model: GalaxyCNN, x: np.ndarray, y: np.ndarray) -> list[dict]:
     return out
 
 
+def context_images(folder: Path, names: list[str], size: int, factor: float) -> np.ndarray:
+    """A second, wider view of each image (in ``load_image_folder``'s order): the centre
+    crop ``factor`` times the galaxy crop's side (at most the whole image), resized."""
+    out = []
+    for name in names:
+        for f in sorted((folder / name).iterdir()):
+            if f.suffix.lower() not in IMAGE_EXTENSIONS:
+                continue
+            with Image.open(f) as img:
+                short = min(img.size)
+                side = min(short, round(factor * galaxy_crop_side(np.asarray(img.convert("RGB")))))
+            out.append(read_image(f, size=size, crop=int(side)))
+    return np.stack(out)
+
+
 def summary(values: list[float]) -> dict:
     a = np.asarray(values, dtype=float)
     return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0}
@@ -83,6 +105,26 @@ def main() -> None:
     ap.add_argument(
         "--symmetry", default="dihedral", help="'dihedral' (default) or 'none' (a plain CNN)"
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a GalaxyCNN parameter (a Python literal), e.g. --set ema=0.998",
+    )
+    ap.add_argument(
+        "--context",
+        type=float,
+        default=None,
+        help="add as 3 more channels a crop this many times the galaxy crop's side",
+    )
+    ap.add_argument("--only", default=None, help="comma-separated fold numbers to run")
+    ap.add_argument(
+        "--stretch",
+        type=float,
+        default=None,
+        help="asinh stretch of the pixel values, asinh(x / a) / asinh(1 / a), with this a",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cnn_cv.json")
     args = ap.parse_args()
 
@@ -92,15 +134,27 @@ def main() -> None:
     t0 = time.perf_counter()
     X, y, names = load_image_folder(data / "gz2_spirals", size=args.size, crop=crop, cache=cache)
     print(f"{len(X)} images {X.shape[1:]} ({names}) in {time.perf_counter() - t0:.1f} s")
+    if args.context:
+        wide = context_images(data / "gz2_spirals", names, args.size, args.context)
+        X = np.concatenate([X, wide], axis=-1)
+        print(f"with the context crop: {X.shape[1:]}")
+    if args.stretch:
+        X = (np.arcsinh(X / args.stretch) / np.arcsinh(1.0 / args.stretch)).astype(np.float32)
 
     params = {"n_ensemble": args.ensemble, "verbose": 20}
     if args.symmetry != "dihedral":
         params["symmetry"] = None
     if args.epochs:
         params["epochs"] = args.epochs
+    for item in args.set:
+        name, _, value = item.partition("=")
+        params[name] = ast.literal_eval(value)
+    only = None if args.only is None else {int(k) for k in args.only.split(",")}
     cv = RepeatedStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats, random_state=0)
     folds = []
     for k, (train, test) in enumerate(cv.split(X, y)):
+        if only is not None and k not in only:
+            continue
         model = GalaxyCNN(**params, random_state=k)
         model.fit(X[train], y[train])
         fold = {

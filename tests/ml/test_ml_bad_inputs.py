@@ -171,6 +171,10 @@ def cnn_data():
         ({"patience": 0}, "patience must be an integer >= 1"),
         ({"patience": 5}, "patience needs validation_fraction > 0"),
         ({"augment": "strong"}, "augment must be 'default', a dict or None"),
+        ({"mixup": -0.2}, r"mixup must be a number >= 0 \(0 disables it\)"),
+        ({"mixup": "yes"}, "mixup must be a number"),
+        ({"ema": 1.0}, r"ema must be None or a decay in \(0, 1\)"),
+        ({"ema": 0}, "ema must be None or a decay"),
     ],
 )
 def test_cnn_bad_parameters(cnn_data, kwargs, msg):

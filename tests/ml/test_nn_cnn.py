@@ -176,6 +176,27 @@ def test_progress_and_reproducible(capsys):
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
+def test_weight_average_and_mixup():
+    X, y = _blobs(90)
+    Xt, yt = _blobs(60, seed=1)
+    params = {**SMALL, "epochs": 10, "augment": {"rotate": "90"}}
+    plain = GalaxyCNN(**params).fit(X, y)
+    # an average that forgets at once is the final weights themselves
+    instant = GalaxyCNN(**params, ema=1e-7).fit(X, y)
+    np.testing.assert_allclose(instant.predict_proba(Xt), plain.predict_proba(Xt), atol=1e-5)
+    averaged = GalaxyCNN(**params, ema=0.9).fit(X, y)
+    assert np.abs(averaged.predict_proba(Xt) - plain.predict_proba(Xt)).max() > 1e-4
+    assert averaged.score(Xt, yt) >= 0.9
+    # mixed targets keep the training loss above that of pure labels, and it still learns
+    mixed = GalaxyCNN(**params, mixup=0.4).fit(X, y)
+    assert mixed.history_[0].loss[-1] > plain.history_[0].loss[-1] + 0.05
+    assert mixed.score(Xt, yt) >= 0.9
+    # vote fractions are mixed too
+    fractions = np.stack([np.searchsorted(["large", "ring", "small"], y) / 2.0] * 2, 1)
+    reg = GalaxyCNN(**{**params, "epochs": 2}, mixup=0.4, ema=0.9).fit(X, fractions)
+    assert np.isfinite(reg.predict(Xt)).all()
+
+
 def test_vote_fraction_regression():
     # 37 vote fractions that depend on the image: the size of the blob
     rng = np.random.default_rng(0)

@@ -79,6 +79,14 @@ class GalaxyCNN(BaseEstimator):
     warmup_epochs : int
     label_smoothing : float
         Cross-entropy label smoothing (robustness to noisy volunteer labels).
+    mixup : float
+        Mixup (Zhang et al. 2018): each training batch is replaced by mixtures
+        ``lam * x + (1 - lam) * x'`` of its images in random pairs, with the same
+        mixture of their targets; ``lam ~ Beta(mixup, mixup)``. 0 disables it.
+    ema : float, optional
+        Predict with the exponential moving average of the weights over the
+        training steps, with this decay per step (e.g. 0.998: a memory of about
+        500 steps); None predicts with the final weights.
     augment : "default", dict or None
         On-the-fly augmentation: keyword arguments of
         :func:`astrograph.ml.nn.augment.augment_images`, or
@@ -124,6 +132,8 @@ class GalaxyCNN(BaseEstimator):
         weight_decay: float = 1e-4,
         warmup_epochs: int = 2,
         label_smoothing: float = 0.1,
+        mixup: float = 0.0,
+        ema: float | None = None,
         augment: dict | str | None = "default",
         tta: bool = True,
         n_ensemble: int = 1,
@@ -144,6 +154,8 @@ class GalaxyCNN(BaseEstimator):
         self.weight_decay = weight_decay
         self.warmup_epochs = warmup_epochs
         self.label_smoothing = label_smoothing
+        self.mixup = mixup
+        self.ema = ema
         self.augment = augment
         self.tta = tta
         self.n_ensemble = n_ensemble
@@ -275,6 +287,10 @@ class GalaxyCNN(BaseEstimator):
             ):
                 sign = "> 0" if name == "learning_rate" else ">= 0"
                 raise InputError(f"{name} must be a finite number {sign}, got {value!r}")
+        if not is_num(self.mixup) or not 0 <= self.mixup < np.inf:
+            raise InputError(f"mixup must be a number >= 0 (0 disables it), got {self.mixup!r}")
+        if self.ema is not None and (not is_num(self.ema) or not 0 < self.ema < 1):
+            raise InputError(f"ema must be None or a decay in (0, 1), got {self.ema!r}")
         if self.patience is not None and self.validation_fraction == 0:
             raise InputError(
                 "patience needs validation_fraction > 0 (early stopping on held-out images)"
@@ -367,6 +383,8 @@ class GalaxyCNN(BaseEstimator):
             tta=self._tta,
             patience=self.patience,
             verbose=self.verbose,
+            ema=self.ema,
+            mixup=self.mixup,
         )
         hist = train_network(
             model, x, y, train_idx, val_idx, seed, self.mean_, self.std_, self._task(), settings

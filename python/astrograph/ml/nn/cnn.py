@@ -4,7 +4,8 @@
 * :class:`Task` - what the outputs mean: classes (softmax, cross-entropy) or vote
   fractions (sigmoid, mean squared error);
 * :func:`train_network` - one network trained with AdamW, warm-up + cosine decay,
-  augmentation inside the jitted step, early stopping and Ctrl-C handling
+  augmentation (and optionally mixup) inside the jitted step, optionally a moving
+  average of the weights, early stopping and Ctrl-C handling
   (:func:`astrograph.ml.nn.training.train_loop`);
 * :func:`forward_batches` - inference in batches, optionally averaged over the
   8 dihedral views (test-time augmentation).
@@ -129,6 +130,8 @@ class TrainSettings:
     tta: bool
     patience: int | None
     verbose: int
+    ema: float | None = None  # decay per step of the weight average used for prediction
+    mixup: float = 0.0  # Beta(alpha, alpha) parameter of mixup; 0 disables it
 
 
 @partial(jax.jit, static_argnames=("graphdef", "size", "tta"))
@@ -197,15 +200,38 @@ def train_network(
         optax.adamw(schedule, weight_decay=cfg.weight_decay),
     )
     opt_state = tx.init(params)
+    # With ``ema`` the exponential moving average of the weights predicts (Polyak
+    # averaging): it smooths the last epochs' noise, which on a thousand images is
+    # larger than what the cosine decay removes.
+    averager = optax.ema(cfg.ema, debias=True) if cfg.ema else None
+    # (biased average, debiased average): optax.ema returns the debiased one
+    avg = (averager.init(params), params) if averager else None
     mean_j, std_j = jnp.asarray(mean), jnp.asarray(std)
     aug = cfg.augment
     size = cfg.input_size
+    mixup = float(cfg.mixup)
+
+    def mixed_loss(m, xb, yb, k_drop, k_mix):
+        if not mixup:
+            return task.loss(m(xb, train=True, key=k_drop), yb)
+        # mixup (Zhang et al. 2018): a mixed image has the mixed target
+        k_lam, k_perm = jax.random.split(k_mix)
+        lam = jax.random.beta(k_lam, mixup, mixup)
+        perm = jax.random.permutation(k_perm, xb.shape[0])
+        out = m(lam * xb + (1 - lam) * xb[perm], train=True, key=k_drop)
+        if task.regression:
+            return task.loss(out, lam * yb + (1 - lam) * yb[perm])
+        # class labels: the cross-entropy is linear in the target, so the loss is the
+        # same mixture of the losses of both labels
+        loss_a, metric_a = task.loss(out, yb)
+        loss_b, metric_b = task.loss(out, yb[perm])
+        return lam * loss_a + (1 - lam) * loss_b, lam * metric_a + (1 - lam) * metric_b
 
     @jax.jit
     def step(state, batch):
-        params, rest, opt_state, key = state
+        params, rest, opt_state, avg, key = state
         xb, yb = batch
-        key, k_aug, k_drop = jax.random.split(key, 3)
+        key, k_aug, k_drop, k_mix = jax.random.split(key, 4)
         xb = (xb - mean_j) / std_j
         if aug is not None:
             xb = augment_images(k_aug, xb, out_size=size, **aug)
@@ -214,12 +240,19 @@ def train_network(
         # nnx.value_and_grad lets batch norm update its statistics inside the trace
         m = nnx.merge(graphdef, params, rest)
         (loss, metric), grads = nnx.value_and_grad(
-            lambda m: task.loss(m(xb, train=True, key=k_drop), yb), has_aux=True
+            lambda m: mixed_loss(m, xb, yb, k_drop, k_mix), has_aux=True
         )(m)
         _, params, rest = nnx.split(m, nnx.Param, ...)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
-        return (params, rest, opt_state, key), loss, metric
+        if averager is not None:
+            debiased, avg_state = averager.update(params, avg[0])
+            avg = (avg_state, debiased)
+        return (params, rest, opt_state, avg, key), loss, metric
+
+    def predicting(state):
+        # the weights that predict: the running average when there is one
+        return (state[0] if averager is None else state[3][1]), state[1]
 
     rng = np.random.default_rng(seed)
 
@@ -233,14 +266,14 @@ def train_network(
         xv, yv = x[val_idx], y[val_idx]
 
         def evaluate(state):
-            params, rest = state[0], state[1]
+            params, rest = predicting(state)
             out = forward_batches(
                 graphdef, params, rest, xv, mean, std, size, cfg.tta, task, raw=True
             )
             loss, metric = task.loss(jnp.asarray(out), jnp.asarray(yv))
             return float(loss), float(metric)
 
-    state = (params, rest, opt_state, jax.random.key(seed))
+    state = (params, rest, opt_state, avg, jax.random.key(seed))
     best, hist = train_loop(
         state,
         step,
@@ -250,7 +283,7 @@ def train_network(
         patience=cfg.patience if len(val_idx) else None,
         metric_name="rmse" if task.regression else "acc",
         verbose=cfg.verbose,
-        select=lambda s: (s[0], s[1]),
+        select=predicting,
         keep="best" if len(val_idx) else "last",
     )
     nnx.update(model, best[0], best[1])
