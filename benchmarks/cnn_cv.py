@@ -18,7 +18,8 @@ and the ensemble with TTA. Mean +- standard deviation over the folds.
 the images (an asinh stretch; a wider second view as 3 more channels).
 
 Progress is printed per epoch block and per fold; results are written to
-``benchmarks/results/cnn_cv.json`` after every fold (Ctrl-C keeps the folds done).
+``benchmarks/results/cnn_cv.json`` after every fold (Ctrl-C keeps the folds done),
+with each fold's test images and their probabilities (``cnn_cv_errors.py`` reads them).
 The data folder is ``../shared/data`` beside the repository, or ``$ASTROGRAPH_DATA``.
 """
 
@@ -166,9 +167,15 @@ def main() -> None:
             "train_seconds": model.fit_seconds_,
             "seconds_per_network": model.fit_seconds_ / args.ensemble,
             "load_average": os.getloadavg()[0],
+            # out-of-fold probabilities (load_image_folder's order) for later analysis
+            "test_index": test.tolist(),
+            "proba": np.round(model.predict_proba(X[test])[:, 1], 5).tolist(),
         }
         folds.append(fold)
-        print(json.dumps(fold), flush=True)
+        print(
+            json.dumps({k: v for k, v in fold.items() if k not in ("test_index", "proba")}),
+            flush=True,
+        )
         first = [f["members"][0] for f in folds]
         result = {
             "settings": {**vars(args), "out": str(args.out), "params": params},

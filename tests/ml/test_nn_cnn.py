@@ -21,7 +21,14 @@ from astrograph.ml.datasets import load_image_folder
 from astrograph.ml.metrics import galaxy_zoo_rmse
 from astrograph.ml.morphology import GZ2_PRESETS, GalaxyCNN
 from astrograph.ml.nn.augment import augment_images, dihedral_views
-from astrograph.ml.nn.dihedral import D4, DihedralNet, GroupConv, LiftingConv, transform_image
+from astrograph.ml.nn.dihedral import (
+    D4,
+    DihedralNet,
+    GroupBatchNorm,
+    GroupConv,
+    LiftingConv,
+    transform_image,
+)
 from astrograph.ml.nn.training import train_loop
 
 # the CI configuration (benchmarks/cnn_benchmark.py trains the full one)
@@ -129,6 +136,40 @@ def test_dihedral_layers_equivariant_and_net_invariant():
         np.testing.assert_allclose(net(transform_image(x, g)), ref, atol=1e-5)
     # and is not trivially so: other inputs give other outputs
     assert float(jnp.abs(net(x[::-1]) - ref).max()) > 1e-3
+
+
+@pytest.mark.parametrize("side", [8, 7])
+def test_max_pool_2x2_is_flax_max_pool(side):
+    # the reshape form gives the same numbers as reduce_window, odd sides included
+    x = jax.random.normal(jax.random.key(side), (2, side, side, 5))
+    expected = nnx.max_pool(x, (2, 2), strides=(2, 2))
+    np.testing.assert_array_equal(cnn.max_pool_2x2(x), expected)
+    # and its gradient reaches the maximum of each window (no ties in random data)
+    grad = jax.grad(lambda x: cnn.max_pool_2x2(x).sum())(x)
+    ref = jax.grad(lambda x: nnx.max_pool(x, (2, 2), strides=(2, 2)).sum())(x)
+    np.testing.assert_array_equal(grad, ref)
+
+
+def test_group_batch_norm_is_batch_norm_over_orientations():
+    # GroupBatchNorm on (n, h, w, 8c) = nnx.BatchNorm on the (n, h, w, 8, c) view
+    c = 3
+    x = 2.0 + 3.0 * jax.random.normal(jax.random.key(0), (4, 5, 5, 8 * c))
+    ours, flax_bn = GroupBatchNorm(c), nnx.BatchNorm(c, momentum=0.9, rngs=nnx.Rngs(0))
+    for m in (ours, flax_bn):
+        m.scale[...] = jnp.arange(1.0, c + 1)
+        m.bias[...] = jnp.arange(c) - 1.0
+
+    def theirs(x, train):
+        return flax_bn(x.reshape(4, 5, 5, 8, c), use_running_average=not train).reshape(x.shape)
+
+    close = {"rtol": 1e-5, "atol": 1e-5}  # float32 rounding of the variance
+    for step in range(3):  # training steps update the running statistics alike
+        np.testing.assert_allclose(ours(x + step, False), theirs(x + step, True), **close)
+        np.testing.assert_allclose(ours(x + step, True), theirs(x + step, False), **close)
+        np.testing.assert_allclose(ours.mean[...], flax_bn.mean[...], rtol=1e-6)
+        np.testing.assert_allclose(ours.var[...], flax_bn.var[...], rtol=1e-5)
+    # inference uses the running statistics, which differ from this batch's
+    assert float(jnp.abs(ours(x, False) - ours(x, True)).max()) > 1e-2
 
 
 def test_symmetry_choice(tmp_path):

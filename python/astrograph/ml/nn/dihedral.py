@@ -11,6 +11,8 @@ the end makes the output invariant, exactly.
 * :data:`D4` - the 8 group elements as signed 2x2 permutation matrices;
 * :class:`LiftingConv` - image -> features on the group (one block per element);
 * :class:`GroupConv` - features on the group -> features on the group;
+* :class:`GroupBatchNorm` - batch norm with one set of statistics per channel,
+  shared by its 8 orientation blocks (so it commutes with the symmetries);
 * :class:`DihedralNet` - :class:`~astrograph.ml.nn.cnn.MorphologyNet` with these
   layers, invariant to the 8 symmetries of a square image.
 
@@ -27,9 +29,17 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from .cnn import MorphologyNet
+from .cnn import MorphologyNet, max_pool_2x2
 
-__all__ = ["D4", "DihedralConv", "LiftingConv", "GroupConv", "DihedralNet", "transform_image"]
+__all__ = [
+    "D4",
+    "DihedralConv",
+    "LiftingConv",
+    "GroupConv",
+    "GroupBatchNorm",
+    "DihedralNet",
+    "transform_image",
+]
 
 
 def _elements() -> np.ndarray:
@@ -110,6 +120,40 @@ class GroupConv(DihedralConv):
     group_input = True
 
 
+class GroupBatchNorm(nnx.Module):
+    """Batch norm of features (n, h, w, 8 * c) with one mean, variance, scale and bias
+    per channel, shared by its 8 orientation blocks; running statistics as
+    ``nnx.BatchNorm`` keeps them (``momentum``, biased variance, ``epsilon``).
+
+    The statistics are column means of the (n * h * w, 8 * c) matrix folded over the 8
+    blocks: the same numbers as ``nnx.BatchNorm`` on the (n, h, w, 8, c) view, whose
+    reduction over the 8-block axis made XLA's CPU gradient up to 4 times slower.
+    """
+
+    def __init__(self, c: int, momentum: float = 0.9, epsilon: float = 1e-5):
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.scale = nnx.Param(jnp.ones((c,)))
+        self.bias = nnx.Param(jnp.zeros((c,)))
+        self.mean = nnx.BatchStat(jnp.zeros((c,)))
+        self.var = nnx.BatchStat(jnp.ones((c,)))
+
+    def __call__(self, x: jax.Array, use_running_average: bool) -> jax.Array:
+        if use_running_average:
+            mean, var = self.mean[...], self.var[...]
+        else:
+            cols = x.reshape(-1, x.shape[-1])
+            mean = cols.mean(axis=0).reshape(8, -1).mean(axis=0)
+            mean_sq = jnp.square(cols).mean(axis=0).reshape(8, -1).mean(axis=0)
+            var = jnp.maximum(mean_sq - jnp.square(mean), 0.0)
+            keep = self.momentum
+            self.mean[...] = jax.lax.stop_gradient(keep * self.mean[...] + (1 - keep) * mean)
+            self.var[...] = jax.lax.stop_gradient(keep * self.var[...] + (1 - keep) * var)
+        scale = self.scale[...] * jax.lax.rsqrt(var + self.epsilon)
+        shift = self.bias[...] - mean * scale
+        return x * jnp.tile(scale, 8) + jnp.tile(shift, 8)
+
+
 class DihedralNet(MorphologyNet):
     """[D4 convolution - batch norm - ReLU] x k - max-pool per stage, invariant pooling over
     space and orientation, dropout, a dense ReLU layer and a linear output
@@ -126,16 +170,15 @@ class DihedralNet(MorphologyNet):
     def _conv(self, index: int, c_in: int, c_out: int, rngs: nnx.Rngs) -> nnx.Module:
         return (GroupConv if index else LiftingConv)(c_in, c_out, rngs=rngs)
 
+    def _norm(self, c_out: int, rngs: nnx.Rngs) -> nnx.Module:
+        return GroupBatchNorm(c_out, momentum=0.9)
+
     def _features(self, x: jax.Array, train: bool) -> jax.Array:
         last = len(self.convs) - 1
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
-            y = conv(x)
-            n, h, w, c8 = y.shape
-            # one set of batch-norm statistics for the 8 orientations of a channel
-            y = norm(y.reshape(n, h, w, 8, c8 // 8), use_running_average=not train)
-            x = nnx.relu(y).reshape(n, h, w, c8)
+            x = nnx.relu(norm(conv(x), use_running_average=not train))
             if (i + 1) % self.per_stage == 0 and i < last:
-                x = nnx.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool_2x2(x)
         n, h, w, c8 = x.shape
         x = x.reshape(n, h * w * 8, c8 // 8)
         return jnp.concatenate([x.mean(axis=1), x.max(axis=1)], axis=-1)
