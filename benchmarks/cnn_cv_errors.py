@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astrograph.ml.datasets.images import IMAGE_EXTENSIONS
+from astrograph.ml.datasets.images import _folder_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,13 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def labels(folder: Path) -> tuple[np.ndarray, list[str]]:
     """Class index per image in ``load_image_folder``'s order (sorted classes, sorted files)."""
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    y = [
-        k
-        for k, name in enumerate(classes)
-        for f in sorted((folder / name).iterdir())
-        if f.suffix.lower() in IMAGE_EXTENSIONS
-    ]
-    return np.array(y), classes
+    return np.array([label for _, label in _folder_files(folder, classes)]), classes
 
 
 def main() -> None:

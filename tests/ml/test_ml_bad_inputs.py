@@ -226,6 +226,25 @@ def test_cnn_too_small_images(cnn_data):
         GalaxyCNN(channels=(4, 8), epochs=1, batch_size=8).fit(X[:, :1, :1], y)
 
 
+def test_cnn_layers_bad_shapes():
+    pytest.importorskip("flax")
+    import jax.numpy as jnp
+
+    from astrograph.ml.nn.cnn import max_pool_2x2
+    from astrograph.ml.nn.dihedral import GroupBatchNorm
+
+    for shape in [(4, 4, 3), (2, 1, 4, 3), (2, 4, 1, 3)]:
+        with pytest.raises(InputError, match=r"max_pool_2x2 needs \(n, h, w, c\) with h, w >= 2"):
+            max_pool_2x2(jnp.zeros(shape))
+    norm = GroupBatchNorm(3)
+    for shape in [(2, 4, 4, 3), (2, 4, 4, 25), (24,)]:
+        for running in (False, True):
+            with pytest.raises(
+                InputError, match=r"GroupBatchNorm\(3\) needs features \(\.\.\., 24\)"
+            ):
+                norm(jnp.zeros(shape), use_running_average=running)
+
+
 def test_cnn_load_missing_file(tmp_path):
     pytest.importorskip("flax")
     from astrograph.ml.morphology import GalaxyCNN

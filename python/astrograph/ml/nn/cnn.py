@@ -22,6 +22,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from ...errors import InputError
 from .augment import augment_images, centre_crop, dihedral_views
 from .training import History, minibatches, train_loop
 
@@ -41,7 +42,10 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
     The same numbers as ``nnx.max_pool(x, (2, 2), strides=(2, 2))``, written as a
     reshape and a max: XLA's CPU gradient of ``reduce_window`` (select-and-scatter)
     took 8 times longer: over a quarter of each training step of the dihedral network.
+    Raises :class:`~astrograph.errors.InputError` unless ``x`` is 4-D with sides >= 2.
     """
+    if x.ndim != 4 or min(x.shape[1:3]) < 2:
+        raise InputError(f"max_pool_2x2 needs (n, h, w, c) with h, w >= 2, got shape {x.shape}")
     n, h, w, c = x.shape
     x = x[:, : h // 2 * 2, : w // 2 * 2]
     return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from ...errors import InputError
 from .cnn import MorphologyNet, max_pool_2x2
 
 __all__ = [
@@ -128,6 +129,8 @@ class GroupBatchNorm(nnx.Module):
     The statistics are column means of the (n * h * w, 8 * c) matrix folded over the 8
     blocks: the same numbers as ``nnx.BatchNorm`` on the (n, h, w, 8, c) view, whose
     reduction over the 8-block axis made XLA's CPU gradient up to 4 times slower.
+    Raises :class:`~astrograph.errors.InputError` unless the last axis holds 8 * c
+    features.
     """
 
     def __init__(self, c: int, momentum: float = 0.9, epsilon: float = 1e-5):
@@ -139,6 +142,12 @@ class GroupBatchNorm(nnx.Module):
         self.var = nnx.BatchStat(jnp.ones((c,)))
 
     def __call__(self, x: jax.Array, use_running_average: bool) -> jax.Array:
+        c = self.scale.shape[0]
+        if x.ndim < 2 or x.shape[-1] != 8 * c:
+            raise InputError(
+                f"GroupBatchNorm({c}) needs features (..., {8 * c}) (8 orientations x {c}), "
+                f"got shape {x.shape}"
+            )
         if use_running_average:
             mean, var = self.mean[...], self.var[...]
         else:
@@ -171,7 +180,7 @@ class DihedralNet(MorphologyNet):
         return (GroupConv if index else LiftingConv)(c_in, c_out, rngs=rngs)
 
     def _norm(self, c_out: int, rngs: nnx.Rngs) -> nnx.Module:
-        return GroupBatchNorm(c_out, momentum=0.9)
+        return GroupBatchNorm(c_out)
 
     def _features(self, x: jax.Array, train: bool) -> jax.Array:
         last = len(self.convs) - 1
