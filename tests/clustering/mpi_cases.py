@@ -172,9 +172,12 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
                 out[f"{prefix}.{name}"] = np.asarray(getattr(result, name))
         out[f"{prefix}.scale"] = np.array([result.random_scale])  # type: ignore[attr-defined]
         return out
-    for name in ("dd", "dr", "rr", "ddd", "ddr", "drr", "rrr", "shapes", "counts"):
-        if name in vars(result):
-            out[f"{prefix}.{name}"] = np.asarray(vars(result)[name])
+    for name in ("ddd", "ddr", "drr", "rrr", "shapes", "counts"):
+        value = vars(result).get(name)
+        if isinstance(value, dict):  # two-point results hold their counts by name
+            out.update({f"{prefix}.{k}": np.asarray(v) for k, v in value.items()})
+        elif value is not None:
+            out[f"{prefix}.{name}"] = np.asarray(value)
     for which in ("data", "randoms"):
         n = getattr(result, which)
         if n is not None:

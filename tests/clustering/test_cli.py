@@ -83,7 +83,7 @@ def test_pair_and_npoint_commands_match_the_library(tmp_path, files):
     assert res.returncode == 0, res.stderr
     import pyarrow.parquet as pq
 
-    got = pq.read_table(tmp_path / "xi.parquet").column("dd").to_numpy()
+    got = pq.read_table(tmp_path / "xi.parquet").column("DD").to_numpy()
     want = ag.count_pairs(d, r, bins=ag.Bins.log(1, 8, 5)).dd.ravel()
     np.testing.assert_array_equal(got, want)
     res = run(
@@ -177,7 +177,7 @@ def test_wp_and_jackknife_outputs_match_the_library(tmp_path, files):
     assert res.returncode == 0, res.stderr
     want = ag.count_pairs_rppi(d, r, rp_bins=ag.Bins.log(1, 8, 4), pimax=10.0, regions=4)
     got = pq.read_table(tmp_path / "wp.parquet")
-    np.testing.assert_array_equal(got.column("dd").to_numpy(), want.dd.ravel())
+    np.testing.assert_array_equal(got.column("DD").to_numpy(), want.dd.ravel())
     np.testing.assert_allclose(np.loadtxt(tmp_path / "wp_cov.txt"), want.cov("wp"), rtol=1e-10)
     jk = pq.read_table(tmp_path / "wp_jackknife.parquet")
     assert jk.num_columns == 4 and jk.num_rows == 4

@@ -29,7 +29,7 @@ BINS = ag.Bins.linear(0.5, 3.0, 3)
         (dict(boxsize=-1.0), errors.BoxError, "positive"),
         (dict(los="sideways"), errors.InputError, "los"),
         (dict(num_threads=0), errors.InputError, "num_threads"),
-        (dict(boxsize=10.0, los="midpoint"), errors.BoxError, "los='z'"),
+        (dict(boxsize=10.0, los="midpoint"), errors.BoxError, "use 'x', 'y' or 'z'"),
     ],
 )
 def test_count_pairs_refuses_bad_input(kwargs, exc, match):

@@ -148,11 +148,12 @@ def test_outputs_table_parquet_ascii(tmp_path):
         "r_hi",
         "mu_lo",
         "mu_hi",
-        "dd",
-        "rr",
+        "DD",
+        "DR",
+        "RR",
         "xi",
     }
-    np.testing.assert_array_equal(t.column("dd").to_numpy(), pc.dd.ravel())
+    np.testing.assert_array_equal(t.column("DD").to_numpy(), pc.dd.ravel())
     pc.save_parquet(tmp_path / "xi.parquet")
     pc.save_ascii(tmp_path / "xi.txt")
     import pyarrow.parquet as pq

@@ -158,7 +158,7 @@ def test_regions_from_a_number():
         ((np.full(200, -1), None), r"\[0, "),
         ((np.full(200, 0.5), None), "integers"),
         ((np.zeros(200, int), None), "at least 2 regions"),
-        ("five", "number of regions or a pair"),
+        ("five", "number of regions or labels per catalogue"),
     ],
 )
 def test_bad_regions_are_refused(regions, match):

@@ -1,8 +1,9 @@
 """Clustering statistics through a neighbour-graph database.
 
 Layers, bottom to top (a module imports only modules below it):
-``inputs``, ``bins`` < ``io`` < ``catalog`` < ``mocks``, ``plotting`` <
-``results`` < ``direct``, ``graph_file`` < ``graph`` < ``mpi`` < ``api``.
+``inputs``, ``bins`` < ``weights`` < ``io`` < ``catalog`` < ``mocks``,
+``plotting`` < ``results`` < ``direct``, ``twopoint``, ``graph_file`` <
+``graph`` < ``mpi`` < ``api``.
 The public names are re-exported here and at the package top level.
 """
 
@@ -18,6 +19,10 @@ _LAZY = {
     "count_triangles": "astrograph.clustering.api",
     "count_quads": "astrograph.clustering.api",
     "count_pairs_rppi": "astrograph.clustering.api",
+    "count_angular": "astrograph.clustering.api",
+    "AngularCounts": "astrograph.clustering.results",
+    "TwoPointCounts": "astrograph.clustering.results",
+    "fkp_weights": "astrograph.clustering.weights",
     "count_triangle_multipoles": "astrograph.clustering.api",
     "TriangleMultipoles": "astrograph.clustering.results",
     "ProjectedCounts": "astrograph.clustering.results",

@@ -10,11 +10,13 @@ from ..errors import BinningError
 
 
 class Bins:
-    """Separation bins, optionally split in mu = |cos| to the line of sight.
+    """Separation bins, optionally split in mu, the cosine to the line of sight.
 
     A separation d falls in bin b when ``edges[b] <= d < edges[b + 1]``; pairs
     outside ``[edges[0], edges[-1])`` are not counted. mu bins are ``nmu``
-    linear bins over [0, 1] with mu = 1 in the last one.
+    linear bins over [0, 1] of mu = |cos| (the default), with mu = 1 in the
+    last one, or over [-1, 1] of the signed cosine (``mu_min=-1``, pycorr's
+    convention, for odd multipoles and first- or end-point lines of sight).
 
     Parameters
     ----------
@@ -22,9 +24,13 @@ class Bins:
         Strictly increasing, finite, non-negative separation bin edges.
     nmu : int, optional
         Number of mu bins (1: no split).
+    mu_min : {0, -1}, optional
+        The lower end of the mu range.
     """
 
-    def __init__(self, edges: Sequence[float] | np.ndarray, nmu: int = 1) -> None:
+    def __init__(
+        self, edges: Sequence[float] | np.ndarray, nmu: int = 1, *, mu_min: float = 0.0
+    ) -> None:
         e = np.asarray(edges, dtype=np.float64)
         if e.ndim != 1 or e.size < 2:
             raise BinningError(
@@ -40,23 +46,35 @@ class Bins:
             raise BinningError(f"at most 254 separation bins are supported, got {e.size - 1}")
         if int(nmu) != nmu or nmu < 1:
             raise BinningError(f"nmu must be a positive integer, got {nmu!r}")
+        if mu_min not in (0, -1):
+            raise BinningError(f"mu_min must be 0 (mu = |cos|) or -1 (signed mu), got {mu_min!r}")
         self._edges = e
         self._edges.flags.writeable = False
         self.nmu = int(nmu)
+        self.mu_min = float(mu_min)
 
     @classmethod
-    def linear(cls, rmin: float, rmax: float, nbins: int, nmu: int = 1) -> Bins:
+    def linear(
+        cls, rmin: float, rmax: float, nbins: int, nmu: int = 1, *, mu_min: float = 0.0
+    ) -> Bins:
         """``nbins`` equal-width bins from ``rmin`` to ``rmax``."""
         _check_range(rmin, rmax, nbins)
-        return cls(np.linspace(rmin, rmax, int(nbins) + 1), nmu)
+        return cls(np.linspace(rmin, rmax, int(nbins) + 1), nmu, mu_min=mu_min)
 
     @classmethod
-    def log(cls, rmin: float, rmax: float, nbins: int, nmu: int = 1) -> Bins:
+    def log(
+        cls, rmin: float, rmax: float, nbins: int, nmu: int = 1, *, mu_min: float = 0.0
+    ) -> Bins:
         """``nbins`` logarithmic bins from ``rmin`` (> 0) to ``rmax``."""
         _check_range(rmin, rmax, nbins)
         if rmin <= 0:
             raise BinningError(f"logarithmic bins need rmin > 0, got {rmin}")
-        return cls(np.geomspace(rmin, rmax, int(nbins) + 1), nmu)
+        return cls(np.geomspace(rmin, rmax, int(nbins) + 1), nmu, mu_min=mu_min)
+
+    @property
+    def signed(self) -> bool:
+        """Whether mu is the signed cosine over [-1, 1]."""
+        return self.mu_min < 0
 
     @property
     def edges(self) -> np.ndarray:
@@ -85,8 +103,8 @@ class Bins:
 
     @property
     def mu_edges(self) -> np.ndarray:
-        """The ``nmu + 1`` linear mu bin edges over [0, 1]."""
-        return np.linspace(0.0, 1.0, self.nmu + 1)
+        """The ``nmu + 1`` linear mu bin edges over [mu_min, 1]."""
+        return np.linspace(self.mu_min, 1.0, self.nmu + 1)
 
     def shell_volumes(self) -> np.ndarray:
         """Volume of each spherical shell, 4/3 pi (r_hi^3 - r_lo^3)."""
@@ -96,14 +114,16 @@ class Bins:
         return (
             isinstance(other, Bins)
             and self.nmu == other.nmu
+            and self.mu_min == other.mu_min
             and np.array_equal(self._edges, other._edges)
         )
 
     def __hash__(self) -> int:
-        return hash((self._edges.tobytes(), self.nmu))
+        return hash((self._edges.tobytes(), self.nmu, self.mu_min))
 
     def __repr__(self) -> str:
-        return f"Bins(edges={np.array2string(self._edges, precision=4)}, nmu={self.nmu})"
+        signed = ", mu_min=-1" if self.signed else ""
+        return f"Bins(edges={np.array2string(self._edges, precision=4)}, nmu={self.nmu}{signed})"
 
 
 def _check_range(rmin: float, rmax: float, nbins: int) -> None:

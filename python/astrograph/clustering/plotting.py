@@ -108,6 +108,24 @@ def plot_quads(qc: Any, kind: str = "tetrahedra", ax: Any = None, **kwargs: Any)
     return ax
 
 
+def plot_angular(ac: Any, kind: str = "wtheta", ax: Any = None, **kwargs: Any) -> Any:
+    """w(theta) on log axes, with jackknife errors when counted with regions."""
+    if kind != "wtheta":
+        raise InputError(f"unknown plot kind {kind!r}: use 'wtheta'")
+    ax = _axes(ax)
+    e = ac.theta_edges
+    theta = np.sqrt(e[1:] * e[:-1]) if e[0] > 0 else 0.5 * (e[1:] + e[:-1])
+    w = ac.wtheta()
+    err = ac.std("wtheta") if ac.resampling is not None else None
+    ax.errorbar(theta, w, yerr=err, fmt="o-", **kwargs)
+    ax.set_xscale("log")
+    if np.all(w[np.isfinite(w)] > 0):
+        ax.set_yscale("log")
+    ax.set_xlabel(r"$\theta$ [deg]")
+    ax.set_ylabel(r"$w(\theta)$")
+    return ax
+
+
 def plot_projected(pc: Any, kind: str = "wp", ax: Any = None, **kwargs: Any) -> Any:
     """wp(rp) (with jackknife errors when the counts carry regions), or
     xi(rp, pi) as an image."""

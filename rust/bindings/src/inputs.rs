@@ -56,20 +56,11 @@ pub fn catalogues<'a>(
 }
 
 pub fn los(name: &str) -> PyResult<Los> {
-    match name {
-        "midpoint" => Ok(Los::Midpoint),
-        "z" => Ok(Los::Z),
-        other => Err(PyValueError::new_err(format!(
-            "los must be 'midpoint' or 'z', got {other:?}"
-        ))),
-    }
+    Los::from_name(name).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 pub fn los_name(los: Los) -> &'static str {
-    match los {
-        Los::Midpoint => "midpoint",
-        Los::Z => "z",
-    }
+    los.name()
 }
 
 pub fn metric(py: Python<'_>, boxsize: Option<f64>, los_: &str) -> PyResult<Metric> {

@@ -11,6 +11,7 @@ mod graph;
 mod inputs;
 mod intersect;
 mod run;
+mod twopoint;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,7 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(direct::count_quads, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_multipoles, m)?)?;
     m.add_function(wrap_pyfunction!(intersect::intersect_sorted, m)?)?;
+    m.add_function(wrap_pyfunction!(twopoint::count_two_point, m)?)?;
     m.add_class::<graph::PyGraph>()?;
     m.add("GRAPH_FORMAT", arrow::FORMAT)?;
     m.add("GRAPH_FORMAT_VERSION", arrow::VERSION)?;

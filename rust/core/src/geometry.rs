@@ -8,13 +8,67 @@
 
 use crate::error::{CoreError, Result};
 
-/// Which direction is the line of sight for mu.
+/// Which direction is the line of sight for mu and pi (pycorr's names).
+///
+/// For a pair from point 1 at p to point 2 at q (separation s = q - p):
+/// `Midpoint` l = p + q, `FirstPoint` l = p, `EndPoint` l = q (surveys, an
+/// observer at the origin), or a fixed axis (plane-parallel, boxes); the
+/// signed cosine is mu = s.l / (|s| |l|).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Los {
-    /// Direction of the pair midpoint seen from the origin (surveys).
     Midpoint,
-    /// The z axis (plane-parallel, periodic boxes).
+    FirstPoint,
+    EndPoint,
+    X,
+    Y,
     Z,
+}
+
+impl Los {
+    /// The axis of a plane-parallel line of sight.
+    #[inline(always)]
+    pub fn axis(self) -> Option<usize> {
+        match self {
+            Los::X => Some(0),
+            Los::Y => Some(1),
+            Los::Z => Some(2),
+            _ => None,
+        }
+    }
+
+    /// Whether the two orientations of a pair have opposite mu (midpoint
+    /// and axes), so that |mu| is a property of the unordered pair.
+    #[inline(always)]
+    pub fn is_symmetric(self) -> bool {
+        !matches!(self, Los::FirstPoint | Los::EndPoint)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Los::Midpoint => "midpoint",
+            Los::FirstPoint => "firstpoint",
+            Los::EndPoint => "endpoint",
+            Los::X => "x",
+            Los::Y => "y",
+            Los::Z => "z",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "midpoint" => Los::Midpoint,
+            "firstpoint" => Los::FirstPoint,
+            "endpoint" => Los::EndPoint,
+            "x" => Los::X,
+            "y" => Los::Y,
+            "z" => Los::Z,
+            other => {
+                return Err(CoreError::InvalidInput(format!(
+                    "los must be one of 'midpoint', 'firstpoint', 'endpoint', 'x', 'y', 'z'; got {other:?}"
+                )))
+            }
+        })
+    }
 }
 
 /// Separation rules: open space or a periodic box (minimum image).
@@ -33,11 +87,11 @@ impl Metric {
                     "box size must be a positive finite number, got {l}"
                 )));
             }
-            if los == Los::Midpoint {
-                return Err(CoreError::InvalidBox(
-                    "los='midpoint' needs an observer at the origin; in a periodic box use los='z'"
-                        .into(),
-                ));
+            if los.axis().is_none() {
+                return Err(CoreError::InvalidBox(format!(
+                    "los='{}' needs an observer at the origin; in a periodic box use los='x', 'y' or 'z'",
+                    los.name()
+                )));
             }
         }
         Ok(Self {
@@ -89,29 +143,32 @@ impl Metric {
     }
 
     /// |cos| between the separation and the line of sight; 0 for d = 0.
-    /// Symmetric in p and q to the last bit.
+    /// Symmetric in p and q to the last bit for the midpoint and the axes
+    /// (for the first and end point it is that of the orientation p -> q).
     #[inline(always)]
     pub fn mu(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d: f64) -> f64 {
+        self.mu_signed(p, q, s, d).abs()
+    }
+
+    /// The signed cosine between s = q - p and the line of sight of the
+    /// pair p -> q (see `Los`), in [-1, 1]; 0 for d = 0 or an observer on
+    /// the line of sight's origin. Swapping p and q negates it exactly for
+    /// the midpoint and the axes.
+    #[inline(always)]
+    pub fn mu_signed(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d: f64) -> f64 {
         if d == 0.0 {
             return 0.0;
         }
-        let mu = match self.los {
-            Los::Z => s[2].abs() / d,
-            Los::Midpoint => {
-                let m = [
-                    0.5 * (p[0] + q[0]),
-                    0.5 * (p[1] + q[1]),
-                    0.5 * (p[2] + q[2]),
-                ];
-                let mn = (m[0] * m[0] + m[1] * m[1] + m[2] * m[2]).sqrt();
-                if mn == 0.0 {
-                    return 0.0;
-                }
-                let dot = s[0] * m[0] + s[1] * m[1] + s[2] * m[2];
-                dot.abs() / (d * mn)
-            }
-        };
-        mu.min(1.0)
+        if let Some(a) = self.los.axis() {
+            return (s[a] / d).clamp(-1.0, 1.0);
+        }
+        let l = los_vector(self.los, p, q);
+        let ln = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]).sqrt();
+        if ln == 0.0 {
+            return 0.0;
+        }
+        let dot = s[0] * l[0] + s[1] * l[1] + s[2] * l[2];
+        (dot / (d * ln)).clamp(-1.0, 1.0)
     }
 
     /// Separation and mu of a pair.
@@ -120,6 +177,17 @@ impl Metric {
         let s = self.diff(p, q);
         let d = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
         (d, self.mu(p, q, s, d))
+    }
+}
+
+/// The (unnormalised) line-of-sight vector of the pair p -> q for the
+/// survey lines of sight: p + q, p or q.
+#[inline(always)]
+pub fn los_vector(los: Los, p: [f64; 3], q: [f64; 3]) -> [f64; 3] {
+    match los {
+        Los::FirstPoint => p,
+        Los::EndPoint => q,
+        _ => [p[0] + q[0], p[1] + q[1], p[2] + q[2]],
     }
 }
 

@@ -10,20 +10,23 @@ use crate::geometry::{Metric, Positions};
 /// Cells per rmax along an axis.
 const REFINE: f64 = 2.0;
 
-pub struct Grid {
+/// The cells of a search: per axis the origin, width and count of cells
+/// and, per cell coordinate, the neighbouring coordinates. Point sets sorted
+/// on one lattice can be searched against each other (cross pairs).
+#[derive(Clone, Debug)]
+pub struct Lattice {
     pub dims: [usize; 3],
-    /// Point indices sorted by cell.
-    pub order: Vec<u32>,
-    /// `order[start[c]..start[c + 1]]` are the points of cell c.
-    pub start: Vec<u32>,
+    lo: [f64; 3],
+    width: [f64; 3],
     /// Per axis and cell coordinate: the neighbouring coordinates, ascending, unique.
     near: [Vec<Vec<u32>>; 3],
 }
 
-impl Grid {
-    pub fn build(pos: &Positions, metric: &Metric, rmax: f64) -> Self {
-        let n = pos.len();
-        let cols = [pos.x, pos.y, pos.z];
+impl Lattice {
+    /// Cells of about rmax / REFINE over the extent of all `parts` (the box
+    /// in a periodic metric), at most ~ a quarter as many as their points.
+    pub fn new(parts: &[Positions], metric: &Metric, rmax: f64) -> Self {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
         let mut lo = [0.0; 3];
         let mut width = [1.0; 3];
         let mut dims = [1usize; 3];
@@ -35,8 +38,9 @@ impl Grid {
             let (l0, extent) = match metric.boxsize {
                 Some(l) => (0.0, l),
                 None => {
-                    let (mn, mx) = cols[a]
+                    let (mn, mx) = parts
                         .iter()
+                        .flat_map(|p| [p.x, p.y, p.z][a].iter())
                         .fold((f64::INFINITY, f64::NEG_INFINITY), |(mn, mx), &v| {
                             (mn.min(v), mx.max(v))
                         });
@@ -58,34 +62,6 @@ impl Grid {
             lo[a] = l0;
             dims[a] = k;
             width[a] = extent / k as f64;
-        }
-        let ncell = dims[0] * dims[1] * dims[2];
-        let cell_of = |i: usize| -> usize {
-            let mut c = 0;
-            for a in 0..3 {
-                let t = ((cols[a][i] - lo[a]) / width[a]).floor();
-                let ia = if t < 0.0 {
-                    0
-                } else {
-                    (t as usize).min(dims[a] - 1)
-                };
-                c = c * dims[a] + ia;
-            }
-            c
-        };
-        let cells: Vec<u32> = (0..n).map(|i| cell_of(i) as u32).collect();
-        let mut start = vec![0u32; ncell + 1];
-        for &c in &cells {
-            start[c as usize + 1] += 1;
-        }
-        for c in 0..ncell {
-            start[c + 1] += start[c];
-        }
-        let mut fill = start.clone();
-        let mut order = vec![0u32; n];
-        for (i, &c) in cells.iter().enumerate() {
-            order[fill[c as usize] as usize] = i as u32;
-            fill[c as usize] += 1;
         }
         // The slack (1e-6 of a cell) covers rounding in the cell assignment.
         let near = std::array::from_fn(|a| {
@@ -118,14 +94,30 @@ impl Grid {
         });
         Self {
             dims,
-            order,
-            start,
+            lo,
+            width,
             near,
         }
     }
 
     pub fn ncells(&self) -> usize {
-        self.start.len() - 1
+        self.dims[0] * self.dims[1] * self.dims[2]
+    }
+
+    /// The cell of a point (points outside the extent go to the border cells).
+    #[inline(always)]
+    pub fn cell_of(&self, p: [f64; 3]) -> usize {
+        let mut c = 0;
+        for (a, &v) in p.iter().enumerate() {
+            let t = ((v - self.lo[a]) / self.width[a]).floor();
+            let ia = if t < 0.0 {
+                0
+            } else {
+                (t as usize).min(self.dims[a] - 1)
+            };
+            c = c * self.dims[a] + ia;
+        }
+        c
     }
 
     /// Neighbouring cells of `c` (itself included), in ascending order.
@@ -140,6 +132,58 @@ impl Grid {
                 }
             }
         }
+    }
+}
+
+pub struct Grid {
+    pub lattice: Lattice,
+    /// Point indices sorted by cell.
+    pub order: Vec<u32>,
+    /// `order[start[c]..start[c + 1]]` are the points of cell c.
+    pub start: Vec<u32>,
+}
+
+impl Grid {
+    pub fn build(pos: &Positions, metric: &Metric, rmax: f64) -> Self {
+        Self::on(Lattice::new(&[*pos], metric, rmax), pos)
+    }
+
+    /// The points of `pos` sorted into the cells of `lattice`.
+    pub fn on(lattice: Lattice, pos: &Positions) -> Self {
+        let n = pos.len();
+        let ncell = lattice.ncells();
+        let cells: Vec<u32> = (0..n).map(|i| lattice.cell_of(pos.get(i)) as u32).collect();
+        let mut start = vec![0u32; ncell + 1];
+        for &c in &cells {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..ncell {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; n];
+        for (i, &c) in cells.iter().enumerate() {
+            order[fill[c as usize] as usize] = i as u32;
+            fill[c as usize] += 1;
+        }
+        Self {
+            lattice,
+            order,
+            start,
+        }
+    }
+
+    pub fn dims(&self) -> [usize; 3] {
+        self.lattice.dims
+    }
+
+    /// Neighbouring cells of `c` (itself included), in ascending order.
+    pub fn neighbours(&self, c: usize, out: &mut Vec<usize>) {
+        self.lattice.neighbours(c, out)
+    }
+
+    pub fn ncells(&self) -> usize {
+        self.start.len() - 1
     }
 
     /// The cell of every point, in sorted order.
@@ -221,6 +265,52 @@ fn scan<const PERIODIC: bool>(
 }
 
 impl Grid {
+    /// Calls `visit(i, a, first)` for the nodes i of `nodes` in ascending
+    /// order, with `a` the cell of i and `first` set for the first node of
+    /// each cell (to fetch the cell's neighbours once).
+    #[inline(always)]
+    pub(crate) fn walk(
+        &self,
+        nodes: std::ops::Range<usize>,
+        mut visit: impl FnMut(usize, usize, bool),
+    ) {
+        // The cell holding the first node: the last one starting at or before it.
+        let mut a = self.start.partition_point(|&s| s as usize <= nodes.start) - 1;
+        while a < self.ncells() && (self.start[a] as usize) < nodes.end {
+            let here = self.range(a);
+            let (lo, hi) = (here.start.max(nodes.start), here.end.min(nodes.end));
+            for i in lo..hi {
+                visit(i, a, i == lo);
+            }
+            a += 1;
+        }
+    }
+
+    /// (j, d^2) for every point j of this grid (with columns `cols`) in the
+    /// cells `near` whose d^2 to `p` is below `cut`, j ascending: the points
+    /// of another set sorted on the same lattice, searched from a point of
+    /// the first (cross pairs, each found once).
+    #[inline(always)]
+    pub(crate) fn scan_cells(
+        &self,
+        cols: &Columns,
+        metric: &Metric,
+        p: [f64; 3],
+        near: &[usize],
+        cut: f64,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        out.clear();
+        let mut d2 = [0.0f64; BLOCK];
+        for &b in near {
+            let r = self.range(b);
+            match metric.boxsize {
+                None => scan::<false>(p, cols, r, 0.0, 0.0, cut, &mut d2, out),
+                Some(l) => scan::<true>(p, cols, r, l, 0.5 * l, cut, &mut d2, out),
+            }
+        }
+    }
+
     /// (j, d^2) for every j > i (`ALL`: every j != i) in the cells `near` of
     /// i's cell `a` (ascending cell order, so j comes out ascending) with
     /// d^2 < cut.

@@ -22,6 +22,7 @@ pub mod pairs;
 pub mod projected;
 pub mod quads;
 pub mod triangles;
+pub mod twopoint;
 
 mod binned;
 mod harmonics;

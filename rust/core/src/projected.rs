@@ -3,21 +3,27 @@
 
 use crate::bins::{Bins, OUT};
 use crate::error::{CoreError, Result};
-use crate::geometry::{Los, Metric};
+use crate::geometry::{los_vector, Metric};
 
-/// rp bins (exact on rp^2, like separations on d^2) and `npi` linear pi bins
-/// over [0, pimax).
+/// rp bins (exact on rp^2, like separations on d^2) and `npi` linear pi
+/// bins over [0, pimax) of |pi|, or over [-pimax, pimax) of the signed pi
+/// (`signed`, pycorr's convention for a first- or end-point line of sight).
 #[derive(Clone, Debug)]
 pub struct RpPiBins {
     pub rp: Bins,
     pub pimax: f64,
     pub npi: usize,
+    pub signed: bool,
     /// Every pair in range has s below this: the search radius.
     search: Bins,
 }
 
 impl RpPiBins {
     pub fn new(rp_edges: Vec<f64>, pimax: f64, npi: usize) -> Result<Self> {
+        Self::with_sign(rp_edges, pimax, npi, false)
+    }
+
+    pub fn with_sign(rp_edges: Vec<f64>, pimax: f64, npi: usize, signed: bool) -> Result<Self> {
         let rp = Bins::new(rp_edges, 1)?;
         if !(pimax.is_finite() && pimax > 0.0) {
             return Err(CoreError::InvalidBins(format!(
@@ -38,6 +44,7 @@ impl RpPiBins {
             rp,
             pimax,
             npi,
+            signed,
             search,
         })
     }
@@ -57,38 +64,55 @@ impl RpPiBins {
         self.rp.nbins() * self.npi
     }
 
-    /// The flat (rp, pi) bin of the pair (p, q), or None. Along z: pi = |sz|,
-    /// rp^2 = sx^2 + sy^2 (Corrfunc's convention); along the midpoint m:
-    /// pi = |s.m| / |m|, rp^2 = d^2 - pi^2.
+    /// The signed pi and rp^2 of the pair p -> q (s = q - p, d^2 = |s|^2).
+    /// Along an axis: pi = s_axis, rp^2 = the sum of the other two squares
+    /// (Corrfunc's convention); otherwise pi = s.l / |l| with l the line of
+    /// sight of the pair (see `Los`), rp^2 = d^2 - pi^2.
     #[inline(always)]
-    pub fn bin(&self, metric: &Metric, p: [f64; 3], q: [f64; 3]) -> Option<usize> {
-        let s = metric.diff(p, q);
-        let (pi, rp2) = match metric.los {
-            Los::Z => (s[2].abs(), s[0] * s[0] + s[1] * s[1]),
-            Los::Midpoint => {
-                let m = [
-                    0.5 * (p[0] + q[0]),
-                    0.5 * (p[1] + q[1]),
-                    0.5 * (p[2] + q[2]),
-                ];
-                let mn = (m[0] * m[0] + m[1] * m[1] + m[2] * m[2]).sqrt();
-                let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
-                let pi = if mn == 0.0 {
-                    0.0
-                } else {
-                    (s[0] * m[0] + s[1] * m[1] + s[2] * m[2]).abs() / mn
-                };
-                (pi, (d2 - pi * pi).max(0.0))
-            }
-        };
-        if pi >= self.pimax {
-            return None;
+    pub fn pi_rp2(metric: &Metric, p: [f64; 3], q: [f64; 3], s: [f64; 3], d2: f64) -> (f64, f64) {
+        if let Some(a) = metric.los.axis() {
+            let (u, v) = ((a + 1) % 3, (a + 2) % 3);
+            let (u, v) = (u.min(v), u.max(v));
+            return (s[a], s[u] * s[u] + s[v] * s[v]);
         }
+        let l = los_vector(metric.los, p, q);
+        let ln = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]).sqrt();
+        let pi = if ln == 0.0 {
+            0.0
+        } else {
+            (s[0] * l[0] + s[1] * l[1] + s[2] * l[2]) / ln
+        };
+        (pi, (d2 - pi * pi).max(0.0))
+    }
+
+    /// The flat (rp, pi) bin of a pair's signed pi and rp^2, or None.
+    #[inline(always)]
+    pub fn bin_of(&self, pi: f64, rp2: f64) -> Option<usize> {
+        let k = if self.signed {
+            if !(pi >= -self.pimax && pi < self.pimax) {
+                return None;
+            }
+            ((pi + self.pimax) * self.npi as f64 / (2.0 * self.pimax)) as usize
+        } else {
+            let pi = pi.abs();
+            if pi >= self.pimax {
+                return None;
+            }
+            (pi * self.npi as f64 / self.pimax) as usize
+        };
         let b = self.rp.bin_d2(rp2);
         if b == OUT {
             return None;
         }
-        let k = ((pi * self.npi as f64 / self.pimax) as usize).min(self.npi - 1);
-        Some(b as usize * self.npi + k)
+        Some(b as usize * self.npi + k.min(self.npi - 1))
+    }
+
+    /// The flat (rp, pi) bin of the pair p -> q, or None.
+    #[inline(always)]
+    pub fn bin(&self, metric: &Metric, p: [f64; 3], q: [f64; 3]) -> Option<usize> {
+        let s = metric.diff(p, q);
+        let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
+        let (pi, rp2) = Self::pi_rp2(metric, p, q, s, d2);
+        self.bin_of(pi, rp2)
     }
 }

@@ -291,28 +291,13 @@ impl Search {
     ) {
         let grid = &self.grid;
         let (mut near, mut found) = (Vec::new(), Vec::new());
-        // The cell holding the first node: the last one starting at or before it.
-        let mut a = grid.start.partition_point(|&s| s as usize <= nodes.start) - 1;
-        while a < grid.ncells() && (grid.start[a] as usize) < nodes.end {
-            let here = grid.range(a);
-            let (lo, hi) = (here.start.max(nodes.start), here.end.min(nodes.end));
-            if lo < hi {
+        grid.walk(nodes, |i, a, first| {
+            if first {
                 grid.neighbours(a, &mut near);
-                for i in lo..hi {
-                    grid.scan_near::<ALL>(
-                        &self.pts.cols,
-                        &self.metric,
-                        i,
-                        a,
-                        &near,
-                        cut,
-                        &mut found,
-                    );
-                    visit(i, &found);
-                }
             }
-            a += 1;
-        }
+            grid.scan_near::<ALL>(&self.pts.cols, &self.metric, i, a, &near, cut, &mut found);
+            visit(i, &found);
+        });
     }
 
     /// Forward adjacency lists of every node, in chunks of cells scanned in

@@ -4,6 +4,7 @@ their estimators and outputs."""
 
 from __future__ import annotations
 
+from .angular import AngularCounts
 from .multipoles import TriangleMultipoles
 from .norms import Norms
 from .pairs import PairCounts
@@ -11,10 +12,24 @@ from .projected import ProjectedCounts
 from .quads import QUAD_EDGES, QUAD_PAIRINGS, QUAD_TYPES, QuadCounts
 from .resampling import Resampling, region_sums
 from .triangles import TRIANGLE_TYPES, TriangleCounts
+from .twopoint import AUTO, CROSS, ESTIMATORS, TwoPointCounts
+
+
+def result_class(name: str) -> type:
+    """The result class of a saved file's class name."""
+    classes = {c.__name__: c for c in (PairCounts, ProjectedCounts, AngularCounts)}
+    if name not in classes:
+        from ...errors import InputError
+
+        raise InputError(f"unknown result class {name!r} in a saved file")
+    return classes[name]
+
 
 __all__ = [
     "Norms",
+    "TwoPointCounts",
     "PairCounts",
+    "AngularCounts",
     "ProjectedCounts",
     "TriangleCounts",
     "QuadCounts",
@@ -22,6 +37,9 @@ __all__ = [
     "Resampling",
     "region_sums",
     "TRIANGLE_TYPES",
+    "AUTO",
+    "CROSS",
+    "ESTIMATORS",
     "QUAD_TYPES",
     "QUAD_EDGES",
     "QUAD_PAIRINGS",

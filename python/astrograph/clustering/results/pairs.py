@@ -1,50 +1,42 @@
-"""Pair counts (DD, DR, RR) and the two-point correlation estimators."""
+"""Pair counts in (s, mu) bins and the two-point correlation estimators."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from ...errors import InputError
 from .. import plotting
 from ..bins import Bins
+from ..weights import WeightSums
 from .norms import Norms
-from .resampling import Resampled, Resampling
-from .table import ResultTable
+from .resampling import Resampling
+from .twopoint import AUTO, TwoPointCounts
 
 
-@dataclass
-class PairCounts(ResultTable, Resampled):
-    """Weighted pair counts over unordered pairs {i, j}, i != j.
+def sums_of(norms: Norms, regions: np.ndarray | None) -> WeightSums:
+    """Weight sums of a catalogue from its power sums (and per-region power
+    sums, (K, 5)), the weights with randoms being the weights themselves."""
+    total = np.array([norms.n, norms.s1, norms.s2, norms.s3, norms.s4, norms.s1, norms.s2])
+    per = None
+    if regions is not None:
+        per = np.column_stack([regions, regions[:, 1], regions[:, 2]])
+    return WeightSums(total, per)
 
-    Attributes
-    ----------
-    bins : Bins
-    dd, dr, rr : ndarray, shape (nbins, nmu)
-        Sums of w_i w_j (plain counts without weights). ``dr`` and ``rr`` are
-        zero when no randoms were given.
-    data, randoms : Norms
-        Weight sums used for the normalisations.
-    boxsize : float or None
-        Periodic box size; with no randoms, RR is computed analytically.
-    resampling : Resampling or None
-        Per-region tables for error bars (counted with ``regions=``); see
-        :meth:`cov`, :meth:`std` and :meth:`realisations`.
+
+@dataclass(repr=False)
+class PairCounts(TwoPointCounts):
+    """Weighted pair counts in bins of separation s and of mu, the cosine
+    to the line of sight: DD, DR, RR of one tracer (unordered pairs
+    {i, j}, i != j) or D1D2, D1R2, R1D2, R1R2 of two (every pair of a point
+    of tracer 1 and one of tracer 2, oriented from 1 to 2), each of shape
+    (nbins, nmu). See :class:`~astrograph.clustering.results.twopoint.TwoPointCounts`
+    for the attributes, normalisations and error bars.
     """
-
-    bins: Bins
-    dd: np.ndarray
-    dr: np.ndarray
-    rr: np.ndarray
-    data: Norms
-    randoms: Norms | None
-    boxsize: float | None = None
-    resampling: Resampling | None = None
 
     @classmethod
     def from_raw(
@@ -58,146 +50,118 @@ class PairCounts(ResultTable, Resampled):
     ) -> PairCounts:
         """From the core's flat (nbins * nmu) DD, DR, RR arrays and resampling
         tables, and the per-region weight sums ``sums`` (data, randoms,
-        (data weighted, randoms weighted)) when counted with regions."""
+        (data weighted, randoms weighted)) when counted with regions (the
+        pair counts that come with triangle and quad counts)."""
         shape = (bins.nbins, bins.nmu)
-        dd, dr, rr = (np.asarray(a, dtype=np.float64).reshape(shape) for a in raw[:3])
+        names = AUTO if randoms is not None else AUTO[:1]
+        counts = {n: np.asarray(raw[k], dtype=np.float64).reshape(shape) for k, n in enumerate(names)}
         rs = None
         if sums is not None and len(raw) > 3:
             rs = Resampling.from_raw(raw[3], (3, *shape), *sums)
-        return cls(bins, dd, dr, rr, data, randoms, boxsize, rs)
+            if rs is not None and randoms is None:
+                rs = Resampling(
+                    rs.touch[:, :1], rs.low[:, :1], rs.within[:, :1], *(rs.data_sums, None, rs.weighted)
+                )
+        ws = {"D1": sums_of(data, None if sums is None else sums[0])}
+        if randoms is not None:
+            ws["R1.0"] = sums_of(randoms, None if sums is None else sums[1])
+        return cls(bins, counts, ws, boxsize, rs, los="z" if boxsize else "midpoint")
 
-    def _stacked(self) -> np.ndarray:
-        return np.stack([self.dd, self.dr, self.rr])
-
-    def _realisation(self, counts, data, randoms, index=None) -> PairCounts:
-        dd, dr, rr = counts
-        return replace(self, dd=dd, dr=dr, rr=rr, data=data, randoms=randoms, resampling=None)
+    def _count(self, name: str) -> np.ndarray:
+        c = self.counts.get(name)
+        return np.zeros((self.bins.nbins, self.bins.nmu)) if c is None else c
 
     @property
-    def has_randoms(self) -> bool:
-        """Whether the counts include randoms (DR, RR)."""
-        return self.randoms is not None
+    def dd(self) -> np.ndarray:
+        """DD (D1D2 of a cross-correlation), (nbins, nmu)."""
+        return self._count("D1D2" if self.is_cross else "DD")
+
+    @property
+    def dr(self) -> np.ndarray:
+        """DR (D1R2 of a cross-correlation); zero without randoms."""
+        return self._count("D1R2" if self.is_cross else "DR")
+
+    @property
+    def rr(self) -> np.ndarray:
+        """RR (R1R2 of a cross-correlation); zero without randoms."""
+        return self._count("R1R2" if self.is_cross else "RR")
+
+    def _norm_or_nan(self, name: str) -> float:
+        return self.norm(name) if name in self.counts else np.nan
 
     @property
     def dd_norm(self) -> float:
-        """Weighted number of data pairs: (S1^2 - S2) / 2."""
-        return self.data.pairs
+        """Weighted number of data pairs: (S1^2 - S2) / 2 (S1 S1' for two tracers)."""
+        return self.norm("D1D2" if self.is_cross else "DD")
 
     @property
     def dr_norm(self) -> float:
-        """Weighted number of data-random pairs: S1(data) S1(randoms); NaN without randoms."""
-        return self.data.s1 * self.randoms.s1 if self.randoms else np.nan
+        """Weighted number of data-random pairs; NaN without randoms."""
+        return self._norm_or_nan("D1R2" if self.is_cross else "DR")
 
     @property
     def rr_norm(self) -> float:
         """Weighted number of random pairs; NaN without randoms."""
-        return self.randoms.pairs if self.randoms else np.nan
+        return self._norm_or_nan("R1R2" if self.is_cross else "RR")
+
+    # -- analytic randoms in a box -------------------------------------
+    def _cell_fraction(self) -> np.ndarray:
+        """Fraction of uniformly placed pairs in each (s, mu) bin of the box."""
+        shell = self.bins.shell_volumes() / self.boxsize**3
+        return np.repeat((shell / self.bins.nmu)[:, None], self.bins.nmu, axis=1)
+
+    def analytic_rr(self) -> np.ndarray:
+        """Normalised random-random counts of the periodic box, (nbins, nmu)."""
+        if self.boxsize is None:
+            raise InputError("analytic RR needs a periodic box (boxsize=...)")
+        return self._cell_fraction()
 
     def rr_analytic(self) -> np.ndarray:
         """Expected DD of an unclustered catalogue in the periodic box, (nbins, nmu)."""
-        if self.boxsize is None:
-            raise InputError("analytic RR needs a periodic box (boxsize=...)")
-        shell = self.bins.shell_volumes() / self.boxsize**3
-        return np.repeat((self.dd_norm * shell / self.bins.nmu)[:, None], self.bins.nmu, axis=1)
+        return self.dd_norm * self.analytic_rr()
 
-    def _normalised(self, dd: np.ndarray, dr: np.ndarray, rr: np.ndarray) -> tuple[np.ndarray, ...]:
-        return dd / self.dd_norm, dr / self.dr_norm, rr / self.rr_norm
+    # -- estimators ------------------------------------------------------
+    def xi(self, estimator: str | None = None) -> np.ndarray:
+        """xi(s, mu), shape (nbins, nmu); see :meth:`TwoPointCounts.xi`."""
+        return self._estimate(self.counts, self.norm, estimator, self._analytic(False))
 
-    def xi(self, estimator: str = "landy-szalay") -> np.ndarray:
-        """xi(s, mu), shape (nbins, nmu).
+    def _analytic(self, summed: bool) -> np.ndarray | None:
+        if self.boxsize is None or self.has_randoms:
+            return None
+        a = self.analytic_rr()
+        return a.sum(axis=1) if summed else a
 
-        Parameters
-        ----------
-        estimator : {"landy-szalay", "natural", "davis-peebles", "hamilton"}
-            With no randoms in a periodic box only "natural" (DD / RR_analytic - 1)
-            is available and is used whatever is asked.
-
-        Bins with RR = 0 are NaN (nothing to normalise by).
-        """
-        return self._xi(
-            self.dd, self.dr, self.rr, estimator, self.rr_analytic if self.boxsize else None
-        )
-
-    def _xi(self, dd, dr, rr, estimator, analytic) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if not self.has_randoms:
-                if analytic is None:
-                    raise InputError("xi needs randoms (or a periodic box for analytic RR)")
-                ra = analytic()
-                if dd.ndim == 1:
-                    ra = ra.sum(axis=1)
-                return np.where(ra > 0, dd / ra - 1.0, np.nan)
-            d, x, r = self._normalised(dd, dr, rr)
-            est = estimator.lower().replace("_", "-")
-            if est in ("landy-szalay", "ls"):
-                out = (d - 2.0 * x + r) / r
-            elif est == "natural":
-                out = d / r - 1.0
-            elif est in ("davis-peebles", "dp"):
-                out = d / x - 1.0
-            elif est == "hamilton":
-                out = d * r / (x * x) - 1.0
-            else:
-                raise InputError(f"unknown estimator {estimator!r}")
-        return np.where(rr > 0, out, np.nan)
-
-    def xi_s(self, estimator: str = "landy-szalay") -> np.ndarray:
+    def xi_s(self, estimator: str | None = None) -> np.ndarray:
         """Angle-averaged xi(s) from the counts summed over mu, shape (nbins,)."""
-        a = self.rr_analytic if self.boxsize else None
-        return self._xi(self.dd.sum(1), self.dr.sum(1), self.rr.sum(1), estimator, a)
+        return self._estimate(self._summed(), self.norm, estimator, self._analytic(True))
 
     def multipoles(
-        self, ells: tuple[int, ...] = (0, 2, 4), estimator: str = "landy-szalay"
+        self, ells: tuple[int, ...] | None = None, estimator: str | None = None
     ) -> np.ndarray:
-        """Legendre multipoles xi_l(s) = (2l+1) int_0^1 xi(s, mu) P_l(mu) dmu, shape (len(ells), nbins)."""
+        """Legendre multipoles xi_l(s) = (2l+1)/(1 - mu_min) int xi(s, mu)
+        P_l(mu) dmu over the mu range, shape (len(ells), nbins). Default
+        ells: (0, 2, 4), and (0, 1, 2, 3, 4) with a signed mu."""
+        if ells is None:
+            ells = (0, 1, 2, 3, 4) if self.bins.signed else (0, 2, 4)
         xi = self.xi(estimator)
         mu = self.bins.mu_edges
         out = []
         for ell in ells:
             p = np.polynomial.legendre.Legendre.basis(ell).integ()
             weights = p(mu[1:]) - p(mu[:-1])
-            out.append((2 * ell + 1) * (xi * weights).sum(axis=1))
+            out.append((2 * ell + 1) / (1.0 - self.bins.mu_min) * (xi * weights).sum(axis=1))
         return np.array(out)
 
-    def to_arrow(self) -> Any:
-        """One row per (s, mu) bin: edges, counts, normalisations and xi."""
+    def _axes(self) -> dict[str, np.ndarray]:
         e, m = self.bins.edges, self.bins.mu_edges
-        nb, nmu = self.bins.nbins, self.bins.nmu
-        ib, im = np.divmod(np.arange(nb * nmu), nmu)
-        xi = self.xi().ravel() if (self.has_randoms or self.boxsize) else np.full(nb * nmu, np.nan)
-        table = pa.table(
-            {
-                "r_lo": e[ib],
-                "r_hi": e[ib + 1],
-                "mu_lo": m[im],
-                "mu_hi": m[im + 1],
-                "dd": self.dd.ravel(),
-                "dr": self.dr.ravel(),
-                "rr": self.rr.ravel()
-                if self.has_randoms
-                else (self.rr_analytic().ravel() if self.boxsize else self.rr.ravel()),
-                "xi": xi,
-            }
-        )
-        meta = {
-            "dd_norm": str(self.dd_norm),
-            "dr_norm": str(self.dr_norm),
-            "rr_norm": str(self.rr_norm),
-            "boxsize": "" if self.boxsize is None else str(self.boxsize),
-        }
-        return table.replace_schema_metadata(meta)
+        ib, im = np.divmod(np.arange(self.bins.nbins * self.bins.nmu), self.bins.nmu)
+        return {"r_lo": e[ib], "r_hi": e[ib + 1], "mu_lo": m[im], "mu_hi": m[im + 1]}
 
     def save_ascii(self, path: str | Path) -> None:
-        """The column layout of the classic graph code: r edges, mu edges, NN, RR, xi."""
-        t = self.to_arrow()
-        cols = [
-            t.column(c).to_numpy() for c in ("r_lo", "r_hi", "mu_lo", "mu_hi", "dd", "rr", "xi")
-        ]
-        header = (
-            f"r_lo r_hi mu_lo mu_hi NN RR xi\n"
-            f"NN norm {self.dd_norm:.17g}  RR norm {self.rr_norm:.17g}  DR norm {self.dr_norm:.17g}"
-        )
-        np.savetxt(path, np.column_stack(cols), header=header, fmt="%.10g")
+        """A text table: s and mu edges, every count (DD, DR, RR or D1D2, ...)
+        and xi per bin, with a header giving the binning, line of sight,
+        every normalisation, the estimator and the package version."""
+        super().save_ascii(path)
 
     def plot(self, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
         """Plots ``kind`` in {"xi", "s2xi", "multipoles", "xi_smu"}; returns the axes."""

@@ -1,0 +1,358 @@
+//! The passes of a two-point count and the pair kernel they share.
+
+use crate::control::Control;
+use crate::error::Result;
+use crate::geometry::{Metric, Positions};
+use crate::grid::Lattice;
+use crate::reduce::{check_tables, chunked_sum, flush, touch};
+
+use super::binning::Binning;
+use super::side::Side;
+use super::weights::{AngularWeights, Pip};
+use super::{Catalogue, Job, Options, TwoPointCounts};
+
+/// One pass: every unordered pair of one set, or every pair between two.
+enum Pass<'j, 'a> {
+    Auto(Vec<&'j Catalogue<'a>>),
+    Cross(Vec<&'j Catalogue<'a>>, Vec<&'j Catalogue<'a>>),
+}
+
+/// The passes of a job: the first holds every catalogue's first split; each
+/// further random split adds its pairs with the data and within itself.
+fn plan<'j, 'a>(job: &'j Job<'a>) -> Vec<Pass<'j, 'a>> {
+    let mut passes = Vec::new();
+    let (r1, r2) = (&job.randoms1, &job.randoms2);
+    match &job.data2 {
+        None => {
+            passes.push(Pass::Auto(
+                std::iter::once(&job.data1).chain(r1.first()).collect(),
+            ));
+            for r in r1.iter().skip(1) {
+                passes.push(Pass::Cross(vec![&job.data1], vec![r]));
+                passes.push(Pass::Auto(vec![r]));
+            }
+        }
+        Some(d2) => {
+            passes.push(Pass::Cross(
+                std::iter::once(&job.data1).chain(r1.first()).collect(),
+                std::iter::once(d2).chain(r2.first()).collect(),
+            ));
+            let n = r1.len().max(r2.len());
+            for k in 1..n {
+                let mut a = vec![&job.data1];
+                a.extend(r1.get(k));
+                if let Some(r) = r2.get(k) {
+                    passes.push(Pass::Cross(a, vec![r]));
+                }
+                if let Some(r) = r1.get(k) {
+                    passes.push(Pass::Cross(vec![r], vec![d2]));
+                }
+            }
+        }
+    }
+    passes
+}
+
+/// Bytes a point of a side takes (positions, weights, kind, grid order and
+/// the optional columns), for the memory budget.
+fn side_bytes(n: usize, opts: &Options, job: &Job) -> u64 {
+    let mut per = 3 * 8 + 8 + 1 + 4 + 3 * 8; // columns, w, t, order, merge scratch
+    per += 8 * opts.pip.map_or(0, |p| p.nwords);
+    if opts.nregions > 0 {
+        per += 4;
+    }
+    if opts.has_angular() {
+        per += 8;
+    }
+    let all = std::iter::once(&job.data1)
+        .chain(&job.randoms1)
+        .chain(&job.data2)
+        .chain(&job.randoms2);
+    let mut any_wx = false;
+    let mut any_owner = false;
+    for c in all {
+        any_wx |= c.cross_weights.is_some();
+        any_owner |= c.buffer.is_some();
+    }
+    per += 8 * usize::from(any_wx) + 9 * usize::from(any_owner);
+    (n * per) as u64
+}
+
+pub(super) fn run(
+    job: &Job,
+    binning: &Binning,
+    metric: &Metric,
+    opts: &Options,
+    control: &Control,
+) -> Result<TwoPointCounts> {
+    let names = job.names();
+    let ntables = names.len();
+    let per = binning.per();
+    let block = ntables * per;
+    let len = block * (1 + 3 * opts.nregions);
+    let passes = plan(job);
+    // The largest pass holds its sides while the tables are summed.
+    let biggest = passes
+        .iter()
+        .map(|p| match p {
+            Pass::Auto(a) => a.iter().map(|c| c.len()).sum::<usize>(),
+            Pass::Cross(a, b) => a.iter().chain(b).map(|c| c.len()).sum(),
+        })
+        .max()
+        .unwrap_or(0);
+    check_tables(
+        biggest,
+        len,
+        0,
+        side_bytes(biggest, opts, job),
+        opts.max_memory,
+        "the pair-count tables and sorted catalogues",
+    )?;
+    let cross_job = job.is_cross();
+    let nwords = opts.pip.map_or(0, |p| p.nwords);
+    let norms = opts.has_angular();
+    let k = Kernel {
+        binning,
+        metric,
+        per,
+        block,
+        nregions: opts.nregions,
+        cross_job,
+        cut: binning.cut(),
+    };
+    let mut total = vec![0.0; len];
+    for pass in &passes {
+        control.check()?;
+        let part = match pass {
+            Pass::Auto(parts) => {
+                let s = sorted(parts, &[], metric, binning, nwords, norms);
+                k.dispatch(opts, &s, None, control)?
+            }
+            Pass::Cross(a, b) => {
+                let lattice = lattice_of(a, b, metric, binning);
+                let sa = Side::new(a, lattice.clone(), nwords, norms);
+                let sb = Side::new(b, lattice, nwords, norms);
+                k.dispatch(opts, &sa, Some(&sb), control)?
+            }
+        };
+        for (t, v) in total.iter_mut().zip(part) {
+            *t += v;
+        }
+    }
+    let regions = total.split_off(block);
+    let counts = (0..ntables)
+        .map(|t| total[t * per..(t + 1) * per].to_vec())
+        .collect();
+    Ok(TwoPointCounts {
+        names,
+        counts,
+        regions,
+    })
+}
+
+fn lattice_of(a: &[&Catalogue], b: &[&Catalogue], metric: &Metric, binning: &Binning) -> Lattice {
+    let pos: Vec<Positions> = a.iter().chain(b).map(|c| c.sample.pos).collect();
+    Lattice::new(&pos, metric, binning.rmax())
+}
+
+fn sorted(
+    a: &[&Catalogue],
+    b: &[&Catalogue],
+    metric: &Metric,
+    binning: &Binning,
+    nwords: usize,
+    norms: bool,
+) -> Side {
+    Side::new(a, lattice_of(a, b, metric, binning), nwords, norms)
+}
+
+/// The weight of a pair (i of side a, j of side b) counted into `table`.
+trait Weigher: Sync {
+    fn weight(&self, a: &Side, i: usize, b: &Side, j: usize, table: usize) -> f64;
+}
+
+/// Products of individual weights (no PIP, IIP or angular weights).
+struct Product;
+
+impl Weigher for Product {
+    #[inline(always)]
+    fn weight(&self, a: &Side, i: usize, b: &Side, j: usize, _: usize) -> f64 {
+        a.w[i] * b.w[j]
+    }
+}
+
+/// PIP weights of galaxy pairs, IIP weights in pairs with a random, angular
+/// upweights of every pair but random-random ones, in pycorr's order:
+/// (pip * (w_i * w_j)) * upweight.
+struct Full<'o> {
+    pip: Option<&'o Pip>,
+    /// The angular upweights of each table (None: not upweighted).
+    angular: &'o [Option<AngularWeights>],
+}
+
+impl Weigher for Full<'_> {
+    #[inline(always)]
+    fn weight(&self, a: &Side, i: usize, b: &Side, j: usize, table: usize) -> f64 {
+        let mut w = if a.t[i] == 0 && b.t[j] == 0 {
+            let base = a.w[i] * b.w[j];
+            match self.pip {
+                Some(p) => p.weight(a.words(i), b.words(j)) * base,
+                None => base,
+            }
+        } else {
+            a.wx(i) * b.wx(j)
+        };
+        if let Some(Some(ang)) = self.angular.get(table) {
+            w *= ang.of(a.pos(i), b.pos(j), a.norm[i], b.norm[j]);
+        }
+        w
+    }
+}
+
+struct Kernel<'k> {
+    binning: &'k Binning,
+    metric: &'k Metric,
+    per: usize,
+    block: usize,
+    nregions: usize,
+    cross_job: bool,
+    cut: f64,
+}
+
+impl Kernel<'_> {
+    fn dispatch(
+        &self,
+        opts: &Options,
+        a: &Side,
+        b: Option<&Side>,
+        control: &Control,
+    ) -> Result<Vec<f64>> {
+        let plain = opts.pip.is_none()
+            && !opts.has_angular()
+            && a.wx.is_none()
+            && b.is_none_or(|b| b.wx.is_none());
+        if plain {
+            self.pass(a, b, &Product, control)
+        } else {
+            let full = Full {
+                pip: opts.pip.as_ref(),
+                angular: &opts.angular,
+            };
+            self.pass(a, b, &full, control)
+        }
+    }
+
+    /// The table of a pair of kinds (0 galaxy, 1 random): DD, DR, RR of an
+    /// auto-correlation, D1D2, D1R2, R1D2, R1R2 of a cross-correlation.
+    #[inline(always)]
+    fn table(&self, ti: u8, tj: u8) -> usize {
+        if self.cross_job {
+            (2 * ti + tj) as usize
+        } else {
+            (ti + tj) as usize
+        }
+    }
+
+    /// One pass (auto over `a` when `b` is None) summed into one table set,
+    /// in chunks of primaries: the same terms in the same order for every
+    /// thread count.
+    fn pass<W: Weigher>(
+        &self,
+        a: &Side,
+        b: Option<&Side>,
+        weigher: &W,
+        control: &Control,
+    ) -> Result<Vec<f64>> {
+        let len = self.block * (1 + 3 * self.nregions);
+        let jk = self.nregions > 0;
+        let other = b.unwrap_or(a);
+        let owned = a.owned() && other.owned();
+        // Cross-correlation pairs are oriented, tracer 1 -> tracer 2.
+        let oriented = self.cross_job;
+        let (per, block, nregions) = (self.per, self.block, self.nregions);
+        chunked_sum(a.len(), len, control, |nodes, acc| {
+            // With regions, pairs within the region of their primary are summed
+            // here and added to the region's tables in bulk (`reduce::flush`).
+            let mut within = vec![0.0; if jk { block } else { 0 }];
+            let mut current = None;
+            let (mut near, mut found) = (Vec::new(), Vec::new());
+            a.grid.walk(nodes, |i, cell, first| {
+                if first {
+                    a.grid.neighbours(cell, &mut near);
+                }
+                match b {
+                    None => a.grid.scan_near::<false>(
+                        &a.cols,
+                        self.metric,
+                        i,
+                        cell,
+                        &near,
+                        self.cut,
+                        &mut found,
+                    ),
+                    Some(b) => b.grid.scan_cells(
+                        &b.cols,
+                        self.metric,
+                        a.pos(i),
+                        &near,
+                        self.cut,
+                        &mut found,
+                    ),
+                }
+                let ri = if jk { a.region[i] } else { 0 };
+                if jk && current != Some(ri) {
+                    flush(&mut within, acc, block, nregions, current);
+                    current = Some(ri);
+                }
+                let pi = a.pos(i);
+                for &(j, d2) in &found {
+                    let j = j as usize;
+                    if !owned && !owns(a, i, other, j) {
+                        continue;
+                    }
+                    let table = self.table(a.t[i], other.t[j]);
+                    let mut w = f64::NAN;
+                    self.binning
+                        .emit(self.metric, pi, other.pos(j), d2, oriented, |k, f| {
+                            if w.is_nan() {
+                                w = weigher.weight(a, i, other, j, table);
+                            }
+                            let w = if f == 1.0 { w } else { w * f };
+                            let idx = table * per + k;
+                            if jk {
+                                let rj = other.region[j];
+                                if rj == ri {
+                                    within[idx] += w;
+                                    return;
+                                }
+                                touch(acc, block, nregions, [ri, rj], idx, w);
+                            }
+                            acc[idx] += w;
+                        });
+                }
+            });
+            flush(&mut within, acc, block, nregions, current);
+        })
+    }
+}
+
+/// Is the pair counted on this rank? Yes when its smaller-key point is
+/// owned here (exactly one rank owns it, and holds the other point, which
+/// lies within the search radius of it).
+#[inline(always)]
+fn owns(a: &Side, i: usize, b: &Side, j: usize) -> bool {
+    let (bi, bj) = (
+        a.buffer.get(i).copied().unwrap_or(0),
+        b.buffer.get(j).copied().unwrap_or(0),
+    );
+    if bi == 0 && bj == 0 {
+        return true;
+    }
+    let ki = a.key.get(i).copied().unwrap_or(0);
+    let kj = b.key.get(j).copied().unwrap_or(0);
+    if ki < kj {
+        bi == 0
+    } else {
+        bj == 0
+    }
+}

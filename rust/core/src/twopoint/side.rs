@@ -1,0 +1,224 @@
+//! One side of a pass: the points of one or more catalogues sorted into the
+//! cells of a lattice, with what the kernel reads of each point.
+
+use crate::error::{CoreError, Result};
+use crate::geometry::{validate_weights, Metric};
+use crate::grid::{Columns, Grid, Lattice};
+
+use super::Catalogue;
+
+/// Points in cell order, laid out for the inner loop.
+pub(crate) struct Side {
+    pub grid: Grid,
+    pub cols: Columns,
+    /// Individual weights.
+    pub w: Vec<f64>,
+    /// Weights in pairs of a galaxy with a random (the IIP weights of
+    /// galaxies with bitwise weights); None: the individual weights.
+    pub wx: Option<Vec<f64>>,
+    /// 0 for a galaxy, 1 for a random.
+    pub t: Vec<u8>,
+    /// Bitwise weights, `nwords` per point (zeros for randoms); empty without.
+    pub bits: Vec<u64>,
+    pub nwords: usize,
+    /// Jackknife region of each point; empty without regions.
+    pub region: Vec<u32>,
+    /// MPI owner keys and buffer flags; empty when every point is owned.
+    pub key: Vec<u64>,
+    pub buffer: Vec<u8>,
+    /// |p| of each point (for angular upweights); empty without.
+    pub norm: Vec<f64>,
+}
+
+impl Side {
+    /// Sorts `parts` into the cells of `lattice`. `nwords`: bitwise words
+    /// kept per point (0: none); `norms`: keep |p| of every point.
+    pub fn new(parts: &[&Catalogue], lattice: Lattice, nwords: usize, norms: bool) -> Self {
+        let n: usize = parts.iter().map(|c| c.len()).sum();
+        // Where each merged row comes from: (part, row).
+        let mut from = Vec::with_capacity(n);
+        for (k, c) in parts.iter().enumerate() {
+            from.extend((0..c.len()).map(|i| (k as u32, i as u32)));
+        }
+        let get = |m: usize| {
+            let (k, i) = from[m];
+            (parts[k as usize], i as usize)
+        };
+        let x: Vec<f64> = parts
+            .iter()
+            .flat_map(|c| c.sample.pos.x.iter().copied())
+            .collect();
+        let y: Vec<f64> = parts
+            .iter()
+            .flat_map(|c| c.sample.pos.y.iter().copied())
+            .collect();
+        let z: Vec<f64> = parts
+            .iter()
+            .flat_map(|c| c.sample.pos.z.iter().copied())
+            .collect();
+        let grid = Grid::on(
+            lattice,
+            &crate::geometry::Positions {
+                x: &x,
+                y: &y,
+                z: &z,
+            },
+        );
+        drop((x, y, z));
+        let order = &grid.order;
+        let map = |f: &dyn Fn(&Catalogue, usize) -> f64| -> Vec<f64> {
+            order
+                .iter()
+                .map(|&m| {
+                    let (c, i) = get(m as usize);
+                    f(c, i)
+                })
+                .collect()
+        };
+        let cols = Columns {
+            x: map(&|c, i| c.sample.pos.x[i]),
+            y: map(&|c, i| c.sample.pos.y[i]),
+            z: map(&|c, i| c.sample.pos.z[i]),
+        };
+        let w = map(&|c, i| c.sample.weight(i));
+        let wx = parts
+            .iter()
+            .any(|c| c.cross_weights.is_some())
+            .then(|| map(&|c, i| c.cross_weights.map_or(c.sample.weight(i), |v| v[i])));
+        let t = order
+            .iter()
+            .map(|&m| u8::from(get(m as usize).0.is_random))
+            .collect();
+        let mut bits = Vec::new();
+        if nwords > 0 {
+            bits.reserve(n * nwords);
+            for &m in order {
+                let (c, i) = get(m as usize);
+                match c.bits {
+                    Some(b) => bits.extend_from_slice(&b[i * nwords..(i + 1) * nwords]),
+                    None => bits.extend(std::iter::repeat_n(0, nwords)),
+                }
+            }
+        }
+        let region = if parts.iter().any(|c| c.regions.is_some()) {
+            order
+                .iter()
+                .map(|&m| {
+                    let (c, i) = get(m as usize);
+                    c.regions.map_or(0, |r| r[i])
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let owned = parts
+            .iter()
+            .all(|c| c.buffer.is_none_or(|b| b.iter().all(|&f| f == 0)));
+        let (key, buffer) = if owned {
+            (Vec::new(), Vec::new())
+        } else {
+            order
+                .iter()
+                .map(|&m| {
+                    let (c, i) = get(m as usize);
+                    (c.keys.map_or(0, |k| k[i]), c.buffer.map_or(0, |b| b[i]))
+                })
+                .unzip()
+        };
+        let norm = if norms {
+            (0..n)
+                .map(|i| {
+                    let (a, b, c) = (cols.x[i], cols.y[i], cols.z[i]);
+                    (a * a + b * b + c * c).sqrt()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            grid,
+            cols,
+            w,
+            wx,
+            t,
+            bits,
+            nwords,
+            region,
+            key,
+            buffer,
+            norm,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.w.len()
+    }
+
+    #[inline(always)]
+    pub fn pos(&self, i: usize) -> [f64; 3] {
+        [self.cols.x[i], self.cols.y[i], self.cols.z[i]]
+    }
+
+    /// The weight of point i in a pair with a point of the other kind.
+    #[inline(always)]
+    pub fn wx(&self, i: usize) -> f64 {
+        self.wx.as_ref().map_or(self.w[i], |v| v[i])
+    }
+
+    #[inline(always)]
+    pub fn words(&self, i: usize) -> &[u64] {
+        &self.bits[i * self.nwords..(i + 1) * self.nwords]
+    }
+
+    pub fn owned(&self) -> bool {
+        self.buffer.is_empty()
+    }
+}
+
+/// Checks one catalogue of a two-point count: positions (and the box),
+/// weights, bitwise words, regions, MPI keys.
+pub(crate) fn validate(
+    c: &Catalogue,
+    what: &str,
+    metric: &Metric,
+    nwords: usize,
+    nregions: usize,
+) -> Result<()> {
+    c.sample.validate(what, metric)?;
+    let n = c.len();
+    if let Some(w) = c.cross_weights {
+        validate_weights(what, w, n)?;
+    }
+    if let Some(b) = c.bits {
+        if b.len() != n * nwords {
+            return Err(CoreError::InvalidInput(format!(
+                "{what} bitwise weights hold {} words, expected {nwords} per point for {n} points",
+                b.len()
+            )));
+        }
+    }
+    if let Some(r) = c.regions {
+        if r.len() != n {
+            return Err(CoreError::InvalidInput(format!(
+                "{what} region labels have length {} but there are {n} points",
+                r.len()
+            )));
+        }
+        if let Some(v) = r.iter().find(|&&v| v as usize >= nregions.max(1)) {
+            return Err(CoreError::InvalidInput(format!(
+                "{what} region label {v} is not below the number of regions {nregions}"
+            )));
+        }
+    }
+    for (name, len) in [
+        ("owner keys", c.keys.map(|k| k.len())),
+        ("buffer flags", c.buffer.map(|b| b.len())),
+    ] {
+        if let Some(len) = len.filter(|&l| l != n) {
+            return Err(CoreError::InvalidInput(format!(
+                "{what} {name} have length {len} but there are {n} points"
+            )));
+        }
+    }
+    Ok(())
+}
