@@ -15,6 +15,7 @@ from . import direct, multipoles, twopoint
 from .graph import NeighbourGraph
 from .mpi import graph as mpi_graph
 from .mpi import multipoles as mpi_multipoles
+from .mpi import twopoint as mpi_twopoint
 
 _COMM_DOC = """
     comm : mpi4py communicator, optional
@@ -51,13 +52,13 @@ def _with_comm(local: Callable[..., Any], distributed: Callable[..., Any]) -> Ca
     return entry
 
 
-count_pairs = _with_comm(twopoint.count_pairs, functools.partial(mpi_graph.count, "pairs"))
-count_angular = _with_comm(twopoint.count_angular, functools.partial(mpi_graph.count, "pairs"))
+count_pairs = _with_comm(twopoint.count_pairs, mpi_twopoint.counter("smu"))
+count_angular = _with_comm(twopoint.count_angular, mpi_twopoint.counter("theta"))
 count_triangles = _with_comm(
     direct.count_triangles, functools.partial(mpi_graph.count, "triangles")
 )
 count_quads = _with_comm(direct.count_quads, functools.partial(mpi_graph.count, "quads"))
-count_pairs_rppi = _with_comm(twopoint.count_pairs_rppi, mpi_graph.count_rppi)
+count_pairs_rppi = _with_comm(twopoint.count_pairs_rppi, mpi_twopoint.counter("rppi"))
 build_graph = _with_comm(NeighbourGraph.build, mpi_graph.DistributedGraph.build)
 build_graph.__name__ = build_graph.__qualname__ = "build_graph"
 

@@ -93,6 +93,10 @@ def exchange(comm: Any, pts: Points, idx: np.ndarray, dest: np.ndarray) -> Point
         np.empty(nrecv),
         np.empty(nrecv, dtype=np.int64),
         np.empty(nrecv, dtype=np.int64),
+        {
+            k: np.empty((nrecv, *v.shape[1:]), dtype=v.dtype)
+            for k, v in sorted(pts.extra.items())
+        },
     )
     comm.Alltoallv(
         [np.ascontiguousarray(sent.pos), (scount * 3, sdisp * 3), MPI.DOUBLE],
@@ -106,6 +110,14 @@ def exchange(comm: Any, pts: Points, idx: np.ndarray, dest: np.ndarray) -> Point
         comm.Alltoallv(
             [np.ascontiguousarray(getattr(sent, name)), (scount, sdisp), MPI.INT64_T],
             [getattr(out, name), (rcount, rdisp), MPI.INT64_T],
+        )
+    types = {"f": MPI.DOUBLE, "i": MPI.INT64_T, "u": MPI.UINT64_T}
+    for name, arr in sorted(sent.extra.items()):
+        row = int(np.prod(arr.shape[1:], dtype=np.int64))
+        kind = types[arr.dtype.kind]
+        comm.Alltoallv(
+            [np.ascontiguousarray(arr), (scount * row, sdisp * row), kind],
+            [out.extra[name], (rcount * row, rdisp * row), kind],
         )
     return out
 

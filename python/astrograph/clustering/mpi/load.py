@@ -12,7 +12,7 @@ scattered.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,26 +30,39 @@ from .collective import agree, mpi, stage
 @dataclass
 class Points:
     """Points held by this rank: positions (n, 3), weights (n,), keys
-    (id << 1 | is_random) and jackknife regions (n,)."""
+    (id << 1 | is_random), jackknife regions (n,) and any further per-point
+    columns (``extra``: arrays of n rows, float64, int64 or uint64) that
+    travel with them."""
 
     pos: np.ndarray
     w: np.ndarray
     key: np.ndarray
     region: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.key)
 
     def take(self, idx: np.ndarray) -> Points:
-        return Points(self.pos[idx], self.w[idx], self.key[idx], self.region[idx])
+        return Points(
+            self.pos[idx],
+            self.w[idx],
+            self.key[idx],
+            self.region[idx],
+            {k: v[idx] for k, v in self.extra.items()},
+        )
 
     @staticmethod
     def concat(parts: list[Points]) -> Points:
+        names = set(parts[0].extra) if parts else set()
+        if any(set(p.extra) != names for p in parts):
+            raise ValueError("points with different extra columns cannot be joined")
         return Points(
             np.concatenate([p.pos for p in parts]).reshape(-1, 3),
             np.concatenate([p.w for p in parts]),
             np.concatenate([p.key for p in parts]).astype(np.int64),
             np.concatenate([p.region for p in parts]).astype(np.int64),
+            {k: np.concatenate([p.extra[k] for p in parts]) for k in sorted(names)},
         )
 
 

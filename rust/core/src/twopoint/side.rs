@@ -184,8 +184,12 @@ pub(crate) fn validate(
     nwords: usize,
     nregions: usize,
 ) -> Result<()> {
-    c.sample.validate(what, metric)?;
+    // An empty catalogue adds nothing (a rank may own no point of one);
+    // the Python layer refuses empty user catalogues.
     let n = c.len();
+    if n > 0 {
+        c.sample.validate(what, metric)?;
+    }
     if let Some(w) = c.cross_weights {
         validate_weights(what, w, n)?;
     }
