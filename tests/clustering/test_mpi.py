@@ -89,7 +89,7 @@ def test_nonzero_counts(reference: tuple[Path, dict[str, np.ndarray]]) -> None:
     """The cases are not vacuous: every kind of tuple is present somewhere."""
     _, ref = reference
     for key in (
-        "clustered.pairs.dd",
+        "clustered.pairs.DD",
         "clustered.triangles.ddd",
         "clustered.triangles.rrr",
         "tiny.quads.counts",

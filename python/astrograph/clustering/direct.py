@@ -18,7 +18,7 @@ from ..errors import InputError
 from . import inputs
 from .bins import Bins, as_bins
 from .regions import make as make_regions
-from .results import Norms, PairCounts, ProjectedCounts, QuadCounts, TriangleCounts, region_sums
+from .results import Norms, PairCounts, QuadCounts, TriangleCounts, region_sums
 
 PARAMETERS = """
     data, randoms : ndarray (N, 3) or Catalog
@@ -65,132 +65,6 @@ def region_arguments(spec: Any, d, dw, r, rw, boxsize) -> tuple[dict[str, Any], 
     return {"regions": labels.astype(np.uint32), "nregions": k}, sums
 
 
-def count_pairs(
-    data: Any,
-    randoms: Any = None,
-    *,
-    bins: Bins | Any,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    boxsize: float | None = None,
-    los: str | None = None,
-    regions: Any = None,
-    max_memory: int | str | None = "auto",
-    num_threads: int | None = None,
-    progress: bool = False,
-) -> PairCounts:
-    b = as_bins(bins)
-    d, dw, r, rw, boxsize, los = inputs.catalogues(
-        data, randoms, data_weights, random_weights, boxsize, los
-    )
-    reg, sums = region_arguments(regions, d, dw, r, rw, boxsize)
-    n = d.shape[1] + (0 if r is None else r.shape[1])
-    with progress_bar("pair counts", progress, n) as cb:
-        raw = _lib.count_pairs(
-            d,
-            dw,
-            r,
-            rw,
-            b.edges.tolist(),
-            b.nmu,
-            boxsize,
-            los,
-            max_memory=inputs.budget(max_memory),
-            **reg,
-            num_threads=inputs.num_threads(num_threads),
-            progress=cb,
-        )
-    return PairCounts.from_raw(b, raw, *_norms(d, dw, r, rw), boxsize, sums)
-
-
-count_pairs.__doc__ = f"""Exact DD, DR and RR pair counts straight from a cell grid (no stored graph).
-
-    Parameters
-    ----------{PARAMETERS}
-    los : {{"midpoint", "z"}}, optional
-        Line of sight for mu; "midpoint" for surveys, "z" (default) in a box.
-
-    Returns
-    -------
-    PairCounts
-    """
-
-
-def rppi_bins(rp_bins: Bins | Any, pimax: float, npi: int | None) -> Bins:
-    """The rp edges with npi pi bins (as ``nmu``); npi defaults to unit-width
-    pi bins (Corrfunc's convention)."""
-    rp = as_bins(rp_bins)
-    if not (np.isfinite(pimax) and pimax > 0):
-        raise InputError(f"pimax must be a positive finite length, got {pimax!r}")
-    npi = int(np.ceil(pimax)) if npi is None else npi
-    return Bins(rp.edges, npi)
-
-
-def count_pairs_rppi(
-    data: Any,
-    randoms: Any = None,
-    *,
-    rp_bins: Bins | Any,
-    pimax: float,
-    npi: int | None = None,
-    data_weights: Any = None,
-    random_weights: Any = None,
-    boxsize: float | None = None,
-    los: str | None = None,
-    regions: Any = None,
-    max_memory: int | str | None = "auto",
-    num_threads: int | None = None,
-    progress: bool = False,
-) -> ProjectedCounts:
-    b = rppi_bins(rp_bins, pimax, npi)
-    d, dw, r, rw, boxsize, los = inputs.catalogues(
-        data, randoms, data_weights, random_weights, boxsize, los
-    )
-    reg, sums = region_arguments(regions, d, dw, r, rw, boxsize)
-    n = d.shape[1] + (0 if r is None else r.shape[1])
-    with progress_bar("pair counts (rp, pi)", progress, n) as cb:
-        raw = _lib.count_pairs_rppi(
-            d,
-            dw,
-            r,
-            rw,
-            b.edges.tolist(),
-            float(pimax),
-            b.nmu,
-            boxsize,
-            los,
-            max_memory=inputs.budget(max_memory),
-            **reg,
-            num_threads=inputs.num_threads(num_threads),
-            progress=cb,
-        )
-    return ProjectedCounts.from_raw(b, raw, *_norms(d, dw, r, rw), boxsize, sums, float(pimax))
-
-
-count_pairs_rppi.__doc__ = f"""Exact DD, DR, RR in bins of rp and pi, for xi(rp, pi) and wp(rp).
-
-    Along z in a periodic box (the default there): pi = |dz|, rp^2 = dx^2 + dy^2;
-    along the pair midpoint for surveys: pi = |s.m|/|m|, rp^2 = s^2 - pi^2.
-    Every pair with s < sqrt(rp_max^2 + pimax^2) is searched.
-
-    Parameters
-    ----------
-    rp_bins : Bins or array_like of edges
-        The rp bins.
-    pimax : float
-        Pairs with pi >= pimax are not counted.
-    npi : int, optional
-        Linear pi bins over [0, pimax); default: unit width (ceil(pimax)).{PARAMETERS}
-    los : {{"midpoint", "z"}}, optional
-        Line of sight; "midpoint" for surveys, "z" (default) in a box.
-
-    Returns
-    -------
-    ProjectedCounts
-        With ``xi_rppi()``, ``wp()`` and, with regions, their covariances.
-    """
-
-
 def _npoint(
     kind: str,
     data: Any,
@@ -231,10 +105,23 @@ def _npoint(
             num_threads=nt,
             progress=cb,
         )
-    pairs = _lib.count_pairs(
-        d, dw, r, rw, b.edges.tolist(), 1, boxsize, "z", max_memory=budget, **reg, num_threads=nt
+    # The pairs of the same bins (for xi and Q): one tracer, no mu.
+    labels = reg.get("regions")
+    nd = d.shape[1]
+    cat = lambda pos, w, lab: (pos, w, None, None, lab, None, None)  # noqa: E731
+    _, tables, jk = _lib.count_two_point(
+        cat(d, dw, None if labels is None else labels[:nd]),
+        [] if r is None else [cat(r, rw, None if labels is None else labels[nd:])],
+        None,
+        [],
+        ("smu", b.edges.tolist(), 0.0, 1, False),
+        boxsize,
+        "z" if boxsize else "midpoint",
+        nregions=reg.get("nregions", 0),
+        max_memory=budget,
+        num_threads=nt,
     )
-    return raw, PairCounts.from_raw(b, pairs, *_norms(d, dw, r, rw), boxsize, sums)
+    return raw, PairCounts.from_raw(b, [*tables, jk], *_norms(d, dw, r, rw), boxsize, sums)
 
 
 def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:

@@ -17,11 +17,11 @@ import pyarrow as pa
 
 from .. import _lib
 from .._progress import progress_bar
-from ..errors import GraphFormatError
-from . import graph_file, inputs, multipoles
+from ..errors import GraphFormatError, InputError
+from . import graph_file, inputs, multipoles, twopoint
 from .bins import Bins, as_bins
 from .build import build_core
-from .direct import region_arguments, rppi_bins
+from .direct import region_arguments
 from .results import (
     Norms,
     PairCounts,
@@ -31,6 +31,9 @@ from .results import (
     TriangleMultipoles,
     region_sums,
 )
+from .results.pairs import sums_of
+from .twopoint import rppi_bins
+from .weights import WeightSums
 
 NODE_COLUMNS = ("x", "y", "z", "weight", "is_random", "index", "buffer", "region", "degree")
 
@@ -62,6 +65,10 @@ class NeighbourGraph:
         rmin: float = 0.0,
         data_weights: Any = None,
         random_weights: Any = None,
+        data2: Any = None,
+        randoms2: Any = None,
+        data2_weights: Any = None,
+        random2_weights: Any = None,
         boxsize: float | None = None,
         los: str | None = None,
         regions: Any = None,
@@ -78,9 +85,14 @@ class NeighbourGraph:
         rmax, rmin : float
             Separation range kept as edges.
         data_weights, random_weights : ndarray, optional
+        data2, randoms2, data2_weights, random2_weights : optional
+            A second tracer: the graph then holds both (node column
+            ``tracer``, 0 or 1) and its pair counts are the cross-correlation
+            counts D1D2, D1R2, R1D2, R1R2 (N-point counts are refused).
         boxsize : float, optional
             Periodic box size (minimum image; rmax < boxsize/2).
-        los : {"midpoint", "z"}, optional
+        los : {"midpoint", "x", "y", "z"}, optional
+            The line of sight of the stored mu (the counts may use another).
         regions : int or (data labels, random labels), optional
             Regions for error bars, stored as the node column ``region``
             (see :func:`astrograph.count_pairs`); every count of the graph
@@ -95,10 +107,25 @@ class NeighbourGraph:
         num_threads : int, optional
         progress : bool
         """
-        d, dw, r, rw, boxsize, los = inputs.catalogues(
-            data, randoms, data_weights, random_weights, boxsize, los
-        )
-        reg, _ = region_arguments(regions, d, dw, r, rw, boxsize)
+        if data2 is None:
+            for name, v in (
+                ("randoms2", randoms2),
+                ("data2_weights", data2_weights),
+                ("random2_weights", random2_weights),
+            ):
+                if v is not None:
+                    raise InputError(f"{name} needs data2 (the second tracer)")
+            d, dw, r, rw, boxsize, los = inputs.catalogues(
+                data, randoms, data_weights, random_weights, boxsize, los
+            )
+            reg, _ = region_arguments(regions, d, dw, r, rw, boxsize)
+            tracer = None
+        else:
+            d, dw, r, rw, tracer, reg = _two_tracers(
+                data, randoms, data2, randoms2,
+                (data_weights, random_weights, data2_weights, random2_weights), boxsize, los, regions,
+            )  # fmt: skip
+            boxsize, los = inputs.boxsize_and_los(boxsize, los)
         g = build_core(
             d,
             dw,
@@ -111,6 +138,7 @@ class NeighbourGraph:
             store_mu=store_mu,
             max_memory=max_memory,
             **reg,
+            tracer=tracer,
             num_threads=num_threads,
             progress=progress,
         )
@@ -246,34 +274,76 @@ class NeighbourGraph:
             sums = (region_sums(reg[d], w[d], self.n_regions), rs, (True, True))
         return (*norms, sums)
 
+    def _weight_sums(self) -> tuple[dict[str, WeightSums], tuple[bool, bool]]:
+        """Weight sums of the catalogues the counts cover, keyed as in the
+        two-point results, and whether data and randoms are weighted."""
+        if self._g.n_tracers == 1:
+            dn, rn, sums = self._norms()
+            out = {"D1": sums_of(dn, None if sums is None else sums[0])}
+            if rn is not None:
+                out["R1.0"] = sums_of(rn, None if sums is None else sums[1])
+            return out, (True, True)
+        b = self.to_arrow()
+        w = b.column("weight").to_numpy()
+        owned = b.column("buffer").to_numpy() == 0
+        rnd = b.column("is_random").to_numpy() == 1
+        tr = b.column("tracer").to_numpy()
+        reg = b.column("region").to_numpy().astype(np.int64)
+        out = {}
+        for t in (0, 1):
+            for kind, sel in (("D", ~rnd), ("R", rnd)):
+                m = owned & sel & (tr == t)
+                role = f"{kind}{t + 1}" + (".0" if kind == "R" else "")
+                if kind == "R" and not m.any():
+                    continue
+                out[role] = WeightSums.of(
+                    w[m], int(m.sum()), labels=reg[m] if self.n_regions else None,
+                    nregions=self.n_regions,
+                )  # fmt: skip
+        return out, (True, True)
+
     # -- counting ------------------------------------------------------------
     def _count_kw(self, max_memory: Any) -> dict[str, Any]:
         return {"max_memory": inputs.budget(max_memory), "jackknife": self.n_regions > 0}
+
+    def _two_point(
+        self, cls: type, b: Bins, binning: tuple, los: str | None, max_memory: Any,
+        num_threads: int | None, progress: bool, **extra: Any,
+    ) -> Any:  # fmt: skip
+        los = twopoint.resolve_los(los if los is not None else self.los, self.boxsize)
+        kw = self._count_kw(max_memory)
+        names, tables, regions = self._local(
+            "pair counts",
+            num_threads,
+            progress,
+            lambda nt, cb: self._g.count_two_point(binning, los, **kw, num_threads=nt, progress=cb),
+        )
+        raw = self._reduce(list(tables), regions)
+        if raw is None:
+            return None
+        sums, weighted = self._weight_sums()
+        return twopoint.build_result(
+            cls, b, (names, raw[:-1], raw[-1]), sums, boxsize=self.boxsize, los=los,
+            weighted=weighted, **extra,
+        )  # fmt: skip
 
     def count_pairs(
         self,
         bins: Bins | Any,
         *,
+        los: str | None = None,
         max_memory: int | str | None = "auto",
         num_threads: int | None = None,
         progress: bool = False,
     ) -> PairCounts:
-        """DD, DR, RR from the stored edges; identical to :func:`astrograph.count_pairs`."""
+        """Pair counts from the stored edges (DD, DR, RR; D1D2, D1R2, R1D2,
+        R1R2 for a graph of two tracers), identical to
+        :func:`astrograph.count_pairs`. ``los``: the line of sight of mu
+        (default: the graph's; any other is computed from the positions)."""
         b = as_bins(bins)
-        kw = self._count_kw(max_memory)
-        raw = self._local(
-            "pair counts",
-            num_threads,
-            progress,
-            lambda nt, cb: self._g.count_pairs(
-                b.edges.tolist(), b.nmu, **kw, num_threads=nt, progress=cb
-            ),
+        return self._two_point(
+            PairCounts, b, twopoint.smu_binning(b), los, max_memory, num_threads, progress
         )
-        raw = self._reduce(list(raw[:3]), raw[3])
-        if raw is None:
-            return None
-        dn, rn, sums = self._norms()
-        return PairCounts.from_raw(b, raw, dn, rn, self.boxsize, sums)
 
     def count_pairs_rppi(
         self,
@@ -281,28 +351,20 @@ class NeighbourGraph:
         *,
         pimax: float,
         npi: int | None = None,
+        signed: bool = False,
+        los: str | None = None,
         max_memory: int | str | None = "auto",
         num_threads: int | None = None,
         progress: bool = False,
     ) -> ProjectedCounts:
-        """DD, DR, RR in (rp, pi) bins from the stored edges; identical to
+        """Pair counts in (rp, pi) bins from the stored edges; identical to
         :func:`astrograph.count_pairs_rppi`. The graph must hold every pair
         with s < sqrt(rp_max^2 + pimax^2) (build it with that rmax)."""
-        b = rppi_bins(rp_bins, pimax, npi)
-        kw = self._count_kw(max_memory)
-        raw = self._local(
-            "pair counts (rp, pi)",
-            num_threads,
-            progress,
-            lambda nt, cb: self._g.count_pairs_rppi(
-                b.edges.tolist(), float(pimax), b.nmu, **kw, num_threads=nt, progress=cb
-            ),
+        b = rppi_bins(rp_bins, pimax, npi, signed)
+        binning = ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
+        return self._two_point(
+            ProjectedCounts, b, binning, los, max_memory, num_threads, progress, pimax=float(pimax)
         )
-        raw = self._reduce(list(raw[:3]), raw[3])
-        if raw is None:
-            return None
-        dn, rn, sums = self._norms()
-        return ProjectedCounts.from_raw(b, raw, dn, rn, self.boxsize, sums, float(pimax))
 
     def count_triangles(
         self,
@@ -392,7 +454,13 @@ class NeighbourGraph:
     rmin = property(lambda self: self._g.rmin, doc="Smallest separation kept as an edge.")
     rmax = property(lambda self: self._g.rmax, doc="Edges are pairs closer than this.")
     boxsize = property(lambda self: self._g.boxsize, doc="Periodic box size, or None.")
-    los = property(lambda self: self._g.los, doc='Line of sight for mu: "midpoint" or "z".')
+    los = property(
+        lambda self: self._g.los, doc='Line of sight of the stored mu: "midpoint" or an axis.'
+    )
+    n_tracers = property(
+        lambda self: self._g.n_tracers,
+        doc="1, or 2 for a graph of two tracers (node column tracer).",
+    )
     n_regions = property(
         lambda self: self._g.n_regions, doc="Regions in the node column region (0: none)."
     )
@@ -413,3 +481,37 @@ class NeighbourGraph:
             f"edges={self.n_edges}, rmin={self.rmin}, rmax={self.rmax}, boxsize={self.boxsize}, "
             f"los={self.los!r})"
         )
+
+
+def _two_tracers(data, randoms, data2, randoms2, weights, boxsize, los, regions) -> tuple:
+    """Both tracers' catalogues merged for one graph: galaxies (tracer 1 then
+    2), randoms (likewise), their weights, the tracer of each point (data
+    then randoms) and the region arguments."""
+    p = twopoint.prepare(
+        data, randoms, data2, randoms2,
+        data_weights=weights[0], random_weights=weights[1],
+        data2_weights=weights[2], random2_weights=weights[3],
+        boxsize=boxsize, los=los, regions=regions,
+    )  # fmt: skip
+    if len(p.roles("R1")) > 1 or len(p.roles("R2")) > 1:
+        raise InputError("a graph holds one random catalogue per tracer, not random splits")
+    gal = [r for r in ("D1", "D2")]
+    ran = [r for r in ("R1.0", "R2.0") if r in p.pos]
+    d = np.concatenate([p.pos[r] for r in gal], axis=1)
+    r = np.concatenate([p.pos[x] for x in ran], axis=1) if ran else None
+
+    def weights_of(roles: list[str]) -> np.ndarray | None:
+        if all(p.w[x] is None for x in roles):
+            return None
+        return np.concatenate(
+            [np.ones(p.pos[x].shape[1]) if p.w[x] is None else p.w[x] for x in roles]
+        )
+
+    tracer = np.concatenate(
+        [np.full(p.pos[x].shape[1], int(x[1]) - 1, np.uint8) for x in gal + ran]
+    ).tolist()
+    reg: dict[str, Any] = {}
+    if p.nregions:
+        labels = np.concatenate([p.labels[x] for x in gal + ran]).astype(np.uint32)
+        reg = {"regions": labels, "nregions": p.nregions}
+    return d, weights_of(gal), r, weights_of(ran) if ran else None, tracer, reg

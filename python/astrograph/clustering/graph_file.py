@@ -38,6 +38,7 @@ COLUMNS = {
     "buffer": pa.uint8(),
     "region": pa.uint32(),
     "degree": pa.uint32(),
+    "tracer": pa.uint8(),
     "neighbours": pa.large_list(pa.field("item", pa.uint32(), nullable=False)),
     "separation": pa.large_list(pa.field("item", pa.float32(), nullable=False)),
     "mu": pa.large_list(pa.field("item", pa.float16(), nullable=False)),
@@ -132,7 +133,8 @@ def _canonical(batch: Any, p: Path) -> Any:
         raise GraphFormatError(
             f"{p}: not an astrograph neighbour graph (bad column names)"
         ) from None
-    want = [n for n in COLUMNS if n != "mu" or "mu" in fields]
+    # mu and tracer (graphs of two tracers) are optional
+    want = [n for n in COLUMNS if n not in ("mu", "tracer") or n in fields]
     if list(fields) != want:
         raise GraphFormatError(
             f"{p}: not an astrograph neighbour graph: columns {list(fields)}, expected {want}"

@@ -81,7 +81,9 @@ def sky_directions(arr: Any, what: str) -> np.ndarray:
         raise InputError(f"the {what} catalogue is empty")
     a = a.astype(np.float64)
     if not np.isfinite(a).all():
-        raise InputError(f"{what} RA/Dec contain NaN or inf (first: row {np.flatnonzero(~np.isfinite(a).all(1))[0]})")
+        raise InputError(
+            f"{what} RA/Dec contain NaN or inf (first: row {np.flatnonzero(~np.isfinite(a).all(1))[0]})"
+        )
     bad = np.flatnonzero(np.abs(a[:, 1]) > 90.0)
     if bad.size:
         raise InputError(
@@ -200,7 +202,9 @@ def prepare(
         sfx = "" if t == "1" else "2"
         dname = "data" + sfx
         p.pos["D" + t] = read(d, dname)
-        p.w["D" + t] = inputs.weights(inputs.catalogue_weights(d, dw), p.pos["D" + t].shape[1], dname)
+        p.w["D" + t] = inputs.weights(
+            inputs.catalogue_weights(d, dw), p.pos["D" + t].shape[1], dname
+        )
         splits = _as_list(r)
         if not splits and rw is not None:
             raise InputError(f"random{sfx}_weights were given without randoms{sfx}")
@@ -270,7 +274,9 @@ def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
                 splits = p.roles(name)
                 labs = list(lab) if len(splits) > 1 else [lab]
                 if len(labs) != len(splits):
-                    raise InputError(f"{name} has {len(splits)} splits: give a list of {len(splits)} label arrays")
+                    raise InputError(
+                        f"{name} has {len(splits)} splits: give a list of {len(splits)} label arrays"
+                    )
                 given.update({s: v for s, v in zip(splits, labs, strict=True)})
             elif lab is not None:
                 given[name] = lab
@@ -283,7 +289,9 @@ def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
         out[role] = check_labels(given[role], pos.shape[1], role)
     extra = set(given) - set(p.pos)
     if extra:
-        raise InputError(f"region labels given for catalogues that are not counted: {sorted(extra)}")
+        raise InputError(
+            f"region labels given for catalogues that are not counted: {sorted(extra)}"
+        )
     k = max(int(v.max()) for v in out.values()) + 1
     if k < 2:
         raise InputError("jackknife errors need at least 2 regions")
@@ -302,39 +310,67 @@ def core_options(p: Prepared, twopoint_weights: Any) -> dict[str, Any]:
     }
 
 
-def build_result(cls: type, bins: Bins, raw: tuple, p: Prepared, **extra: Any) -> Any:
-    """The one constructor of every two-point result from the core's tables."""
+def _keep(rs: Resampling | None, idx: list[int]) -> Resampling | None:
+    if rs is None:
+        return None
+    return Resampling(
+        rs.touch[:, idx],
+        rs.low[:, idx],
+        rs.within[:, idx],
+        rs.data_sums,
+        rs.random_sums,
+        rs.weighted,
+    )
+
+
+def build_result(
+    cls: type,
+    bins: Bins,
+    raw: tuple,
+    sums: dict[str, WeightSums],
+    *,
+    boxsize: float | None,
+    los: str,
+    pip: Any = None,
+    weighted: tuple[bool, bool] = (True, True),
+    **extra: Any,
+) -> Any:
+    """The one constructor of every two-point result from the core's tables
+    (names, flat tables, flat resampling tables) and the catalogues' weight
+    sums (keyed "D1", "R1.0", ..., "D2", "R2.0", ...). Counts of catalogues
+    that were not given are dropped, not kept as zeros."""
     names, tables, regions = raw
+    names = list(names)
     shape = (bins.nbins, bins.nmu)
-    counts = {n: np.asarray(t, dtype=np.float64).reshape(shape) for n, t in zip(names, tables, strict=True)}
+    counts = {
+        n: np.asarray(t, dtype=np.float64).reshape(shape)
+        for n, t in zip(names, tables, strict=True)
+    }
     rs = None
-    if p.nregions:
-        d = p.sums["D1"].regions[:, :5]
-        splits = p.roles("R1")
-        r = sum(p.sums[k].regions[:, :5] for k in splits) if splits else None
-        weighted = (p.w["D1"] is not None, bool(splits) and p.w[splits[0]] is not None)
+    if sums["D1"].regions is not None:
+        d = sums["D1"].regions[:, :5]
+        splits = [k for k in sums if k.startswith("R1.")]
+        r = sum(sums[k].regions[:, :5] for k in splits) if splits else None
         rs = Resampling.from_raw(regions, (len(names), *shape), d, r, weighted)
-    if not p.pos.keys() & {"R1.0", "R2.0"}:
-        # no randoms at all: the random tables hold nothing
-        keep = [n for n in names if "R" not in n]
+    need = {
+        "DR": ("R1.0",), "RR": ("R1.0",), "D1R2": ("R2.0",), "R1D2": ("R1.0",),
+        "R1R2": ("R1.0", "R2.0"),
+    }  # fmt: skip
+    keep = [n for n in names if all(r in sums for r in need.get(n, ()))]
+    if len(keep) < len(names):
+        rs = _keep(rs, [names.index(n) for n in keep])
         counts = {n: counts[n] for n in keep}
-        if rs is not None:
-            idx = [names.index(n) for n in keep]
-            rs = Resampling(rs.touch[:, idx], rs.low[:, idx], rs.within[:, idx], rs.data_sums, rs.random_sums, rs.weighted)
-    elif p.cross:
-        # counts of a catalogue that was not given are absent, not zero
-        have = {"D1R2": "R2.0", "R1D2": "R1.0", "R1R2": ("R1.0", "R2.0")}
-        keep = [
-            n for n in names
-            if n not in have or all(r in p.pos for r in np.atleast_1d(have[n]))
-        ]  # fmt: skip
-        if len(keep) < len(names):
-            idx = [names.index(n) for n in keep]
-            counts = {n: counts[n] for n in keep}
-            if rs is not None:
-                rs = Resampling(rs.touch[:, idx], rs.low[:, idx], rs.within[:, idx], rs.data_sums, rs.random_sums, rs.weighted)
+    return cls(bins, counts, sums, boxsize, rs, pip, los, {}, **extra)
+
+
+def result_of(cls: type, bins: Bins, raw: tuple, p: Prepared, **extra: Any) -> Any:
+    """:func:`build_result` of a prepared count."""
+    splits = p.roles("R1")
+    weighted = (p.w["D1"] is not None, bool(splits) and p.w[splits[0]] is not None)
     pip = None if p.pip is None else p.pip.norm
-    return cls(bins, counts, p.sums, p.boxsize, rs, pip, p.los, {}, **extra)
+    return build_result(
+        cls, bins, raw, p.sums, boxsize=p.boxsize, los=p.los, pip=pip, weighted=weighted, **extra
+    )
 
 
 def _passes(p: Prepared) -> list[str]:
@@ -346,7 +382,14 @@ def _passes(p: Prepared) -> list[str]:
     return names
 
 
-def _count(p: Prepared, binning: tuple, twopoint_weights: Any, max_memory: Any, num_threads: Any, progress: bool) -> tuple:
+def _count(
+    p: Prepared,
+    binning: tuple,
+    twopoint_weights: Any,
+    max_memory: Any,
+    num_threads: Any,
+    progress: bool,
+) -> tuple:
     with progress_bar(_passes(p), progress) as cb:
         return _lib.count_two_point(
             **p.core_args(),
@@ -382,7 +425,9 @@ def theta_bins(bins: Bins | Any) -> Bins:
     if b.nmu != 1:
         raise BinningError("angular bins have no mu split (nmu must be 1)")
     if b.rmax > 180.0:
-        raise BinningError(f"angular bin edges are degrees in [0, 180], got a last edge of {b.rmax}")
+        raise BinningError(
+            f"angular bin edges are degrees in [0, 180], got a last edge of {b.rmax}"
+        )
     return b
 
 
@@ -472,7 +517,7 @@ def count_pairs(
         weight_attrs=weight_attrs, boxsize=boxsize, los=los, regions=regions,
     )  # fmt: skip
     raw = _count(p, smu_binning(b), twopoint_weights, max_memory, num_threads, progress)
-    return build_result(PairCounts, b, raw, p)
+    return result_of(PairCounts, b, raw, p)
 
 
 count_pairs.__doc__ = f"""Exact pair counts in (s, mu) bins, of one tracer or two.
@@ -541,7 +586,7 @@ def count_pairs_rppi(
     )  # fmt: skip
     binning = ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
     raw = _count(p, binning, twopoint_weights, max_memory, num_threads, progress)
-    return build_result(ProjectedCounts, b, raw, p, pimax=float(pimax))
+    return result_of(ProjectedCounts, b, raw, p, pimax=float(pimax))
 
 
 count_pairs_rppi.__doc__ = f"""Exact pair counts in bins of rp and pi, for xi(rp, pi) and wp(rp).
@@ -598,8 +643,15 @@ def count_angular(
         data_bitwise_weights=data_bitwise_weights, data2_bitwise_weights=data2_bitwise_weights,
         weight_attrs=weight_attrs, regions=regions, angular=True,
     )  # fmt: skip
-    raw = _count(p, ("theta", b.edges.tolist(), 0.0, 1, False), twopoint_weights, max_memory, num_threads, progress)
-    return build_result(AngularCounts, b, raw, p)
+    raw = _count(
+        p,
+        ("theta", b.edges.tolist(), 0.0, 1, False),
+        twopoint_weights,
+        max_memory,
+        num_threads,
+        progress,
+    )
+    return result_of(AngularCounts, b, raw, p)
 
 
 count_angular.__doc__ = f"""Exact angular pair counts w(theta), of one tracer or two.

@@ -106,11 +106,15 @@ def weight_attrs(attrs: Mapping[str, Any] | None, nbits: int) -> dict[str, Any]:
         raise InputError(f"weight_attrs['nrealizations'] must be a positive integer, got {nreal!r}")
     out["nrealizations"] = int(nreal)
     if not np.isfinite(float(out["default_value"])):
-        raise InputError(f"weight_attrs['default_value'] must be finite, got {out['default_value']!r}")
+        raise InputError(
+            f"weight_attrs['default_value'] must be finite, got {out['default_value']!r}"
+        )
     out["default_value"] = float(out["default_value"])
     norm = (attrs or {}).get("normalization", "total") or "total"
     if norm not in NORMALIZATIONS:
-        raise InputError(f"weight_attrs['normalization'] must be one of {NORMALIZATIONS}, got {norm!r}")
+        raise InputError(
+            f"weight_attrs['normalization'] must be one of {NORMALIZATIONS}, got {norm!r}"
+        )
     out["normalization"] = norm
     return out
 
@@ -195,7 +199,9 @@ def pip_spec(bitwise: Mapping[str, Any], sizes: Mapping[str, int], attrs: Any) -
         if attrs:
             raise InputError("weight_attrs were given without bitwise weights")
         return None
-    packed = {k: pack_bitwise(v, sizes[k], "data" if k == "D1" else "data2") for k, v in given.items()}
+    packed = {
+        k: pack_bitwise(v, sizes[k], "data" if k == "D1" else "data2") for k, v in given.items()
+    }
     widths = {nb for _, nb in packed.values()}
     if len(widths) > 1:
         raise InputError(
@@ -208,7 +214,12 @@ def pip_spec(bitwise: Mapping[str, Any], sizes: Mapping[str, int], attrs: Any) -
     return PipSpec(
         words,
         PipNorm(
-            a["nrealizations"], a["noffset"], a["default_value"], a["nalways"], a["normalization"], nbits
+            a["nrealizations"],
+            a["noffset"],
+            a["default_value"],
+            a["nalways"],
+            a["normalization"],
+            nbits,
         ),
     )
 
@@ -263,7 +274,9 @@ def angular_tables(spec: Any, names: Sequence[str]) -> list[Any]:
             raise InputError(
                 f"twopoint_weights are given by count name ({', '.join(names)}); got {sorted(unknown)}"
             )
-        return [angular_table(spec[n], f"twopoint_weights[{n!r}]") if n in spec else None for n in names]
+        return [
+            angular_table(spec[n], f"twopoint_weights[{n!r}]") if n in spec else None for n in names
+        ]
     table = angular_table(spec, "twopoint_weights")
     return [None if n in randoms else table for n in names]
 

@@ -21,8 +21,10 @@ use crate::inputs::los_name;
 pub const FORMAT: &str = "astrograph-neighbour-graph";
 /// Version 2: the MPI buffer flag is the column `buffer`, `region` holds the
 /// jackknife region (uint32) with `n_regions` in the metadata, and the box
-/// size is under `boxsize`.
+/// size is under `boxsize`. Version 3 (graphs of two tracers only, so that
+/// no older reader takes one for a single tracer): the node column `tracer`.
 pub const VERSION: &str = "2";
+pub const VERSION_TRACERS: &str = "3";
 
 fn prim<T: ArrowPrimitiveType>(b: &ScalarBuffer<T::Native>) -> ArrayRef {
     Arc::new(PrimitiveArray::<T>::new(b.clone(), None))
@@ -58,6 +60,10 @@ pub fn to_batch(g: &Graph) -> RecordBatch {
         prim::<UInt32Type>(&g.region),
         prim::<UInt32Type>(&g.degree),
     ];
+    if let Some(t) = &g.tracer {
+        fields.push(Field::new("tracer", DataType::UInt8, false));
+        cols.push(prim::<UInt8Type>(t));
+    }
     let mut add_list = |name: &str, values: ArrayRef, item: DataType| {
         let col = list(&offsets, values, item.clone());
         fields.push(Field::new(name, col.data_type().clone(), false));
@@ -78,7 +84,15 @@ pub fn to_batch(g: &Graph) -> RecordBatch {
     }
     let meta: HashMap<String, String> = [
         ("astrograph.format", FORMAT.to_string()),
-        ("astrograph.version", VERSION.to_string()),
+        (
+            "astrograph.version",
+            if g.tracer.is_some() {
+                VERSION_TRACERS
+            } else {
+                VERSION
+            }
+            .to_string(),
+        ),
         ("rmin", m.rmin.to_string()),
         ("rmax", m.rmax.to_string()),
         (
@@ -176,19 +190,24 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
         ));
     }
     let version = meta_value(meta, "astrograph.version")?;
-    if version != VERSION {
+    if version != VERSION && version != VERSION_TRACERS {
         return Err(corrupt(format!(
-            "graph format version {version} is not supported (this astrograph reads version {VERSION})"
+            "graph format version {version} is not supported (this astrograph reads versions \
+             {VERSION} and {VERSION_TRACERS})"
         )));
     }
+    let tracer = if version == VERSION_TRACERS {
+        Some(values::<UInt8Type>(b, "tracer")?)
+    } else {
+        None
+    };
     let boxsize = match meta_value(meta, "boxsize")? {
         "" => None,
         _ => Some(parse::<f64>(meta, "boxsize")?),
     };
-    let los = match meta_value(meta, "los")? {
-        "midpoint" => astrograph_core::Los::Midpoint,
-        "z" => astrograph_core::Los::Z,
-        other => return Err(corrupt(format!("unknown line of sight {other:?}"))),
+    let los = match astrograph_core::Los::from_name(meta_value(meta, "los")?) {
+        Ok(l) if l.is_symmetric() => l,
+        _ => return Err(corrupt("unknown line of sight")),
     };
     let (offsets, neighbours) = list_values::<UInt32Type>(b, "neighbours")?;
     let (sep_offsets, separation) = list_values::<Float32Type>(b, "separation")?;
@@ -225,6 +244,7 @@ pub fn from_batch(b: &RecordBatch) -> Result<Graph, CoreError> {
         buffer: values::<UInt8Type>(b, "buffer")?,
         region: values::<UInt32Type>(b, "region")?,
         degree: values::<UInt32Type>(b, "degree")?,
+        tracer,
         offsets,
         neighbours,
         separation,

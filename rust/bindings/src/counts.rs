@@ -1,14 +1,12 @@
-//! The core's count results (`pairs`, `triangles`, `quads`) as numpy arrays.
+//! The core's count results (`twopoint`, `triangles`, `quads`, `multipoles`) as numpy arrays.
 
-use astrograph_core::{MultipoleCounts, PairCounts, QuadCounts, TriangleCounts};
+use astrograph_core::twopoint::TwoPointCounts;
+use astrograph_core::{MultipoleCounts, QuadCounts, TriangleCounts};
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 type F64<'py> = Bound<'py, PyArray1<f64>>;
 
-/// DD, DR, RR, each a flat (nbins * nmu) array, and the jackknife tables
-/// (flat (nregions, 3, nbins * nmu); empty without regions).
-pub type PairArrays<'py> = (F64<'py>, F64<'py>, F64<'py>, F64<'py>);
 /// DDD, DDR, DRR, RRR, each a flat (nbins^3) array, and the jackknife tables
 /// (flat (nregions, 4, nbins^3)).
 pub type TriangleArrays<'py> = (Vec<F64<'py>>, F64<'py>);
@@ -33,15 +31,6 @@ fn arrays<const N: usize>(py: Python<'_>, counts: [Vec<f64>; N]) -> Vec<F64<'_>>
         .into_iter()
         .map(|v| PyArray1::from_vec(py, v))
         .collect()
-}
-
-pub fn pairs(py: Python<'_>, c: PairCounts) -> PairArrays<'_> {
-    (
-        PyArray1::from_vec(py, c.dd),
-        PyArray1::from_vec(py, c.dr),
-        PyArray1::from_vec(py, c.rr),
-        PyArray1::from_vec(py, c.regions),
-    )
 }
 
 pub fn triangles(py: Python<'_>, c: TriangleCounts) -> TriangleArrays<'_> {
@@ -70,6 +59,20 @@ pub fn multipoles(py: Python<'_>, c: MultipoleCounts) -> MultipoleArrays<'_> {
         PyArray1::from_vec(py, c.randoms),
         c.random_scale,
         PyArray1::from_vec(py, c.typed),
+        PyArray1::from_vec(py, c.regions),
+    )
+}
+
+/// Table names, flat tables and resampling tables of a two-point count.
+pub type TwoPointArrays<'py> = (Vec<&'static str>, Vec<F64<'py>>, F64<'py>);
+
+pub fn two_point(py: Python<'_>, c: TwoPointCounts) -> TwoPointArrays<'_> {
+    (
+        c.names,
+        c.counts
+            .into_iter()
+            .map(|v| PyArray1::from_vec(py, v))
+            .collect(),
         PyArray1::from_vec(py, c.regions),
     )
 }

@@ -2,11 +2,11 @@
 //! Python functions: borrow the catalogues, count through `run` (GIL
 //! released), wrap the result.
 
-use astrograph_core::{direct, CountOptions, MultipoleOptions, QuadShapes, Regions, RpPiBins};
+use astrograph_core::{direct, CountOptions, MultipoleOptions, QuadShapes, Regions};
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use crate::counts::{self, MultipoleArrays, PairArrays, QuadArrays, TriangleArrays};
+use crate::counts::{self, MultipoleArrays, QuadArrays, TriangleArrays};
 use crate::inputs::{bins, catalogues, metric};
 use crate::run::{run, to_pyerr};
 
@@ -30,67 +30,6 @@ fn options<'a>(
         regions,
         parity,
     })
-}
-
-/// Exact DD, DR, RR straight from the cell grid; flat (nbins * nmu) arrays.
-#[pyfunction]
-#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, nmu, boxsize, los, max_memory=None, regions=None, nregions=0, num_threads=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn count_pairs<'py>(
-    py: Python<'py>,
-    data: PyReadonlyArray2<'py, f64>,
-    data_weights: Option<PyReadonlyArray1<'py, f64>>,
-    randoms: Option<PyReadonlyArray2<'py, f64>>,
-    random_weights: Option<PyReadonlyArray1<'py, f64>>,
-    edges: Vec<f64>,
-    nmu: usize,
-    boxsize: Option<f64>,
-    los: &str,
-    max_memory: Option<u64>,
-    regions: Option<PyReadonlyArray1<'py, u32>>,
-    nregions: usize,
-    num_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<PairArrays<'py>> {
-    let (m, b) = (metric(py, boxsize, los)?, bins(py, edges, nmu)?);
-    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
-    let opts = options(max_memory, &regions, nregions, false)?;
-    let c = run(py, num_threads, progress.as_ref(), |ctl| {
-        direct::count_pairs(&d, r.as_ref(), &b, &m, opts, ctl)
-    })?;
-    Ok(counts::pairs(py, c))
-}
-
-/// Exact DD, DR, RR in (rp, pi) bins straight from the cell grid; flat
-/// (nrp * npi) arrays.
-#[pyfunction]
-#[pyo3(signature = (data, data_weights, randoms, random_weights, rp_edges, pimax, npi, boxsize, los, max_memory=None, regions=None, nregions=0, num_threads=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn count_pairs_rppi<'py>(
-    py: Python<'py>,
-    data: PyReadonlyArray2<'py, f64>,
-    data_weights: Option<PyReadonlyArray1<'py, f64>>,
-    randoms: Option<PyReadonlyArray2<'py, f64>>,
-    random_weights: Option<PyReadonlyArray1<'py, f64>>,
-    rp_edges: Vec<f64>,
-    pimax: f64,
-    npi: usize,
-    boxsize: Option<f64>,
-    los: &str,
-    max_memory: Option<u64>,
-    regions: Option<PyReadonlyArray1<'py, u32>>,
-    nregions: usize,
-    num_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<PairArrays<'py>> {
-    let m = metric(py, boxsize, los)?;
-    let b = RpPiBins::new(rp_edges, pimax, npi).map_err(|e| to_pyerr(py, e))?;
-    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
-    let opts = options(max_memory, &regions, nregions, false)?;
-    let c = run(py, num_threads, progress.as_ref(), |ctl| {
-        direct::count_pairs_rppi(&d, r.as_ref(), &b, &m, opts, ctl)
-    })?;
-    Ok(counts::pairs(py, c))
 }
 
 /// Defines the direct N-point count `direct::$name`: triangles and quads take

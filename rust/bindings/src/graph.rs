@@ -1,16 +1,17 @@
 //! The core's `Graph` as the Python class `astrograph._lib.Graph`: build (or
 //! estimate), Arrow import and export, and the counts as methods.
 
-use astrograph_core::{BuildOptions, Graph, GraphCountOptions, RpPiBins};
+use astrograph_core::{BuildOptions, Graph, GraphCountOptions};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::PyRecordBatch;
 
 use crate::arrow;
-use crate::counts::{self, PairArrays, QuadArrays, TriangleArrays};
-use crate::inputs::{bins, catalogues, los_name, metric};
+use crate::counts::{self, QuadArrays, TriangleArrays, TwoPointArrays};
+use crate::inputs::{self, bins, catalogues, los_name, metric};
 use crate::run::{run, to_pyerr};
+use crate::twopoint::{binning, BinningArgs};
 
 /// A neighbour graph held in Arrow buffers.
 #[pyclass(name = "Graph", module = "astrograph._lib", frozen)]
@@ -21,7 +22,7 @@ pub struct PyGraph {
 #[pymethods]
 impl PyGraph {
     #[staticmethod]
-    #[pyo3(signature = (data, data_weights, randoms, random_weights, rmin, rmax, boxsize, los, store_mu=true, max_memory=None, ids=None, buffer=None, regions=None, nregions=0, num_threads=None, progress=None, estimate_only=false))]
+    #[pyo3(signature = (data, data_weights, randoms, random_weights, rmin, rmax, boxsize, los, store_mu=true, max_memory=None, ids=None, buffer=None, regions=None, nregions=0, tracer=None, num_threads=None, progress=None, estimate_only=false))]
     #[allow(clippy::too_many_arguments)]
     fn build<'py>(
         py: Python<'py>,
@@ -39,6 +40,7 @@ impl PyGraph {
         buffer: Option<Vec<u8>>,
         regions: Option<Vec<u32>>,
         nregions: usize,
+        tracer: Option<Vec<u8>>,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
         estimate_only: bool,
@@ -53,6 +55,7 @@ impl PyGraph {
             ids,
             buffer,
             regions: regions.map(|r| (r, nregions)),
+            tracer,
         };
         if estimate_only {
             let e = run(py, num_threads, None, |_| {
@@ -93,55 +96,31 @@ impl PyGraph {
         PyRecordBatch::new(arrow::to_batch(&self.g)).into_pyarrow(py)
     }
 
-    /// DD, DR, RR (and jackknife tables) as flat arrays.
-    #[pyo3(signature = (edges, nmu, max_memory=None, jackknife=false, num_threads=None, progress=None))]
+    /// Pair counts of the stored edges in any binning and line of sight:
+    /// table names, flat tables and jackknife tables.
+    #[pyo3(signature = (binning_args, los, max_memory=None, jackknife=false, num_threads=None, progress=None))]
     #[allow(clippy::too_many_arguments)]
-    fn count_pairs<'py>(
+    fn count_two_point<'py>(
         &self,
         py: Python<'py>,
-        edges: Vec<f64>,
-        nmu: usize,
+        binning_args: BinningArgs,
+        los: &str,
         max_memory: Option<u64>,
         jackknife: bool,
         num_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<PairArrays<'py>> {
-        let b = bins(py, edges, nmu)?;
+    ) -> PyResult<TwoPointArrays<'py>> {
+        let b = binning(binning_args).map_err(|e| to_pyerr(py, e))?;
+        let los = inputs::los(los)?;
         let o = GraphCountOptions {
             max_memory,
             jackknife,
             parity: false,
         };
         let c = run(py, num_threads, progress.as_ref(), |ctl| {
-            self.g.count_pairs(&b, o, ctl)
+            self.g.count_two_point(&b, los, o, ctl)
         })?;
-        Ok(counts::pairs(py, c))
-    }
-
-    /// DD, DR, RR in (rp, pi) bins (and jackknife tables) as flat arrays.
-    #[pyo3(signature = (rp_edges, pimax, npi, max_memory=None, jackknife=false, num_threads=None, progress=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn count_pairs_rppi<'py>(
-        &self,
-        py: Python<'py>,
-        rp_edges: Vec<f64>,
-        pimax: f64,
-        npi: usize,
-        max_memory: Option<u64>,
-        jackknife: bool,
-        num_threads: Option<usize>,
-        progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<PairArrays<'py>> {
-        let b = RpPiBins::new(rp_edges, pimax, npi).map_err(|e| to_pyerr(py, e))?;
-        let o = GraphCountOptions {
-            max_memory,
-            jackknife,
-            parity: false,
-        };
-        let c = run(py, num_threads, progress.as_ref(), |ctl| {
-            self.g.count_pairs_rppi(&b, o, ctl)
-        })?;
-        Ok(counts::pairs(py, c))
+        Ok(counts::two_point(py, c))
     }
 
     /// DDD, DDR, DRR, RRR as flat (nbins^3) arrays, and jackknife tables.
@@ -228,6 +207,14 @@ impl PyGraph {
     #[getter]
     fn n_regions(&self) -> u32 {
         self.g.meta.n_regions
+    }
+    #[getter]
+    fn n_tracers(&self) -> u8 {
+        if self.g.tracer.is_some() {
+            2
+        } else {
+            1
+        }
     }
     #[getter]
     fn has_mu(&self) -> bool {

@@ -17,8 +17,6 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(direct::count_pairs, m)?)?;
-    m.add_function(wrap_pyfunction!(direct::count_pairs_rppi, m)?)?;
     m.add_function(wrap_pyfunction!(direct::quad_shapes, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_triangles, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_quads, m)?)?;

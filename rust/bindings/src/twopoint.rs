@@ -4,10 +4,11 @@
 
 use astrograph_core::twopoint::{self, AngularBins, AngularWeights, Binning, Catalogue, Job, Pip};
 use astrograph_core::{Bins, RpPiBins, Sample};
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::counts::{self, TwoPointArrays};
 use crate::inputs::{metric, positions};
 use crate::run::{run, to_pyerr};
 
@@ -60,9 +61,9 @@ impl CatalogueArgs<'_> {
 /// The binning as Python passes it, (kind, edges, pimax, n, signed):
 /// ("smu", s edges, _, nmu, signed mu), ("rppi", rp edges, pimax, npi,
 /// signed pi) or ("theta", edges in degrees, _, _, _).
-type BinningArgs = (String, Vec<f64>, f64, usize, bool);
+pub type BinningArgs = (String, Vec<f64>, f64, usize, bool);
 
-fn binning((kind, edges, pimax, n, signed): BinningArgs) -> astrograph_core::Result<Binning> {
+pub fn binning((kind, edges, pimax, n, signed): BinningArgs) -> astrograph_core::Result<Binning> {
     Ok(match kind.as_str() {
         "smu" => Binning::SMu {
             bins: Bins::new(edges, n)?,
@@ -77,12 +78,6 @@ fn binning((kind, edges, pimax, n, signed): BinningArgs) -> astrograph_core::Res
         }
     })
 }
-
-type TwoPointArrays<'py> = (
-    Vec<&'static str>,
-    Vec<Bound<'py, PyArray1<f64>>>,
-    Bound<'py, PyArray1<f64>>,
-);
 
 /// Two-point counts of one tracer (data1, random splits) or two; returns
 /// the table names, the flat tables and the resampling tables.
@@ -142,12 +137,5 @@ pub fn count_two_point<'py>(
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         twopoint::count(&job, &b, &m, &opts, ctl)
     })?;
-    Ok((
-        c.names,
-        c.counts
-            .into_iter()
-            .map(|v| PyArray1::from_vec(py, v))
-            .collect(),
-        PyArray1::from_vec(py, c.regions),
-    ))
+    Ok(counts::two_point(py, c))
 }

@@ -10,11 +10,12 @@ use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::Metric;
 use crate::multipoles::{multipoles_on_grid, MultipoleCounts, MultipoleOptions};
-use crate::pairs::{pairs_on_grid, rppi_on_grid, PairCounts};
+use crate::pairs::PairCounts;
 use crate::projected::RpPiBins;
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
 use crate::search::{Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
+use crate::twopoint::{self, Binning, Catalogue, Job, Options};
 
 /// What every direct count takes besides the catalogues and bins.
 #[derive(Clone, Copy, Debug, Default)]
@@ -28,7 +29,8 @@ pub struct CountOptions<'a> {
     pub parity: bool,
 }
 
-/// DD, DR and RR in one pass over the cell grid.
+/// DD, DR and RR of one tracer in (s, |mu|) bins: `twopoint::count` of the
+/// data and one random catalogue.
 pub fn count_pairs(
     data: &Sample,
     randoms: Option<&Sample>,
@@ -37,11 +39,14 @@ pub fn count_pairs(
     opts: CountOptions,
     control: &Control,
 ) -> Result<PairCounts> {
-    let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
-    pairs_on_grid(&s, bins, opts.max_memory, control)
+    let binning = Binning::SMu {
+        bins: bins.clone(),
+        signed: false,
+    };
+    auto_pairs(data, randoms, &binning, metric, opts, control)
 }
 
-/// DD, DR and RR in (rp, pi) bins, in one pass over the cell grid.
+/// DD, DR and RR of one tracer in (rp, pi) bins.
 pub fn count_pairs_rppi(
     data: &Sample,
     randoms: Option<&Sample>,
@@ -50,8 +55,45 @@ pub fn count_pairs_rppi(
     opts: CountOptions,
     control: &Control,
 ) -> Result<PairCounts> {
-    let s = Search::new(data, randoms, metric, bins.smax(), opts.regions)?;
-    rppi_on_grid(&s, bins, opts.max_memory, control)
+    let binning = Binning::RpPi(bins.clone());
+    auto_pairs(data, randoms, &binning, metric, opts, control)
+}
+
+fn auto_pairs(
+    data: &Sample,
+    randoms: Option<&Sample>,
+    binning: &Binning,
+    metric: &Metric,
+    opts: CountOptions,
+    control: &Control,
+) -> Result<PairCounts> {
+    crate::catalogue::validate_inputs(data, randoms, metric, binning.rmax())?;
+    let nd = data.len();
+    let labels = opts.regions.map(|r| r.labels);
+    if let Some(r) = &opts.regions {
+        r.validate(nd + randoms.map_or(0, |r| r.len()))?;
+    }
+    let mut d = Catalogue::new(*data, false);
+    d.regions = labels.map(|l| &l[..nd]);
+    let job = Job {
+        data1: d,
+        randoms1: randoms
+            .map(|r| {
+                let mut c = Catalogue::new(*r, true);
+                c.regions = labels.map(|l| &l[nd..]);
+                c
+            })
+            .into_iter()
+            .collect(),
+        data2: None,
+        randoms2: Vec::new(),
+    };
+    let options = Options {
+        nregions: opts.regions.map_or(0, |r| r.n),
+        max_memory: opts.max_memory,
+        ..Default::default()
+    };
+    twopoint::count(&job, binning, metric, &options, control).map(PairCounts::from)
 }
 
 /// Triangles (DDD, DDR, DRR, RRR); `max_memory` also bounds the neighbour

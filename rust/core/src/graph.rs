@@ -17,11 +17,11 @@ use crate::catalogue::Sample;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::geometry::{Los, Metric};
-use crate::pairs::{pairs_on_graph, rppi_on_graph, PairCounts};
-use crate::projected::RpPiBins;
+use crate::pairs::{two_point_on_graph, PairCounts};
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
 use crate::search::{EdgeColumns, Lists, Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
+use crate::twopoint::{Binning, TwoPointCounts};
 
 pub use crate::search::{EdgeEstimate, NODE_BYTES};
 
@@ -61,6 +61,9 @@ pub struct Graph {
     /// Jackknife region (below `meta.n_regions`; all 0 without regions).
     pub region: ScalarBuffer<u32>,
     pub degree: ScalarBuffer<u32>,
+    /// The tracer of each node (0 or 1) in a graph of two tracers (for
+    /// cross-correlations); None for one tracer.
+    pub tracer: Option<ScalarBuffer<u8>>,
     pub offsets: ScalarBuffer<i64>,
     pub neighbours: ScalarBuffer<u32>,
     pub separation: ScalarBuffer<f32>,
@@ -80,6 +83,9 @@ pub struct BuildOptions {
     pub buffer: Option<Vec<u8>>,
     /// Jackknife regions (data then randoms) and their number.
     pub regions: Option<(Vec<u32>, usize)>,
+    /// The tracer (0 or 1) of each point (data then randoms), for a graph
+    /// of two tracers.
+    pub tracer: Option<Vec<u8>>,
 }
 
 impl BuildOptions {
@@ -92,6 +98,7 @@ impl BuildOptions {
             ids: None,
             buffer: None,
             regions: None,
+            tracer: None,
         }
     }
 
@@ -172,9 +179,24 @@ impl Graph {
         check_radii(opts.rmin, opts.rmax)?;
         let s = Search::new(data, randoms, metric, opts.rmax, opts.regions())?;
         let n = s.len();
+        if !metric.los.is_symmetric() {
+            return Err(CoreError::InvalidInput(format!(
+                "a graph stores mu for the midpoint or an axis line of sight; build it with one \
+                 of those and count with los='{}' from it",
+                metric.los.name()
+            )));
+        }
+        if let Some(t) = &opts.tracer {
+            if t.iter().any(|&v| v > 1) {
+                return Err(CoreError::InvalidInput(
+                    "tracer labels must be 0 or 1".into(),
+                ));
+            }
+        }
         for (what, len) in [
             ("ids", opts.ids.as_ref().map(Vec::len)),
             ("buffer flags", opts.buffer.as_ref().map(Vec::len)),
+            ("tracer labels", opts.tracer.as_ref().map(Vec::len)),
         ] {
             if let Some(len) = len.filter(|&l| l != n) {
                 return Err(CoreError::InvalidInput(format!(
@@ -273,26 +295,43 @@ impl Graph {
         bins.mu_bin(metric.sep_mu(self.pos(i), self.pos(j)).1)
     }
 
-    /// DD, DR, RR from the stored edges; with `opts.jackknife`, also the
-    /// tables of the graph's regions. `max_memory` bounds the tables.
+    /// Pair counts of the stored edges in any binning and line of sight:
+    /// DD, DR, RR, or D1D2, D1R2, R1D2, R1R2 in a graph of two tracers;
+    /// with `opts.jackknife`, also the tables of the graph's regions.
+    /// `max_memory` bounds the tables.
+    pub fn count_two_point(
+        &self,
+        binning: &Binning,
+        los: Los,
+        opts: GraphCountOptions,
+        control: &Control,
+    ) -> Result<TwoPointCounts> {
+        two_point_on_graph(self, binning, los, opts.jackknife, opts.max_memory, control)
+    }
+
+    /// DD, DR, RR in (s, |mu|) bins about the graph's line of sight.
     pub fn count_pairs(
         &self,
         bins: &Bins,
         opts: GraphCountOptions,
         control: &Control,
     ) -> Result<PairCounts> {
-        pairs_on_graph(self, bins, opts.jackknife, opts.max_memory, control)
+        let binning = Binning::SMu {
+            bins: bins.clone(),
+            signed: false,
+        };
+        self.count_two_point(&binning, self.meta.los, opts, control)
+            .map(PairCounts::from)
     }
 
-    /// DD, DR, RR in (rp, pi) bins from the stored edges (the graph must
-    /// hold every pair with s < sqrt(rp_max^2 + pi_max^2)).
-    pub fn count_pairs_rppi(
-        &self,
-        bins: &RpPiBins,
-        opts: GraphCountOptions,
-        control: &Control,
-    ) -> Result<PairCounts> {
-        rppi_on_graph(self, bins, opts.jackknife, opts.max_memory, control)
+    /// Refuses the N-point counts of a graph of two tracers.
+    fn one_tracer(&self, what: &str) -> Result<()> {
+        if self.tracer.is_some() {
+            return Err(CoreError::InvalidInput(format!(
+                "{what} of a graph of two tracers are not supported: build a graph of one tracer"
+            )));
+        }
+        Ok(())
     }
 
     /// Triangles of the stored edges.
@@ -302,6 +341,7 @@ impl Graph {
         opts: GraphCountOptions,
         control: &Control,
     ) -> Result<TriangleCounts> {
+        self.one_tracer("triangle counts")?;
         let mut bl = Binned::from_graph(self, bins)?;
         let view = NodeView::of_graph(self, opts.jackknife);
         triangles_on(&mut bl, &view, bins.nbins(), opts.max_memory, control)
@@ -315,6 +355,7 @@ impl Graph {
         opts: GraphCountOptions,
         control: &Control,
     ) -> Result<QuadCounts> {
+        self.one_tracer("quad counts")?;
         let shapes = QuadShapes::new(bins.nbins(), opts.max_memory)?;
         let bl = Binned::from_graph(self, bins)?;
         let view = NodeView::of_graph(self, opts.jackknife);
@@ -336,6 +377,7 @@ impl Graph {
             ("buffer", self.buffer.len()),
             ("region", self.region.len()),
             ("degree", self.degree.len()),
+            ("tracer", self.tracer.as_ref().map_or(n, |t| t.len())),
         ] {
             if len != n {
                 return bad(format!("node column {name} has {len} rows, x has {n}"));
@@ -361,7 +403,13 @@ impl Graph {
             return bad("edge columns have different lengths".into());
         }
         let n_random = self.is_random.iter().filter(|&&r| r == 1).count() as u64;
-        if self.is_random.iter().any(|&r| r > 1) || self.buffer.iter().any(|&r| r > 1) {
+        if self.is_random.iter().any(|&r| r > 1)
+            || self.buffer.iter().any(|&r| r > 1)
+            || self
+                .tracer
+                .as_ref()
+                .is_some_and(|t| t.iter().any(|&r| r > 1))
+        {
             return bad("node flags must be 0 or 1".into());
         }
         let nreg = self.meta.n_regions.max(1);
@@ -468,6 +516,10 @@ fn assemble(parts: Vec<Lists<EdgeParts>>, s: Search, opts: &BuildOptions) -> Gra
         Some(b) => (0..n).map(|i| b[orig(i)]).collect(),
         None => vec![0; n],
     };
+    let tracer = opts
+        .tracer
+        .as_ref()
+        .map(|t| (0..n).map(|i| t[orig(i)]).collect::<Vec<u8>>().into());
     let cols = s.pts.cols;
     Graph {
         meta: GraphMeta {
@@ -488,6 +540,7 @@ fn assemble(parts: Vec<Lists<EdgeParts>>, s: Search, opts: &BuildOptions) -> Gra
         buffer: buffer.into(),
         region: s.pts.region.into(),
         degree: degree.into(),
+        tracer,
         offsets: offsets.into(),
         neighbours: neighbours.into(),
         separation: separation.into(),

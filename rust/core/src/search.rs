@@ -90,7 +90,7 @@ impl Regions<'_> {
     /// Most regions a count accepts.
     pub const MAX: usize = 10_000;
 
-    fn validate(&self, npoints: usize) -> Result<()> {
+    pub(crate) fn validate(&self, npoints: usize) -> Result<()> {
         if self.labels.len() != npoints {
             return Err(CoreError::InvalidInput(format!(
                 "region labels have length {} but there are {npoints} points",

@@ -93,10 +93,7 @@ def exchange(comm: Any, pts: Points, idx: np.ndarray, dest: np.ndarray) -> Point
         np.empty(nrecv),
         np.empty(nrecv, dtype=np.int64),
         np.empty(nrecv, dtype=np.int64),
-        {
-            k: np.empty((nrecv, *v.shape[1:]), dtype=v.dtype)
-            for k, v in sorted(pts.extra.items())
-        },
+        {k: np.empty((nrecv, *v.shape[1:]), dtype=v.dtype) for k, v in sorted(pts.extra.items())},
     )
     comm.Alltoallv(
         [np.ascontiguousarray(sent.pos), (scount * 3, sdisp * 3), MPI.DOUBLE],

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MemoryBudgetError
+from ...errors import InputError, MemoryBudgetError
 from .. import inputs
 from ..bins import Bins, as_bins
 from ..build import build_core
 from ..graph import NeighbourGraph
 from ..results import Norms, region_sums
-from .collective import mpi, reduce_sum, stage
+from .collective import agree, mpi, reduce_sum, stage
 from .decompose import IDBITS, Order, decompose
 from .load import Meta, Points, load
 
@@ -168,6 +168,10 @@ class DistributedGraph(NeighbourGraph):
         rmin: float,
         data_weights: Any,
         random_weights: Any,
+        data2: Any,
+        randoms2: Any,
+        data2_weights: Any,
+        random2_weights: Any,
         boxsize: float | None,
         los: str | None,
         regions: Any,
@@ -176,6 +180,16 @@ class DistributedGraph(NeighbourGraph):
         num_threads: int | None,
         progress: bool,
     ) -> DistributedGraph:
+        two = any(v is not None for v in (data2, randoms2, data2_weights, random2_weights))
+        agree(
+            comm,
+            InputError(
+                "a distributed graph holds one tracer; count cross-correlations over MPI "
+                "with astrograph.count_pairs(..., data2=..., comm=comm)"
+            )
+            if two
+            else None,
+        )
         pts, meta = load(comm, data, randoms, data_weights, random_weights, boxsize, los, regions)
         local, flags, order = decompose(comm, pts, meta, float(rmax))
         del pts

@@ -18,7 +18,6 @@ from ... import _lib
 from ..._progress import progress_bar
 from ...errors import InputError
 from .. import inputs, twopoint
-from ..bins import Bins
 from ..regions import KMEANS_SAMPLE, MAX_REGIONS, box_labels, sky_centres, sky_labels
 from ..regions import labels as check_labels
 from ..results import AngularCounts, PairCounts, ProjectedCounts
@@ -60,7 +59,11 @@ def _scatter_rows(comm: Any, full: np.ndarray | None, n: int, dtype: Any, row: i
     counts = np.diff(b) * row
     out = np.empty((int(np.diff(b)[rank]), row), dtype=dtype)
     kind = {"f": MPI.DOUBLE, "u": MPI.UINT64_T, "i": MPI.INT64_T}[np.dtype(dtype).kind]
-    send = [np.ascontiguousarray(full, dtype=dtype), (counts, b[:-1] * row), kind] if rank == 0 else None
+    send = (
+        [np.ascontiguousarray(full, dtype=dtype), (counts, b[:-1] * row), kind]
+        if rank == 0
+        else None
+    )
     comm.Scatterv(send, [out, kind], root=0)
     return out
 
@@ -115,7 +118,16 @@ def count(
         if angular and box is not None:
             raise InputError("angular counts are on the sky: boxsize does not apply")
         line = twopoint.resolve_los(los, box, angular)
-        roles = _roles(data, randoms, data2, randoms2, data_weights, random_weights, data2_weights, random2_weights)
+        roles = _roles(
+            data,
+            randoms,
+            data2,
+            randoms2,
+            data_weights,
+            random_weights,
+            data2_weights,
+            random2_weights,
+        )
         return b, binning, box, line, roles
 
     setup_out = stage(comm, setup) if rank == 0 else stage(comm, lambda: None)
@@ -136,7 +148,8 @@ def count(
             plain = rank == 0 and src is not None and not isinstance(src, (str, os.PathLike))
             plain = plain and not hasattr(src, "positions")
             converted = stage(
-                comm, lambda s=src, r=role: twopoint.sky_directions(s, _what(r)).T if plain else s
+                comm,
+                lambda s=src, r=role, c=plain: twopoint.sky_directions(s, _what(r)).T if c else s,
             )
             src = converted if rank == 0 else None
             plain = comm.bcast(plain, root=0)
@@ -144,20 +157,30 @@ def count(
         agree(comm, InputError(f"the {_what(role)} catalogue is empty") if n == 0 else None)
         if angular and not plain:
             r = np.sqrt((pts.pos**2).sum(axis=1))
-            agree(comm, InputError(f"{_what(role)} has points at the origin") if (r == 0).any() else None)
+            agree(
+                comm,
+                InputError(f"{_what(role)} has points at the origin") if (r == 0).any() else None,
+            )
             pts.pos = pts.pos / r[:, None]
         parts[role], sizes[role], weighted[role] = pts, n, wt
 
     # PIP: bitwise words and IIP weights of the galaxies, from rank 0's arrays
     def pip_setup() -> Any:
-        return pip_spec({"D1": data_bitwise_weights, "D2": data2_bitwise_weights}, sizes, weight_attrs)
+        return pip_spec(
+            {"D1": data_bitwise_weights, "D2": data2_bitwise_weights}, sizes, weight_attrs
+        )
 
     spec = stage(comm, pip_setup) if rank == 0 else stage(comm, lambda: None)
     norm = comm.bcast(None if spec is None else spec.norm, root=0)
     roles_with_bits = comm.bcast(None if spec is None else sorted(spec.words), root=0) or []
     nwords = comm.bcast(None if spec is None else spec.nwords, root=0) or 0
     if norm is not None and "D2" in sizes and roles_with_bits != ["D1", "D2"]:
-        agree(comm, InputError("PIP weights of a cross-correlation need bitwise weights for both tracers' data"))
+        agree(
+            comm,
+            InputError(
+                "PIP weights of a cross-correlation need bitwise weights for both tracers' data"
+            ),
+        )
     for role in roles_with_bits:
         full = spec.words[role] if rank == 0 else None
         words = _scatter_rows(comm, full, sizes[role], np.uint64, nwords)
@@ -220,7 +243,15 @@ def count(
         x = np.ascontiguousarray(local.extra["x"][sel, 0]) if role in roles_with_bits else None
         bits = np.ascontiguousarray(local.extra["words"][sel]) if role in roles_with_bits else None
         lab = local.region[sel].astype(np.uint32) if nregions else None
-        core[role] = (pos, w, x, bits, lab, np.ascontiguousarray(keys[sel]), np.ascontiguousarray(flags[sel]))
+        core[role] = (
+            pos,
+            w,
+            x,
+            bits,
+            lab,
+            np.ascontiguousarray(keys[sel]),
+            np.ascontiguousarray(flags[sel]),
+        )
         prepared.pos[role], prepared.w[role] = pos, w
     prepared.sums = sums
     del local
@@ -254,14 +285,22 @@ def count(
     total = reduce_sum(comm, [*tables, regs], exact=exact, allreduce=allreduce)
     if total is None:
         return None
-    if norm is not None:
-        from ..weights import PipSpec
-
-        prepared.pip = PipSpec({}, norm)
-    cls: Callable[..., Any] = {"smu": PairCounts, "rppi": ProjectedCounts, "theta": AngularCounts}[kind]
+    cls: Callable[..., Any] = {"smu": PairCounts, "rppi": ProjectedCounts, "theta": AngularCounts}[
+        kind
+    ]
     extra = {"pimax": float(pimax)} if kind == "rppi" else {}
-    prepared.w = {r: (np.ones(1) if weighted[r] else None) for r in names}
-    return twopoint.build_result(cls, b, (cnames, total[:-1], total[-1]), prepared, **extra)
+    r1 = [r for r in names if r.startswith("R1.")]
+    return twopoint.build_result(
+        cls,
+        b,
+        (cnames, total[:-1], total[-1]),
+        sums,
+        boxsize=box,
+        los=line,
+        pip=norm,
+        weighted=(weighted["D1"], bool(r1) and weighted[r1[0]]),
+        **extra,
+    )
 
 
 def _search_radius(binning: tuple) -> float:
@@ -318,7 +357,9 @@ def _label(
             take = min(len(pos), max(1, KMEANS_SAMPLE // comm.Get_size()))
             if take < len(pos):
                 pos = pos[np.sort(rng.choice(len(pos), take, replace=False))]
-            samples.append(np.concatenate(comm.gather(pos, root=0)) if rank == 0 else comm.gather(pos, root=0))
+            samples.append(
+                np.concatenate(comm.gather(pos, root=0)) if rank == 0 else comm.gather(pos, root=0)
+            )
         centres = sky_centres(np.concatenate(samples), k) if rank == 0 else None
         centres = comm.bcast(centres, root=0)
         for p in parts.values():
@@ -344,7 +385,9 @@ def _label(
 def counter(kind: str) -> Callable[..., Any]:
     """The MPI entry of one binning, with the local function's keywords."""
 
-    def entry(data: Any, randoms: Any = None, *, comm: Any, allreduce: bool = False, **kw: Any) -> Any:
+    def entry(
+        data: Any, randoms: Any = None, *, comm: Any, allreduce: bool = False, **kw: Any
+    ) -> Any:
         return count(kind, data, randoms, comm=comm, allreduce=allreduce, **kw)
 
     return entry

@@ -54,13 +54,18 @@ class PairCounts(TwoPointCounts):
         pair counts that come with triangle and quad counts)."""
         shape = (bins.nbins, bins.nmu)
         names = AUTO if randoms is not None else AUTO[:1]
-        counts = {n: np.asarray(raw[k], dtype=np.float64).reshape(shape) for k, n in enumerate(names)}
+        counts = {
+            n: np.asarray(raw[k], dtype=np.float64).reshape(shape) for k, n in enumerate(names)
+        }
         rs = None
         if sums is not None and len(raw) > 3:
             rs = Resampling.from_raw(raw[3], (3, *shape), *sums)
             if rs is not None and randoms is None:
                 rs = Resampling(
-                    rs.touch[:, :1], rs.low[:, :1], rs.within[:, :1], *(rs.data_sums, None, rs.weighted)
+                    rs.touch[:, :1],
+                    rs.low[:, :1],
+                    rs.within[:, :1],
+                    *(rs.data_sums, None, rs.weighted),
                 )
         ws = {"D1": sums_of(data, None if sums is None else sums[0])}
         if randoms is not None:

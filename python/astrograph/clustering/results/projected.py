@@ -41,7 +41,9 @@ class ProjectedCounts(PairCounts):
         pimax: float = 0.0,
     ) -> ProjectedCounts:
         pc = PairCounts.from_raw(bins, raw, data, randoms, boxsize, sums)
-        return cls(pc.bins, pc.counts, pc.sums, boxsize, pc.resampling, los=pc.los, pimax=float(pimax))
+        return cls(
+            pc.bins, pc.counts, pc.sums, boxsize, pc.resampling, los=pc.los, pimax=float(pimax)
+        )
 
     @property
     def rp_edges(self) -> np.ndarray:
@@ -93,7 +95,15 @@ class ProjectedCounts(PairCounts):
     @classmethod
     def _from_header(cls, h, bins, counts, sums, rs, pip) -> ProjectedCounts:
         return cls(
-            bins, counts, sums, h["boxsize"], rs, pip, h["los"], h.get("meta", {}), float(h["pimax"])
+            bins,
+            counts,
+            sums,
+            h["boxsize"],
+            rs,
+            pip,
+            h["los"],
+            h.get("meta", {}),
+            float(h["pimax"]),
         )
 
     def plot(self, kind: str = "wp", ax: Any = None, **kwargs: Any) -> Any:

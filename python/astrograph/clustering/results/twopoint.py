@@ -59,7 +59,9 @@ def estimator_name(estimator: str) -> str:
 
 
 def _split_names(roles: list[str], prefix: str) -> list[str]:
-    return sorted((r for r in roles if r.startswith(prefix + ".")), key=lambda r: int(r.split(".")[1]))
+    return sorted(
+        (r for r in roles if r.startswith(prefix + ".")), key=lambda r: int(r.split(".")[1])
+    )
 
 
 @dataclass
@@ -186,7 +188,9 @@ class TwoPointCounts(ResultTable, Resampled):
         analytic: np.ndarray | None = None,
     ) -> np.ndarray:
         est = estimator_name(estimator) if estimator else self.default_estimator()
-        dd, dr, rd, rr = ("D1D2", "D1R2", "R1D2", "R1R2") if self.is_cross else ("DD", "DR", "DR", "RR")
+        dd, dr, rd, rr = (
+            ("D1D2", "D1R2", "R1D2", "R1R2") if self.is_cross else ("DD", "DR", "DR", "RR")
+        )
         d = counts[dd] / norm(dd)
         have = set(counts)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -400,10 +404,14 @@ class TwoPointCounts(ResultTable, Resampled):
             raise InputError(f"cannot read a saved result from {path}: {exc}") from None
         raw = (table.schema.metadata or {}).get(FORMAT.encode())
         if raw is None:
-            raise InputError(f"{path} is not a saved astrograph two-point result (no {FORMAT} metadata)")
+            raise InputError(
+                f"{path} is not a saved astrograph two-point result (no {FORMAT} metadata)"
+            )
         h = json.loads(raw)
         if h.get("format_version", 0) > FORMAT_VERSION:
-            raise InputError(f"{path} was written by a newer astrograph ({h.get('astrograph')}); upgrade")
+            raise InputError(
+                f"{path} was written by a newer astrograph ({h.get('astrograph')}); upgrade"
+            )
         kind = result_class(h["class"])
         if not issubclass(kind, cls):
             raise InputError(f"{path} holds a {h['class']}, not a {cls.__name__}")
@@ -423,7 +431,9 @@ class TwoPointCounts(ResultTable, Resampled):
             tabs = []
             for kind_ in ("touch", "low", "within"):
                 per = [
-                    np.asarray(table.column(f"{kind_}:{n}").combine_chunks().flatten()).reshape(-1, k).T
+                    np.asarray(table.column(f"{kind_}:{n}").combine_chunks().flatten())
+                    .reshape(-1, k)
+                    .T
                     for n in h["counts"]
                 ]
                 tabs.append(np.stack(per, axis=1).reshape(k, len(per), *shape))
@@ -474,4 +484,3 @@ class TwoPointCounts(ResultTable, Resampled):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.summary_line()}>"
-
