@@ -18,20 +18,33 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
+def _errors(result: Any, statistic: Any) -> Any:
+    """Jackknife standard errors of a statistic when the result has regions."""
+    return result.std(statistic) if getattr(result, "resampling", None) is not None else None
+
+
 def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
-    """xi(s), s^2 xi, multipoles, or xi(s, mu) as an image."""
+    """xi(s), s^2 xi, multipoles, or xi(s, mu) as an image; with jackknife
+    error bars when the counts carry regions."""
     ax = _axes(ax)
     s = pc.bins.centers
     if kind == "xi":
         xi = pc.xi_s()
-        ax.loglog(s, np.where(xi > 0, xi, np.nan), "o-", **kwargs)
+        err = _errors(pc, "xi_s")
+        ax.errorbar(s, np.where(xi > 0, xi, np.nan), yerr=err, fmt="o-", **kwargs)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_ylabel(r"$\xi(s)$")
     elif kind == "s2xi":
-        ax.plot(s, s**2 * pc.xi_s(), "o-", **kwargs)
+        err = _errors(pc, "xi_s")
+        ax.errorbar(s, s**2 * pc.xi_s(), yerr=None if err is None else s**2 * err, fmt="o-", **kwargs)
         ax.set_ylabel(r"$s^2\xi(s)$")
     elif kind == "multipoles":
-        for ell, m in zip((0, 2, 4), pc.multipoles(), strict=False):
-            ax.plot(s, s**2 * m, "o-", label=rf"$\ell={ell}$", **kwargs)
+        ells = (0, 1, 2, 3, 4) if pc.bins.signed else (0, 2, 4)
+        err = _errors(pc, lambda r: r.multipoles(ells))
+        for k, (ell, m) in enumerate(zip(ells, pc.multipoles(ells), strict=True)):
+            e = None if err is None else s**2 * err[k]
+            ax.errorbar(s, s**2 * m, yerr=e, fmt="o-", label=rf"$\ell={ell}$", **kwargs)
         ax.set_ylabel(r"$s^2\xi_\ell(s)$")
         ax.legend()
     elif kind == "xi_smu":
@@ -116,7 +129,7 @@ def plot_angular(ac: Any, kind: str = "wtheta", ax: Any = None, **kwargs: Any) -
     e = ac.theta_edges
     theta = np.sqrt(e[1:] * e[:-1]) if e[0] > 0 else 0.5 * (e[1:] + e[:-1])
     w = ac.wtheta()
-    err = ac.std("wtheta") if ac.resampling is not None else None
+    err = _errors(ac, "wtheta")
     ax.errorbar(theta, w, yerr=err, fmt="o-", **kwargs)
     ax.set_xscale("log")
     if np.all(w[np.isfinite(w)] > 0):
@@ -134,7 +147,7 @@ def plot_projected(pc: Any, kind: str = "wp", ax: Any = None, **kwargs: Any) -> 
     if kind == "wp":
         rp = np.sqrt(e[1:] * e[:-1])
         wp = pc.wp()
-        err = pc.std("wp") if pc.resampling is not None else None
+        err = _errors(pc, "wp")
         ax.errorbar(rp, wp, yerr=err, fmt="o-", **kwargs)
         ax.set_xscale("log")
         ax.set_yscale("log")

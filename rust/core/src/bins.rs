@@ -9,6 +9,76 @@ pub struct Bins {
     /// thresholds[b] = the smallest double x with sqrt(x) >= edges[b], so that
     /// binning d^2 against them is exactly binning sqrt(d^2) against the edges.
     thresholds: Vec<f64>,
+    lookup: Lookup,
+}
+
+/// Slots of a `Lookup` table: 4 KiB, so it stays in L1 beside the counts.
+const SLOTS: usize = 4096;
+
+/// The bin of a value among increasing thresholds in O(1), exactly: the
+/// bit patterns of non-negative doubles are ordered as the values, so the
+/// top bits of (bits(x) - bits(t_1)) index a table holding the bin of the
+/// smallest value of each slot; the few thresholds a slot may hold are
+/// then passed one by one. The same answer as counting thresholds <= x.
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    thresholds: Vec<f64>,
+    base: u64,
+    shift: u32,
+    table: Vec<u8>,
+}
+
+impl Lookup {
+    /// `thresholds`: t_0 < t_1 < ... < t_n, non-negative (n >= 1, n < 255).
+    pub fn new(thresholds: Vec<f64>) -> Self {
+        let n = thresholds.len() - 1;
+        // The table spans the interior thresholds t_1 .. t_{n-1}.
+        let (lo, hi) = if n >= 2 {
+            (thresholds[1].to_bits(), thresholds[n - 1].to_bits())
+        } else {
+            (0, 0)
+        };
+        let span = hi - lo + 1;
+        let mut shift = 0u32;
+        while (span >> shift) >= SLOTS as u64 {
+            shift += 1;
+        }
+        let slots = (span >> shift) as usize + 1;
+        let table = (0..slots)
+            .map(|k| {
+                let low = f64::from_bits(lo + ((k as u64) << shift));
+                // bin of `low`: thresholds t_1.. passed, at least 1 (low >= t_1)
+                thresholds[1..n].iter().filter(|&&t| t <= low).count() as u8
+            })
+            .collect();
+        Self {
+            thresholds,
+            base: lo,
+            shift,
+            table,
+        }
+    }
+
+    /// The bin of x (edges t_b <= x < t_{b+1}), or OUT outside [t_0, t_n).
+    #[inline(always)]
+    pub fn bin(&self, x: f64) -> u8 {
+        let t = &self.thresholds;
+        let n = t.len() - 1;
+        if !(x >= t[0] && x < t[n]) {
+            return OUT;
+        }
+        if n == 1 || x < t[1] {
+            return 0;
+        }
+        if x >= t[n - 1] {
+            return (n - 1) as u8;
+        }
+        let mut b = self.table[((x.to_bits() - self.base) >> self.shift) as usize] as usize;
+        while x >= t[b + 1] {
+            b += 1;
+        }
+        b as u8
+    }
 }
 
 /// The smallest x >= 0 with sqrt(x) >= e (sqrt is correctly rounded and monotone).
@@ -61,10 +131,11 @@ impl Bins {
         if nmu == 0 {
             return Err(CoreError::InvalidBins("nmu must be >= 1".into()));
         }
-        let thresholds = edges.iter().map(|&e| sqrt_threshold(e)).collect();
+        let thresholds: Vec<f64> = edges.iter().map(|&e| sqrt_threshold(e)).collect();
         Ok(Self {
             edges,
             nmu,
+            lookup: Lookup::new(thresholds.clone()),
             thresholds,
         })
     }
@@ -85,6 +156,11 @@ impl Bins {
         self.edges[self.edges.len() - 1]
     }
 
+    /// The exact O(1) bin of d^2.
+    pub fn lookup(&self) -> &Lookup {
+        &self.lookup
+    }
+
     /// The smallest d^2 whose separation reaches edge `b`.
     pub fn d2_threshold(&self, b: usize) -> f64 {
         self.thresholds[b]
@@ -98,12 +174,7 @@ impl Bins {
     /// The bin of a squared separation: the same as `bin(d2.sqrt())`, without the sqrt.
     #[inline(always)]
     pub fn bin_d2(&self, d2: f64) -> u8 {
-        let t = &self.thresholds;
-        if !(d2 >= t[0] && d2 < t[t.len() - 1]) {
-            return OUT;
-        }
-        // Branch-free count of the interior thresholds passed.
-        t[1..t.len() - 1].iter().map(|&x| u8::from(x <= d2)).sum()
+        self.lookup.bin(d2)
     }
 
     /// The bin of separation `d`, or OUT.
@@ -126,6 +197,46 @@ impl Bins {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_equals_counting_thresholds() {
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let cases: Vec<Vec<f64>> = vec![
+            vec![0.0, 1.0],
+            vec![0.0, 1e-300, 1.0],
+            vec![0.5, 0.6, 0.7],
+            (0..41).map(|k| (5.0 * k as f64).powi(2)).collect(),
+            (0..30).map(|k| 1e-8 * 1.5f64.powi(k)).collect(),
+            vec![0.0, 1e-20, 1e-19, 1e-10, 3.0, 3.0000000001, 1e10],
+        ];
+        for t in cases {
+            let l = Lookup::new(t.clone());
+            let n = t.len() - 1;
+            let brute = |x: f64| {
+                if !(x >= t[0] && x < t[n]) {
+                    OUT
+                } else {
+                    t[1..n].iter().filter(|&&v| v <= x).count() as u8
+                }
+            };
+            let hi = t[n] * 1.5 + 1.0;
+            for _ in 0..20_000 {
+                let x = next() * hi;
+                assert_eq!(l.bin(x), brute(x), "{x} in {t:?}");
+                let y = (next() * 60.0 - 50.0).exp2() * t[n];
+                assert_eq!(l.bin(y), brute(y), "{y} in {t:?}");
+            }
+            for &e in &t {
+                for x in [e, e.next_up(), e.next_down().max(0.0)] {
+                    assert_eq!(l.bin(x), brute(x), "{x} at an edge of {t:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn binning_squared_separations_equals_binning_separations() {

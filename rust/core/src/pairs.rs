@@ -10,7 +10,7 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::geometry::{Los, Metric};
 use crate::graph::Graph;
-use crate::reduce::{check_tables, chunked_sum, touch};
+use crate::reduce::{check_tables, chunked_sum, touch, Lanes};
 use crate::twopoint::{Binning, TwoPointCounts};
 
 /// Refuses a binning the graph cannot count: one that needs pairs beyond
@@ -73,7 +73,10 @@ pub(crate) fn two_point_on_graph(
         _ => None,
     };
     let gmetric = g.meta.metric()?;
+    // As in the direct kernel: bins from d^2 alone, no regions, all owned.
+    let simple = !jk && view.all_owned && binning.d2_lookup().is_some();
     let mut flat = chunked_sum(g.n_nodes(), len, control, |nodes, acc| {
+        let mut lanes = Lanes::new(if simple { block } else { 0 });
         for i in nodes {
             for e in g.edge_range(i) {
                 let j = g.neighbours[e] as usize;
@@ -96,6 +99,10 @@ pub(crate) fn two_point_on_graph(
                 let mut add = |k: usize, f: f64| {
                     let w = if f == 1.0 { w } else { w * f };
                     let idx = table * per + k;
+                    if simple {
+                        lanes.add(idx, w);
+                        return;
+                    }
                     acc[idx] += w;
                     if jk {
                         touch(
@@ -124,6 +131,9 @@ pub(crate) fn two_point_on_graph(
                     binning.emit(&metric, p, q, metric.d2(p, q), cross.is_some(), &mut add);
                 }
             }
+        }
+        if simple {
+            lanes.flush(acc);
         }
     })?;
     let regions = flat.split_off(block);

@@ -211,3 +211,46 @@ pub(crate) fn flush_tables(
         }
     }
 }
+
+/// Interleaved copies of a small count table: consecutive pairs add to
+/// different copies, so an add never waits for the previous one to the
+/// same bin (a histogram's store-to-load dependency). The copies are summed
+/// in a fixed order; any path that adds the same terms in the same order
+/// (the direct and graph pair kernels) gets the same bits.
+pub(crate) struct Lanes {
+    data: Vec<f64>,
+    block: usize,
+    next: usize,
+}
+
+/// Copies in `Lanes`.
+const LANES: usize = 4;
+
+impl Lanes {
+    pub fn new(block: usize) -> Self {
+        Self {
+            data: vec![0.0; LANES * block],
+            block,
+            next: 0,
+        }
+    }
+
+    #[inline(always)]
+    pub fn add(&mut self, idx: usize, w: f64) {
+        self.data[self.next * self.block + idx] += w;
+        self.next = (self.next + 1) % LANES;
+    }
+
+    /// Adds the copies to `acc` (lane 0 first) and clears them.
+    pub fn flush(&mut self, acc: &mut [f64]) {
+        let b = self.block;
+        for (k, a) in acc[..b].iter_mut().enumerate() {
+            let mut s = 0.0;
+            for l in 0..LANES {
+                s += std::mem::take(&mut self.data[l * b + k]);
+            }
+            *a += s;
+        }
+        self.next = 0;
+    }
+}

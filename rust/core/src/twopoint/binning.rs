@@ -6,7 +6,7 @@
 //! sight) — each orientation with factor 1/2, as pycorr's ordered counts
 //! halved.
 
-use crate::bins::{Bins, OUT};
+use crate::bins::{Bins, Lookup, OUT};
 use crate::error::{CoreError, Result};
 use crate::geometry::Metric;
 use crate::projected::RpPiBins;
@@ -28,6 +28,8 @@ pub struct AngularBins {
     /// Edges (index) whose threshold is on the chord; the rest on the anti-chord.
     nchord: usize,
     thresholds: Vec<f64>,
+    /// The chord thresholds, for an O(1) bin when every edge is on the chord.
+    chord: Option<Lookup>,
 }
 
 /// The angle (degrees) of a squared chord c2 of unit vectors.
@@ -82,7 +84,7 @@ impl AngularBins {
             )));
         }
         let nchord = edges.iter().filter(|&&e| e <= 90.0).count();
-        let thresholds = edges
+        let thresholds: Vec<f64> = edges
             .iter()
             .enumerate()
             .map(|(k, &e)| {
@@ -93,10 +95,12 @@ impl AngularBins {
                 }
             })
             .collect();
+        let chord = (nchord == edges.len()).then(|| Lookup::new(thresholds[..nchord].to_vec()));
         Ok(Self {
             edges,
             nchord,
             thresholds,
+            chord,
         })
     }
 
@@ -123,6 +127,9 @@ impl AngularBins {
     /// The bin of a pair of unit vectors u, v with squared chord c2, or OUT.
     #[inline(always)]
     pub fn bin(&self, u: [f64; 3], v: [f64; 3], c2: f64) -> u8 {
+        if let Some(l) = &self.chord {
+            return l.bin(c2);
+        }
         let t = &self.thresholds;
         let mut passed: usize = t[..self.nchord].iter().map(|&x| usize::from(x <= c2)).sum();
         if self.nchord < t.len() && c2 >= 1.0 {
@@ -186,6 +193,16 @@ impl Binning {
     /// The search radius (for the cell size).
     pub fn rmax(&self) -> f64 {
         self.cut().sqrt()
+    }
+
+    /// The O(1) bin of a pair from its squared separation alone, when the
+    /// binning needs nothing else (s bins without mu, angles up to 90 degrees).
+    pub fn d2_lookup(&self) -> Option<&Lookup> {
+        match self {
+            Binning::SMu { bins, .. } if bins.nmu() == 1 => Some(bins.lookup()),
+            Binning::Theta(b) => b.chord.as_ref(),
+            _ => None,
+        }
     }
 
     /// Whether the unordered pairs of an auto-correlation fall into one bin

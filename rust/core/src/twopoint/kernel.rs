@@ -1,10 +1,11 @@
 //! The passes of a two-point count and the pair kernel they share.
 
+use crate::bins::OUT;
 use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::{Metric, Positions};
 use crate::grid::Lattice;
-use crate::reduce::{check_tables, chunked_sum, flush, touch};
+use crate::reduce::{check_tables, chunked_sum, flush, touch, Lanes};
 
 use super::binning::Binning;
 use super::side::Side;
@@ -270,10 +271,12 @@ impl Kernel<'_> {
         // Cross-correlation pairs are oriented, tracer 1 -> tracer 2.
         let oriented = self.cross_job;
         let (per, block, nregions) = (self.per, self.block, self.nregions);
+        let simple = (!jk && owned).then(|| self.binning.d2_lookup()).flatten();
         chunked_sum(a.len(), len, control, |nodes, acc| {
             // With regions, pairs within the region of their primary are summed
             // here and added to the region's tables in bulk (`reduce::flush`).
             let mut within = vec![0.0; if jk { block } else { 0 }];
+            let mut lanes = Lanes::new(if simple.is_some() { block } else { 0 });
             let mut current = None;
             let (mut near, mut found) = (Vec::new(), Vec::new());
             a.grid.walk(nodes, |i, cell, first| {
@@ -305,6 +308,24 @@ impl Kernel<'_> {
                     current = Some(ri);
                 }
                 let pi = a.pos(i);
+                if let Some(lookup) = simple {
+                    // s without mu, or angles: the bin from d^2 alone, no table
+                    // of regions, every point owned.
+                    let ti = a.t[i];
+                    for &(j, d2) in &found {
+                        let b = lookup.bin(d2);
+                        if b == OUT {
+                            continue;
+                        }
+                        let j = j as usize;
+                        let table = self.table(ti, other.t[j]);
+                        lanes.add(
+                            table * per + b as usize,
+                            weigher.weight(a, i, other, j, table),
+                        );
+                    }
+                    return;
+                }
                 for &(j, d2) in &found {
                     let j = j as usize;
                     if !owned && !owns(a, i, other, j) {
@@ -332,6 +353,9 @@ impl Kernel<'_> {
                 }
             });
             flush(&mut within, acc, block, nregions, current);
+            if simple.is_some() {
+                lanes.flush(acc);
+            }
         })
     }
 }
