@@ -199,3 +199,55 @@ def have(module: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def lscpu_model() -> str:
+    """The ``Model name`` line of lscpu (empty when lscpu is missing)."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    for line in out.splitlines():
+        if line.strip().startswith("Model name"):
+            return " ".join(line.split())
+    return ""
+
+
+def cpu_mhz() -> float:
+    """The clock of the first core in /proc/cpuinfo (MHz; NaN when unknown)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("cpu MHz"):
+                return float(line.split(":", 1)[1])
+    except (OSError, ValueError):  # pragma: no cover
+        pass
+    return float("nan")
+
+
+def interleaved(fns: list[Callable[[], Any]], repeat: int) -> list[tuple[float, float, Any]]:
+    """Each of ``fns`` run in turn, ``repeat`` rounds (so that a slow spell of a
+    shared machine hits them alike): per fn (best wall seconds, CPU seconds of
+    that run, its result)."""
+    best: list[tuple[float, float, Any]] = [(float("inf"), float("nan"), None)] * len(fns)
+    for _ in range(max(1, repeat)):
+        for a, fn in enumerate(fns):
+            t, _, res = best_of(fn, 1)
+            if t < best[a][0]:
+                best[a] = (t, LAST_CPU["cpu"], res)
+    return best
+
+
+def extension_build() -> dict[str, Any]:
+    """Which build of astrograph's extension ran: its file, time and hash."""
+    import hashlib
+
+    import astrograph._lib as lib
+
+    path = Path(lib.__file__)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    mtime = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc)
+    return {
+        "path": str(path),
+        "mtime_utc": mtime.isoformat(timespec="seconds"),
+        "sha256_16": digest,
+    }

@@ -63,6 +63,8 @@ _LAZY = {
         "AngularCounts",
         "TwoPointCounts",
         "fkp_weights",
+        "Footprint",
+        "sky_randoms",
         "count_triangle_multipoles",
         "TriangleMultipoles",
         "ProjectedCounts",

@@ -32,7 +32,36 @@ CASES: dict[str, dict[str, Any]] = {
     # jackknife regions: labels given on rank 0, and sub-cubes of a box
     "regions": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
     "regions_box": {"kinds": ("pairs", "triangles", "multipoles")},
+    # two tracers with randoms on a survey-like shell (one side of a cross
+    # pass may hold only owned points while the other holds buffer copies),
+    # first-point line of sight, signed mu, sky patches
+    "cross_survey": {"kinds": ("pairs", "angular")},
+    # the same with regions, a signed mu and the first-point line of sight
+    "cross_survey_smu": {"kinds": ("pairs",)},
+    # random splits, PIP and angular upweights, (rp, pi) with signed pi
+    "pip_splits": {"kinds": ("rppi",)},
 }
+
+#: Cases whose counts are weighted sums (compared to 1e-12, not exactly).
+WEIGHTED = ("periodic_weighted", "files", "files2", "regions", "regions_box", "pip_splits")
+
+
+def _shells(sizes: tuple[int, ...], seed: int, thick: float = 0.0) -> list[np.ndarray]:
+    """Catalogues on a patch of a sphere of radius 1000 Mpc/h around the
+    observer (RA 150-190 deg, sin Dec in 0-0.5), ``thick`` Mpc/h thick,
+    drawn one after the other from one generator."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in sizes:
+        ra = np.radians(rng.uniform(150.0, 190.0, n))
+        dec = np.arcsin(rng.uniform(0.0, 0.5, n))
+        r = 1000.0 + (rng.uniform(-0.5, 0.5, n) * thick if thick else 0.0)
+        out.append(
+            np.column_stack(
+                [r * np.cos(dec) * np.cos(ra), r * np.cos(dec) * np.sin(ra), r * np.sin(dec)]
+            )
+        )
+    return out
 
 
 def _arrays(name: str) -> dict[str, Any]:
@@ -80,6 +109,37 @@ def _arrays(name: str) -> dict[str, Any]:
             "boxsize": BOX if box else None,
             "regions": 8 if box else (rng.integers(0, 6, len(d)), rng.integers(0, 6, len(r))),
         }
+    if name in ("cross_survey", "cross_survey_smu"):
+        # on 2 ranks, one side of a cross pass holds only owned points while
+        # the other holds buffer copies (the case that once counted twice)
+        g1, g2, ran, ran2 = _shells((1500, 1000, 6000, 5000), 0)
+        return {
+            "data": g1,
+            "randoms": ran,
+            "data2": g2,
+            "randoms2": ran2,
+            "data_weights": None,
+            "random_weights": None,
+            "boxsize": None,
+            "regions": 6 if name == "cross_survey_smu" else None,
+        }
+    if name == "pip_splits":
+        rng = np.random.default_rng(31)
+        d, d2, ra, rb, r2a, r2b = _shells((700, 500, 1500, 1500, 1200, 1200), 32, 60.0)
+        return {
+            "data": d,
+            "randoms": [ra, rb],
+            "data2": d2,
+            "randoms2": [r2a, r2b],
+            "data_weights": rng.uniform(0.5, 1.5, len(d)),
+            "random_weights": None,
+            "data_bitwise_weights": rng.integers(0, 2**63, (len(d), 2), dtype=np.uint64),
+            "data2_bitwise_weights": rng.integers(0, 2**63, (len(d2), 2), dtype=np.uint64),
+            "weight_attrs": {"noffset": 1, "nalways": 0},
+            "twopoint_weights": (np.array([0.0, 0.5, 1.0, 2.0]), np.array([2.0, 1.5, 1.2, 1.0])),
+            "boxsize": None,
+            "regions": 5,
+        }
     if name == "tiny":
         tet = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1.0]])
         d = 5.0 + tet
@@ -95,6 +155,14 @@ def _arrays(name: str) -> dict[str, Any]:
 
 
 def bins_for(name: str, kind: str) -> Bins:
+    if kind == "angular":
+        return Bins(np.geomspace(0.05, 2.0, 6))
+    if kind == "rppi":
+        return Bins(np.geomspace(0.5, 15.0, 5))
+    if name == "cross_survey":
+        return Bins.linear(0.0, 40.0, 8)
+    if name == "cross_survey_smu":
+        return Bins.linear(0.0, 40.0, 8, nmu=4, mu_min=-1)
     if name == "tiny":
         return Bins.linear(0.5, 3.0, 2, nmu=2 if kind == "pairs" else 1)
     return Bins.linear(2.0, 8.0, 3, nmu=2 if kind == "pairs" else 1)
@@ -141,11 +209,26 @@ def make_case(name: str, tmp: Path, rank: int = 0) -> dict[str, Any]:
     else:
         kw = _arrays(name)
         if rank != 0:
-            kw.update(data=None, randoms=None, data_weights=None, random_weights=None)
-            if isinstance(kw.get("regions"), tuple):
-                kw["regions"] = (None, None)
+            # only rank 0's arrays and settings count: the others pass None
+            for key, value in list(kw.items()):
+                if key == "boxsize":
+                    continue
+                if isinstance(value, tuple) and key == "regions":
+                    kw[key] = (None, None)
+                elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                    kw[key] = None
     kw.setdefault("boxsize", None)
     return kw
+
+
+def _radec(pos: Any) -> Any:
+    if pos is None:
+        return None
+    if isinstance(pos, list):
+        return [_radec(p) for p in pos]
+    r = np.linalg.norm(pos, axis=1)
+    ra = np.degrees(np.arctan2(pos[:, 1], pos[:, 0])) % 360.0
+    return np.column_stack([ra, np.degrees(np.arcsin(pos[:, 2] / r))])
 
 
 def count(kind: str, **kw: Any) -> Any:
@@ -154,6 +237,19 @@ def count(kind: str, **kw: Any) -> Any:
 
     if kind == "multipoles":
         return astrograph.count_triangle_multipoles(**kw, lmax=4)
+    if kind == "rppi":
+        b = kw.pop("bins")
+        return astrograph.count_pairs_rppi(
+            **kw, rp_bins=b, pimax=12.0, npi=6, signed=True, los="firstpoint"
+        )
+    if kind == "angular":
+        for key in ("data", "randoms", "data2", "randoms2"):
+            if key in kw:
+                kw[key] = _radec(kw[key])
+        kw.pop("boxsize", None)
+        return astrograph.count_angular(**kw)
+    if "data2" in kw and kind == "pairs":
+        return astrograph.count_pairs(**kw, los="firstpoint")
     fn = {
         "pairs": astrograph.count_pairs,
         "triangles": astrograph.count_triangles,

@@ -16,11 +16,11 @@ from mpi4py import MPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mpi_cases import CASES, bins_for, count, flatten, make_case  # noqa: E402
-
 import astrograph  # noqa: E402
 import astrograph.errors  # noqa: E402
 from astrograph.clustering.mpi import load  # noqa: E402
+
+from mpi_cases import CASES, bins_for, count, flatten, make_case  # noqa: E402
 
 
 def main() -> None:

@@ -19,10 +19,14 @@ EXE = shutil.which(
 )
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run(*args: str, cwd: Path, quiet: bool = True) -> subprocess.CompletedProcess:
     cmd = [EXE] if EXE else [sys.executable, "-m", "astrograph"]
     return subprocess.run(
-        [*cmd, "--quiet", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [*cmd, *(["--quiet"] if quiet else []), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -31,9 +35,28 @@ def test_console_script_is_installed():
 
 
 def test_help(tmp_path):
-    for sub in ([], ["demo"], ["graph", "build"], ["2pcf"], ["3pcf"], ["4pcf"]):
+    for sub in ([], ["demo"], ["graph", "build"], ["2pcf"], ["3pcf"], ["4pcf"], ["wp"], ["wtheta"]):
         r = run(*sub, "--help", cwd=tmp_path)
         assert r.returncode == 0 and "usage:" in r.stdout
+
+
+def test_help_gives_units_and_defaults(tmp_path):
+    """Lengths in the positions' unit, angles in degrees, the line of sight's default."""
+    text = {sub: " ".join(run(sub, "--help", cwd=tmp_path).stdout.split()) for sub in
+            ("2pcf", "wp", "wtheta")}  # fmt: skip
+    for sub in ("2pcf", "wp"):
+        assert (
+            "--rmin RMIN smallest separation, in the positions' length unit, e.g. Mpc/h"
+            in (text[sub])
+        )
+        assert "default midpoint, or z with --boxsize" in text[sub]
+        assert "theta in degrees and weight" in text[sub]  # --twopoint-weights
+        assert "--data2" in text[sub] and "--bitwise-columns" in text[sub]
+    assert "largest |pi|, in the positions' length unit" in text["wp"]
+    assert "--signed-mu" in text["2pcf"] and "--signed-pi" in text["wp"]
+    assert "--thetamin DEG smallest angle, degrees" in text["wtheta"]
+    assert "--thetamax DEG largest angle, degrees (at most 180)" in text["wtheta"]
+    assert "RA and Dec columns in degrees" in text["wtheta"]
 
 
 def test_demo_runs_without_arguments_or_downloads(tmp_path):
@@ -239,6 +262,10 @@ def _bad_files(tmp_path: Path) -> None:
     g = np.random.default_rng(1).uniform(0, 30, (200, 3))
     both = {"x": g[:, 0], "y": g[:, 1], "z": g[:, 2], "ra": g[:, 0], "dec": g[:, 1] - 15}
     pq.write_table(pa.table(both), tmp_path / "both.parquet")
+    pq.write_table(pa.table({"ra": g[:, 0], "dec": g[:, 1] - 15}), tmp_path / "sky.parquet")
+    (tmp_path / "badsky.txt").write_text("10 20\n10 95\n")
+    (tmp_path / "tw.txt").write_text("0 2\n1 1\n")
+    (tmp_path / "three.txt").write_text("0 2 1\n1 1 1\n")
     ag.NeighbourGraph.build(g, rmax=3.0).save(tmp_path / "g.arrow")
 
 
@@ -294,3 +321,297 @@ def test_every_subcommand_refuses_bad_arguments_in_one_line(tmp_path, files, arg
     assert message in lines[0], lines[0]
     assert "Traceback" not in res.stderr
     assert not [p for p in tmp_path.rglob("*.tmp-*")], "a temporary file was left behind"
+
+
+#: Bad uses of the two-point options (run in this process: no start-up cost).
+# fmt: off
+TWO_POINT_BAD_ARGUMENTS = [
+    (["2pcf", "--data", "gal.txt", "--randoms2", "gal.txt"], "--randoms2 needs --data2"),
+    (["wp", "--data", "gal.txt", "--weight-column2", "w"], "--weight-column2 needs --data2"),
+    (["wp", "--data", "gal.txt", "--boxsize", "40", "--los", "firstpoint"], "observer"),
+    (["2pcf", "--data", "gal.txt", "--los", "sideways"], "invalid choice"),
+    (["2pcf", "--graph", "g.arrow", "--data2", "gal.txt"], "--graph cannot be combined"),
+    (["2pcf", "--data", "gal.txt", "--randoms", "gal.txt", "--data2", "gal.txt",
+      "--randoms2", "gal.txt", "--randoms2", "gal.txt"], "given once and --randoms2 twice"),
+    (["3pcf", "--data", "gal.txt", "--randoms", "gal.txt", "--randoms", "gal.txt"], "twice"),
+    (["2pcf", "--data", "both.parquet", "--coords", "cartesian", "--bitwise-columns", "ra"],
+     "'ra' is not an integer column"),
+    (["2pcf", "--data", "gal.txt", "--bitwise-columns", "w"], "no named integer columns"),
+    (["2pcf", "--data", "both.parquet", "--coords", "cartesian", "--bitwise-columns", "b"],
+     "no column 'b'"),
+    (["2pcf", "--data", "gal.txt", "--nrealizations", "5"], "applies to PIP weights"),
+    (["wtheta", "--data", "sky.parquet", "--thetamin", "1", "--thetamax", "2", "--noffset", "-1"],
+     "integer >= 0"),
+    (["2pcf", "--data", "gal.txt", "--data2", "gal.txt", "--bitwise-columns2", "x"],
+     "both tracers' bitwise weights"),
+    (["2pcf", "--data", "gal.txt", "--twopoint-weights", "missing.txt"], "not found"),
+    (["2pcf", "--data", "gal.txt", "--twopoint-weights", "three.txt"], "2 columns"),
+    (["2pcf", "--data", "gal.txt", "--boxsize", "40", "--twopoint-weights", "tw.txt"], "boxsize"),
+    (["wtheta", "--data", "sky.parquet", "--thetamin", "0", "--thetamax", "5"], "(0, 180]"),
+    (["wtheta", "--data", "sky.parquet", "--thetamin", "1", "--thetamax", "181"], "(0, 180]"),
+    (["wtheta", "--data", "sky.parquet", "--thetamin", "1"], "--thetamax"),
+    (["wtheta", "--data", "both.parquet", "--thetamin", "1", "--thetamax", "2",
+      "--columns", "x,y,z"], "2 sky columns"),
+    (["wtheta", "--data", "ran.parquet", "--thetamin", "1", "--thetamax", "2"], "ra and dec"),
+    (["wtheta", "--data", "badsky.txt", "--thetamin", "1", "--thetamax", "2"],
+     "row 1, RA 10, Dec 95"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("args, message", TWO_POINT_BAD_ARGUMENTS)
+def test_two_point_options_refuse_bad_arguments_in_one_line(
+    tmp_path, files, monkeypatch, capsys, args, message
+):
+    """The same contract as above through ``main()`` in this process."""
+    from astrograph.cli import main
+
+    _bad_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["--quiet", *args])
+    except SystemExit as exc:  # argparse's errors
+        code = exc.code
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert code == 2, out.err
+    assert len(lines) == 1 and lines[0].startswith("astrograph: error:"), out.err
+    assert message in lines[0], lines[0]
+    assert not out.out and not list(tmp_path.glob("2pcf*")) and not list(tmp_path.glob("wtheta*"))
+
+
+# -- the two-point features: two tracers, lines of sight, splits, PIP, w(theta)
+
+
+def _pq(path: Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    return {c: t.column(c).to_numpy() for c in t.column_names if ":" not in c}
+
+
+def _assert_counts(path: Path, want, rtol: float = 1e-12) -> None:
+    """The counts the command wrote (Parquet, and text columns named as the
+    counts) are the library's."""
+    got = _pq(path.with_suffix(".parquet"))
+    with open(path.with_suffix(".txt")) as f:
+        header = [line[2:].split() for line in f if line.startswith("# ")][-1]
+    text = np.loadtxt(path.with_suffix(".txt"))
+    assert [n for n in header if n in want.counts] == list(want.names)
+    for name in want.names:
+        np.testing.assert_allclose(got[name], want.counts[name].ravel(), rtol=rtol, atol=0)
+        np.testing.assert_allclose(text[:, header.index(name)], got[name], rtol=1e-11)
+
+
+def _survey(n: int, seed: int) -> np.ndarray:
+    """Points of a survey-like shell far from the observer at the origin."""
+    g = np.random.default_rng(seed)
+    ra, dec, r = g.uniform(0, 15, n), g.uniform(-7, 7, n), g.uniform(300, 400, n)
+    c = np.cos(np.radians(dec))
+    ra, dec = np.radians(ra), np.radians(dec)
+    return np.column_stack([r * c * np.cos(ra), r * c * np.sin(ra), r * np.sin(dec)])
+
+
+@pytest.fixture()
+def tracers(tmp_path):
+    """Two tracers with randoms (Parquet, the second weighted), bitwise weights
+    (two integer columns of the first, one of the second) and an angular
+    upweight table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    g = np.random.default_rng(5)
+    d1, r1, d2, r2 = _survey(500, 1), _survey(1500, 2), _survey(400, 3), _survey(1200, 4)
+    b1 = g.integers(-(2**62), 2**62, len(d1)), g.integers(0, 255, len(d1)).astype(np.uint8)
+    b2 = g.integers(-(2**62), 2**62, len(d2)), g.integers(0, 255, len(d2)).astype(np.uint8)
+    w2 = g.uniform(0.5, 1.5, len(d2))
+    xyz = lambda p: dict(zip("xyz", p.T, strict=True))  # noqa: E731
+    pq.write_table(pa.table({**xyz(d1), "bits": b1[0], "bits8": b1[1]}), tmp_path / "d1.parquet")
+    pq.write_table(pa.table({**xyz(d2), "bits": b2[0], "bits8": b2[1], "wt": w2}),
+                   tmp_path / "d2.parquet")  # fmt: skip
+    for name, r in (("r1a", r1[:700]), ("r1b", r1[700:]), ("r2", r2)):
+        pq.write_table(pa.table(xyz(r)), tmp_path / f"{name}.parquet")
+    tw = (np.array([0.0, 0.2, 0.5, 1.0, 3.0]), np.array([3.0, 2.0, 1.5, 1.2, 1.0]))
+    np.savetxt(tmp_path / "tw.txt", np.column_stack(tw))
+    return {"d1": d1, "r1": r1, "d2": d2, "r2": r2, "b1": b1, "b2": b2, "w2": w2, "tw": tw}
+
+
+def test_cross_correlation_matches_the_library(tmp_path, tracers):
+    """--data2/--randoms2 with a first-point line of sight, signed mu and
+    regions: the four counts, the saved result (regions kept) and the
+    covariance are the library's; wp with one tracer's randoms (Davis-Peebles)."""
+    t = tracers
+    res = run(
+        "2pcf", "--data", "d1.parquet", "--randoms", "r1a.parquet", "--data2", "d2.parquet",
+        "--randoms2", "r2.parquet", "--los", "firstpoint", "--signed-mu", "--nmu", "4",
+        "--rmin", "2", "--rmax", "20", "--nbins", "3", "--regions", "3", "--out", "x",
+        cwd=tmp_path, quiet=False,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    bins = ag.Bins.log(2, 20, 3, 4, mu_min=-1)
+    want = ag.count_pairs(t["d1"], t["r1"][:700], bins=bins, data2=t["d2"], randoms2=t["r2"],
+                          data2_weights=t["w2"], random2_weights=None, los="firstpoint",
+                          regions=3)  # fmt: skip
+    assert want.names == ("D1D2", "D1R2", "R1D2", "R1R2")
+    _assert_counts(tmp_path / "x", want)
+    assert want.summary().splitlines()[0] in res.stdout  # the summary, without --quiet
+    back = ag.clustering.results.TwoPointCounts.load(tmp_path / "x.parquet")
+    assert back.los == "firstpoint" and back.bins == bins and back.resampling is not None
+    np.testing.assert_allclose(back.cov("xi_s"), want.cov("xi_s"), rtol=1e-9)
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "x_cov.txt"), want.cov("xi_s"), rtol=1e-9)
+    res = run(
+        "wp", "--data", "d1.parquet", "--randoms", "r1a.parquet", "--data2", "d2.parquet",
+        "--weight-column2", "none", "--los", "endpoint", "--signed-pi", "--pimax", "10",
+        "--npi", "4", "--rmin", "2", "--rmax", "10", "--nbins", "3", "--out", "p",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    want = ag.count_pairs_rppi(t["d1"], t["r1"][:700], rp_bins=ag.Bins.log(2, 10, 3),
+                               pimax=10.0, npi=4, signed=True, data2=t["d2"], los="endpoint")  # fmt: skip
+    assert want.names == ("D1D2", "R1D2") and want.default_estimator() == "davis-peebles"
+    _assert_counts(tmp_path / "p", want)
+    np.testing.assert_allclose(_pq(tmp_path / "p.parquet")["xi"], want.xi().ravel(), rtol=1e-12)
+
+
+def test_random_splits_and_axis_line_of_sight_match_the_library(tmp_path, tracers):
+    """--randoms given twice: random splits (RR within each split)."""
+    t = tracers
+    res = run(
+        "2pcf", "--data", "d1.parquet", "--randoms", "r1a.parquet", "--randoms", "r1b.parquet",
+        "--los", "x", "--nmu", "3", "--rmin", "2", "--rmax", "20", "--nbins", "3",
+        "--out", "s", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    want = ag.count_pairs(t["d1"], [t["r1"][:700], t["r1"][700:]],
+                          bins=ag.Bins.log(2, 20, 3, 3), los="x")  # fmt: skip
+    assert want.nsplits == 2
+    _assert_counts(tmp_path / "s", want, rtol=0)
+    assert "randoms in 2 splits" in open(tmp_path / "s.txt").readline()
+
+
+def test_pip_and_angular_weights_match_the_library(tmp_path, tracers):
+    """--bitwise-columns (two integer columns of 64 and 8 bits), pycorr's
+    weight_attrs and --twopoint-weights, for one tracer and two."""
+    t = tracers
+    common = ["--rmin", "2", "--rmax", "20", "--nbins", "3", "--twopoint-weights", "tw.txt"]
+    pip = ["--bitwise-columns", "bits,bits8", "--nrealizations", "80", "--noffset", "0",
+           "--default-value", "2.5"]  # fmt: skip
+    attrs = {"nrealizations": 80, "noffset": 0, "default_value": 2.5}
+    res = run("2pcf", "--data", "d1.parquet", "--randoms", "r1a.parquet", *common, *pip,
+              "--out", "a", cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    bins = ag.Bins.log(2, 20, 3)
+    want = ag.count_pairs(t["d1"], t["r1"][:700], bins=bins, data_bitwise_weights=list(t["b1"]),
+                          weight_attrs=attrs, twopoint_weights=t["tw"])  # fmt: skip
+    _assert_counts(tmp_path / "a", want)
+    plain = ag.count_pairs(t["d1"], t["r1"][:700], bins=bins)
+    assert not np.allclose(want.counts["DD"], plain.counts["DD"])  # the weights did something
+    res = run("2pcf", "--data", "d1.parquet", "--randoms", "r1a.parquet", "--data2",
+              "d2.parquet", "--randoms2", "r2.parquet", "--bitwise-columns2", "bits,bits8",
+              *common, *pip, "--out", "c", cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    want = ag.count_pairs(t["d1"], t["r1"][:700], bins=bins, data2=t["d2"], randoms2=t["r2"],
+                          data2_weights=t["w2"], data_bitwise_weights=list(t["b1"]),
+                          data2_bitwise_weights=list(t["b2"]), weight_attrs=attrs,
+                          twopoint_weights=t["tw"])  # fmt: skip
+    _assert_counts(tmp_path / "c", want)
+
+
+@pytest.fixture()
+def sky(tmp_path):
+    """RA/Dec catalogues without redshifts: FITS data with a 2 x 64-bit
+    bitwise vector column, plain 'ra dec' text randoms in two splits, and a
+    weighted Parquet second tracer with upper-case column names."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from astropy.io import fits
+
+    g = np.random.default_rng(8)
+    radec = lambda n: np.column_stack([g.uniform(0, 20, n), g.uniform(-10, 10, n)])  # noqa: E731
+    d, r, d2, r2 = radec(600), radec(2000), radec(400), radec(1500)
+    bits = g.integers(-(2**62), 2**62, (len(d), 2))
+    cols = [fits.Column(name="RA", format="D", array=d[:, 0]),
+            fits.Column(name="DEC", format="D", array=d[:, 1]),
+            fits.Column(name="BITWEIGHTS", format="2K", array=bits)]  # fmt: skip
+    fits.BinTableHDU.from_columns(cols).writeto(tmp_path / "d.fits")
+    np.savetxt(tmp_path / "ra.txt", r[:900])
+    np.savetxt(tmp_path / "rb.txt", r[900:])
+    w2 = g.uniform(0.5, 2.0, len(d2))
+    pq.write_table(pa.table({"RA": d2[:, 0], "DEC": d2[:, 1], "WEIGHT": w2}),
+                   tmp_path / "s2.parquet")  # fmt: skip
+    pq.write_table(pa.table({"RA": r2[:, 0], "DEC": r2[:, 1]}), tmp_path / "sr2.parquet")
+    return {"d": d, "r": r, "d2": d2, "r2": r2, "bits": bits, "w2": w2}
+
+
+def test_wtheta_matches_the_library(tmp_path, sky):
+    """``wtheta`` on RA/Dec files (FITS, text, Parquet; no redshift column):
+    random splits, PIP weights from a FITS vector column, regions; a
+    cross-correlation with weights."""
+    s = sky
+    res = run(
+        "wtheta", "--data", "d.fits", "--randoms", "ra.txt", "--randoms", "rb.txt",
+        "--bitwise-columns", "BITWEIGHTS", "--thetamin", "0.1", "--thetamax", "4",
+        "--nbins", "4", "--regions", "4", "--out", "w", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    bins = ag.Bins.log(0.1, 4, 4)
+    want = ag.count_angular(s["d"], [s["r"][:900], s["r"][900:]], bins=bins,
+                            data_bitwise_weights=s["bits"], regions=4)  # fmt: skip
+    assert want.names == ("DD", "DR", "RR") and want.nsplits == 2
+    _assert_counts(tmp_path / "w", want)
+    got = _pq(tmp_path / "w.parquet")
+    np.testing.assert_allclose(got["theta_lo"], bins.edges[:-1])
+    np.testing.assert_allclose(got["wtheta"], want.wtheta(), rtol=1e-10)
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "w_cov.txt"), want.cov("wtheta"), rtol=1e-9)
+    assert _pq(tmp_path / "w_jackknife.parquet").keys() == {f"jk{k}" for k in range(4)}
+    assert "error" in res.stdout
+    res = run(
+        "wtheta", "--data", "d.fits", "--randoms", "ra.txt", "--data2", "s2.parquet",
+        "--randoms2", "sr2.parquet", "--thetamin", "0.5", "--thetamax", "10", "--nbins", "3",
+        "--scale", "linear", "--out", "c", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    want = ag.count_angular(s["d"], s["r"][:900], bins=ag.Bins.linear(0.5, 10, 3),
+                            data2=s["d2"], randoms2=s["r2"], data2_weights=s["w2"])  # fmt: skip
+    assert want.names == ("D1D2", "D1R2", "R1D2", "R1R2")
+    _assert_counts(tmp_path / "c", want)
+
+
+#: mpiexec jobs of the new options, by name: their arguments.
+MPI_JOBS = {
+    "2pcf": ["2pcf", "--data", "d1.parquet", "--randoms", "r1a.parquet", "--randoms",
+             "r1b.parquet", "--data2", "d2.parquet", "--randoms2", "r2.parquet", "--randoms2",
+             "r2.parquet", "--bitwise-columns", "bits,bits8", "--bitwise-columns2", "bits,bits8",
+             "--nrealizations", "80", "--twopoint-weights", "tw.txt", "--los", "endpoint",
+             "--signed-mu", "--rmin", "2", "--rmax", "20", "--nbins", "3", "--regions", "3"],
+    "wtheta": ["wtheta", "--data", "d.fits", "--randoms", "ra.txt", "--randoms", "rb.txt",
+               "--bitwise-columns", "BITWEIGHTS", "--thetamin", "0.1", "--thetamax", "4",
+               "--nbins", "4", "--regions", "3"],
+}  # fmt: skip
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("job", sorted(MPI_JOBS))
+def test_new_options_under_mpiexec_match_one_process(tmp_path, tracers, sky, job):
+    """``mpiexec -n 2 astrograph ...`` with the new options writes the counts
+    and covariance of one process (the catalogues go through comm=)."""
+    exe = Path(sys.executable).parent / "mpiexec"
+    exe = str(exe) if exe.exists() else shutil.which("mpiexec")
+    if exe is None:
+        pytest.fail("mpiexec not found: pip install mpich mpi4py")
+    env = dict(os.environ, HYDRA_LAUNCHER="fork", OMP_NUM_THREADS="1", RAYON_NUM_THREADS="1")
+    args = MPI_JOBS[job]
+    cmd = [exe, "-n", "2", sys.executable, "-m", "astrograph", "--quiet", *args, "--out", "m"]
+    res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("written m.parquet") == 1  # rank 0 only
+    one = run(*args, "--out", "s", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    got, want = _pq(tmp_path / "m.parquet"), _pq(tmp_path / "s.parquet")
+    assert got.keys() == want.keys()
+    for name in got:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-11, err_msg=name)
+    if "--regions" in args:
+        np.testing.assert_allclose(
+            np.loadtxt(tmp_path / "m_cov.txt"), np.loadtxt(tmp_path / "s_cov.txt"), rtol=1e-8
+        )

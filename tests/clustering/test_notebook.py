@@ -47,3 +47,33 @@ def test_clustering_sdss_survey_notebook(tmp_path, shared_data, monkeypatch):
     assert s["chi2"] < 15
     q, qe = np.array(s["q_equilateral"]), np.array(s["q_equilateral_err"])
     assert np.all((q[:3] > 0.3) & (q[:3] < 1.2)) and np.all(qe[:3] > 0)
+
+
+def test_clustering_red_blue_notebook(tmp_path, shared_data, monkeypatch):
+    """Red and blue galaxies of the SDSS DR7 stripe: red cluster more strongly
+    (ratio, r0 and gamma with jackknife errors on shared patches), the cross
+    w_p is the geometric mean of the autos on large scales and below it on
+    small ones, and w(theta) agrees."""
+    monkeypatch.setenv("ASTROGRAPH_DATA", str(shared_data))
+    monkeypatch.setenv("ASTROGRAPH_NB_OUT", str(tmp_path))
+    nb = nbformat.read(NOTEBOOKS / "clustering_red_blue.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    s = json.loads((tmp_path / "clustering_red_blue_results.json").read_text())
+    assert s["galaxies"] == 7430 and s["red"] + s["blue"] == 7430
+    assert 0.6 < s["red"] / s["galaxies"] < 0.7 and s["regions"] == 25
+    assert 2.0 < s["ur_valley"] < 2.6  # the cut lies in the colour valley
+    a, e = s["amp_ratio"]["0.2-2"]
+    assert a - 2 * e > 1.0 and 0.3 < e < 2.0  # red clearly above blue on small scales
+    for cut in s["cut_check"].values():
+        assert cut["0.2-2"][0] > 2.0
+    f, d, de = s["fits"], s["fit_difference"], s["fit_difference_err"]
+    assert 3.5 < f["red"]["r0"] < 6.0 and 2.0 < f["blue"]["r0"] < 4.0
+    assert d[0] > 3 * de[0] and d[1] > 0  # red: larger r0, steeper
+    assert s["rho_small"] + 2 * s["rho_small_err"] < 1.0
+    assert abs(s["rho_large"] - 1.0) < 3 * s["rho_large_err"]
+    assert s["wtheta_amp_ratio"] - 2 * s["wtheta_amp_ratio_err"] > 1.0
+    wt = s["wtheta"]
+    assert s["theta"][0] < 55 / 3600 < s["theta"][1] and wt["blue"][0] < wt["blue"][1] / 2

@@ -23,6 +23,8 @@ _LAZY = {
     "AngularCounts": "astrograph.clustering.results",
     "TwoPointCounts": "astrograph.clustering.results",
     "fkp_weights": "astrograph.clustering.weights",
+    "Footprint": "astrograph.clustering.footprint",
+    "sky_randoms": "astrograph.clustering.footprint",
     "count_triangle_multipoles": "astrograph.clustering.api",
     "TriangleMultipoles": "astrograph.clustering.results",
     "ProjectedCounts": "astrograph.clustering.results",

@@ -91,9 +91,9 @@ class NeighbourGraph:
             counts D1D2, D1R2, R1D2, R1R2 (N-point counts are refused).
         boxsize : float, optional
             Periodic box size (minimum image; rmax < boxsize/2).
-        los : {"midpoint", "x", "y", "z"}, optional
+        los : {"midpoint", "z"}, optional
             The line of sight of the stored mu (the counts may use another).
-        regions : int or (data labels, random labels), optional
+        regions : int or labels per catalogue (data, randoms[, data2, randoms2]), optional
             Regions for error bars, stored as the node column ``region``
             (see :func:`astrograph.count_pairs`); every count of the graph
             then carries its resampling tables.
@@ -177,16 +177,19 @@ class NeighbourGraph:
 
         Node columns: x, y, z, weight, is_random, index (row in its input
         catalogue), buffer (0 owned, 1 MPI buffer copy), region (jackknife
-        region, 0 without), degree. Adjacency
-        columns (``large_list``): neighbours (node ids, ascending),
+        region, 0 without), degree, and for a graph of two tracers tracer
+        (0 or 1). Adjacency columns (``large_list``): neighbours (node ids, ascending),
         separation, mu. The arrays share the graph's memory; nothing is
         copied.
         """
         return self._g.to_arrow()
 
     def nodes(self) -> Any:
-        """Node properties as a ``pyarrow.Table`` (no copy)."""
-        return pa.Table.from_batches([self.to_arrow().select(list(NODE_COLUMNS))])
+        """Node properties as a ``pyarrow.Table`` (no copy), with the column
+        ``tracer`` in a graph of two tracers."""
+        b = self.to_arrow()
+        cols = list(NODE_COLUMNS) + (["tracer"] if "tracer" in b.schema.names else [])
+        return pa.Table.from_batches([b.select(cols)])
 
     def edges(self) -> Any:
         """One row per edge: source, target, separation, mu (targets and values shared)."""

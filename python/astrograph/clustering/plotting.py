@@ -37,7 +37,9 @@ def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
         ax.set_ylabel(r"$\xi(s)$")
     elif kind == "s2xi":
         err = _errors(pc, "xi_s")
-        ax.errorbar(s, s**2 * pc.xi_s(), yerr=None if err is None else s**2 * err, fmt="o-", **kwargs)
+        ax.errorbar(
+            s, s**2 * pc.xi_s(), yerr=None if err is None else s**2 * err, fmt="o-", **kwargs
+        )
         ax.set_ylabel(r"$s^2\xi(s)$")
     elif kind == "multipoles":
         ells = (0, 1, 2, 3, 4) if pc.bins.signed else (0, 2, 4)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _lib
 from .._progress import progress_bar
-from ..errors import BinningError, InputError
+from ..errors import BinningError, BoxError, InputError
 from . import inputs
 from .bins import Bins, as_bins
 from .regions import MAX_REGIONS, box_labels, sky_centres, sky_labels
@@ -155,8 +155,6 @@ def resolve_los(los: str | None, boxsize: float | None, angular: bool = False) -
         raise InputError(f"los must be one of {SURVEY_LOS + AXIS_LOS}, got {los!r}")
     los = los.lower()
     if boxsize is not None and los not in AXIS_LOS:
-        from ..errors import BoxError
-
         raise BoxError(
             f"los={los!r} needs an observer at the origin; in a periodic box use 'x', 'y' or 'z'"
         )
@@ -185,8 +183,6 @@ def prepare(
     if boxsize is not None:
         boxsize = float(boxsize)
         if not (np.isfinite(boxsize) and boxsize > 0):
-            from ..errors import BoxError
-
             raise BoxError(f"boxsize must be a positive finite size, got {boxsize}")
         if angular:
             raise InputError("angular counts are on the sky: boxsize does not apply")
@@ -303,6 +299,14 @@ def core_options(p: Prepared, twopoint_weights: Any) -> dict[str, Any]:
     tables = angular_tables(twopoint_weights, names)
     if tables and p.boxsize is not None:
         raise InputError("angular upweights need an observer at the origin, not a periodic box")
+    if tables:
+        for role, pos in p.pos.items():
+            at = np.flatnonzero(~(pos != 0).any(axis=0))
+            if at.size:
+                raise InputError(
+                    f"angular upweights need every point away from the observer at the origin; "
+                    f"the {role} catalogue has {at.size} at it (first: row {at[0]})"
+                )
     return {
         "nregions": p.nregions,
         "pip": None if p.pip is None else p.pip.core(),

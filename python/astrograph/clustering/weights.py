@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,9 @@ from ..errors import InputError
 #: number of bits plus one).
 WEIGHT_ATTRS = {"nrealizations": None, "noffset": 1, "default_value": 0.0, "nalways": 0}
 #: How the PIP galaxy-pair counts are normalised: the expected total
-#: ("total", pycorr's default) or as products of IIP weights ("counter").
-NORMALIZATIONS = ("total", "counter")
+#: (pycorr's default "total"). pycorr's "counter" also rescales every pair
+#: weight by a per-popcount correction; it is not offered here.
+NORMALIZATIONS = ("total",)
 
 _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
 
@@ -113,7 +115,9 @@ def weight_attrs(attrs: Mapping[str, Any] | None, nbits: int) -> dict[str, Any]:
     norm = (attrs or {}).get("normalization", "total") or "total"
     if norm not in NORMALIZATIONS:
         raise InputError(
-            f"weight_attrs['normalization'] must be one of {NORMALIZATIONS}, got {norm!r}"
+            f"weight_attrs['normalization'] = {norm!r} is not supported: astrograph normalises "
+            "PIP counts by the expected total ('total', pycorr's default); pycorr's 'counter' "
+            "also rescales each pair weight, which is not implemented"
         )
     out["normalization"] = norm
     return out
@@ -133,8 +137,6 @@ def _joint(nreal: int, noffset: int, default_value: float) -> np.ndarray:
     """pycorr's ``joint_occurences``: the expected PIP weight of a pair of
     galaxies selected c1 and c2 times (rows from ``noffset``), eq. 21 of
     arXiv:1912.08803, as a full symmetric matrix."""
-    from math import comb
-
     size = nreal - noffset + 1
     out = np.zeros((size, size))
     for c1 in range(noffset, nreal + 1):
@@ -393,13 +395,9 @@ def pairs_norm(v: np.ndarray) -> float:
 
 def pip_pairs_norm(v1: np.ndarray, v2: np.ndarray | None, pip: PipNorm) -> float:
     """PIP-weighted pairs over all galaxy pairs: unordered pairs of one
-    catalogue (``v2`` None) or all pairs between two; pycorr's "total" (the
-    expected PIP weight from the popcounts) or "counter" (IIP products)."""
-    S = WeightSums
-    if pip.normalization == "counter":
-        if v2 is None:
-            return 0.5 * (v1[S.X1] ** 2 - v1[S.X2])
-        return float(v1[S.X1] * v2[S.X1])
+    catalogue (``v2`` None) or all pairs between two; pycorr's "total": the
+    expected PIP weight of each pair from the popcounts (eqs. 21-22 of
+    arXiv:1912.08803), summed over all pairs."""
     j = pip.matrix()
     h1, q1 = WeightSums.hist(v1)
     if v2 is None:

@@ -20,8 +20,8 @@ from ...errors import InputError
 from .. import inputs, twopoint
 from ..regions import KMEANS_SAMPLE, MAX_REGIONS, box_labels, sky_centres, sky_labels
 from ..regions import labels as check_labels
-from ..results import AngularCounts, PairCounts, ProjectedCounts
-from ..weights import WeightSums, iip_weights, pip_spec, popcount
+from ..results import AUTO, CROSS, AngularCounts, PairCounts, ProjectedCounts
+from ..weights import WeightSums, angular_tables, iip_weights, pip_spec, popcount
 from .collective import agree, mpi, reduce_sum, stage
 from .decompose import decompose
 from .graph import rank_budget
@@ -128,12 +128,16 @@ def count(
             data2_weights,
             random2_weights,
         )
-        return b, binning, box, line, roles
+        names = list(CROSS if data2 is not None else AUTO)
+        tables = angular_tables(twopoint_weights, names)
+        if tables and box is not None:
+            raise InputError("angular upweights need an observer at the origin, not a periodic box")
+        return b, binning, box, line, tables, roles
 
     setup_out = stage(comm, setup) if rank == 0 else stage(comm, lambda: None)
-    roles = setup_out[4] if rank == 0 else None
-    b, binning, box, line, names = comm.bcast(
-        (*setup_out[:4], [r for r, _, _ in roles]) if rank == 0 else None, root=0
+    roles = setup_out[5] if rank == 0 else None
+    b, binning, box, line, tables, names = comm.bcast(
+        (*setup_out[:5], [r for r, _, _ in roles]) if rank == 0 else None, root=0
     )
     rmax = _search_radius(binning)
 
@@ -163,6 +167,13 @@ def count(
             )
             pts.pos = pts.pos / r[:, None]
         parts[role], sizes[role], weighted[role] = pts, n, wt
+        if tables:
+            at = int((~(pts.pos != 0).any(axis=1)).sum())
+            bad = InputError(
+                f"angular upweights need every point away from the observer at the origin; "
+                f"the {_what(role)} catalogue has points at it"
+            )
+            agree(comm, bad if at else None)
 
     # PIP: bitwise words and IIP weights of the galaxies, from rank 0's arrays
     def pip_setup() -> Any:
@@ -259,7 +270,11 @@ def count(
     def run() -> tuple:
         r1 = sorted((r for r in names if r.startswith("R1.")), key=lambda r: int(r[3:]))
         r2 = sorted((r for r in names if r.startswith("R2.")), key=lambda r: int(r[3:]))
-        opts = twopoint.core_options(prepared, twopoint_weights)
+        opts: dict[str, Any] = {
+            "nregions": nregions,
+            "pip": None,
+            "angular": [([], []) if t is None else t for t in tables],
+        }
         if norm is not None:
             opts["pip"] = (float(norm.nrealizations), norm.noffset, norm.default_value, nwords)
         budget = rank_budget(comm, max_memory)

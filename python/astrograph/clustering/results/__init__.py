@@ -14,17 +14,6 @@ from .resampling import Resampling, region_sums
 from .triangles import TRIANGLE_TYPES, TriangleCounts
 from .twopoint import AUTO, CROSS, ESTIMATORS, TwoPointCounts
 
-
-def result_class(name: str) -> type:
-    """The result class of a saved file's class name."""
-    classes = {c.__name__: c for c in (PairCounts, ProjectedCounts, AngularCounts)}
-    if name not in classes:
-        from ...errors import InputError
-
-        raise InputError(f"unknown result class {name!r} in a saved file")
-    return classes[name]
-
-
 __all__ = [
     "Norms",
     "TwoPointCounts",

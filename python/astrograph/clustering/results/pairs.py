@@ -96,7 +96,8 @@ class PairCounts(TwoPointCounts):
 
     @property
     def dd_norm(self) -> float:
-        """Weighted number of data pairs: (S1^2 - S2) / 2 (S1 S1' for two tracers)."""
+        """Weighted number of data pairs: (S1^2 - S2) / 2 (S1 S1' for two
+        tracers; with PIP weights, their expected sum over all pairs)."""
         return self.norm("D1D2" if self.is_cross else "DD")
 
     @property

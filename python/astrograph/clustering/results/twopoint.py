@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,6 +65,17 @@ def _split_names(roles: list[str], prefix: str) -> list[str]:
     )
 
 
+def _package_version() -> str:
+    try:
+        return version("astrograph")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
+#: Result classes by name, for :meth:`TwoPointCounts.load`.
+_CLASSES: dict[str, type] = {}
+
+
 @dataclass
 class TwoPointCounts(ResultTable, Resampled):
     """Weighted pair counts of one or two tracers in one binning.
@@ -103,6 +115,10 @@ class TwoPointCounts(ResultTable, Resampled):
 
     #: Name of the estimated statistic in tables and plots.
     STATISTIC: ClassVar[str] = "xi"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _CLASSES[cls.__name__] = cls
 
     # -- what the counts are ----------------------------------------------
     @property
@@ -234,7 +250,8 @@ class TwoPointCounts(ResultTable, Resampled):
         estimator : {"landy-szalay", "natural", "davis-peebles", "hamilton"}, optional
             Default: Landy-Szalay, (D1D2 - D1R2 - R1D2 + R1R2) / R1R2 with each
             count normalised ((DD - 2 DR + RR) / RR for one tracer);
-            Davis-Peebles D1D2 / D1R2 - 1 when only one tracer has randoms;
+            Davis-Peebles D1D2 / D1R2 - 1 (D1D2 / R1D2 - 1 with tracer 1's
+            randoms only) when only one tracer has randoms;
             natural DD / RR - 1 with analytic randoms in a periodic box.
 
         Bins with no random-random (or data-random) pairs are NaN.
@@ -344,14 +361,12 @@ class TwoPointCounts(ResultTable, Resampled):
             return None
 
     def _header(self) -> dict[str, Any]:
-        from ... import __version__
-
         est = self.default_estimator()
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "class": type(self).__name__,
-            "astrograph": __version__,
+            "astrograph": _package_version(),
             "counts": list(self.names),
             "norms": self.norms(),
             "estimator": est,
@@ -396,8 +411,6 @@ class TwoPointCounts(ResultTable, Resampled):
     @classmethod
     def load(cls, path: str | Path) -> TwoPointCounts:
         """Reads a result written by :meth:`save`."""
-        from . import result_class
-
         try:
             table = pq.read_table(path)
         except (OSError, pa.ArrowInvalid) as exc:
@@ -412,7 +425,9 @@ class TwoPointCounts(ResultTable, Resampled):
             raise InputError(
                 f"{path} was written by a newer astrograph ({h.get('astrograph')}); upgrade"
             )
-        kind = result_class(h["class"])
+        kind = _CLASSES.get(h.get("class", ""))
+        if kind is None:
+            raise InputError(f"{path}: unknown result class {h.get('class')!r}")
         if not issubclass(kind, cls):
             raise InputError(f"{path} holds a {h['class']}, not a {cls.__name__}")
         bins = Bins(h["edges"], h["nmu"], mu_min=h["mu_min"])

@@ -149,8 +149,19 @@ fn validate(job: &Job, binning: &Binning, metric: &Metric, opts: &Options) -> Re
         all.push((r, format!("random2 split {k}")));
     }
     let mut total = 0usize;
+    let keyed = all.iter().filter(|(c, _)| c.keys.is_some()).count();
+    if keyed != 0 && keyed != all.len() {
+        return Err(CoreError::InvalidInput(
+            "owner keys must be given for every catalogue or none".into(),
+        ));
+    }
     for (c, what) in &all {
         side::validate(c, what, metric, nwords, opts.nregions)?;
+        if c.buffer.is_some() && c.keys.is_none() {
+            return Err(CoreError::InvalidInput(format!(
+                "{what}: buffer flags need owner keys"
+            )));
+        }
         if c.bits.is_some() && (c.is_random || opts.pip.is_none()) {
             return Err(CoreError::InvalidInput(format!(
                 "{what}: bitwise weights are read for galaxies only, with PIP options"

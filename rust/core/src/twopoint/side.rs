@@ -23,7 +23,8 @@ pub(crate) struct Side {
     pub nwords: usize,
     /// Jackknife region of each point; empty without regions.
     pub region: Vec<u32>,
-    /// MPI owner keys and buffer flags; empty when every point is owned.
+    /// MPI owner keys (empty without) and buffer flags (empty when every
+    /// point of the side is owned).
     pub key: Vec<u64>,
     pub buffer: Vec<u8>,
     /// |p| of each point (for angular upweights); empty without.
@@ -111,19 +112,33 @@ impl Side {
         } else {
             Vec::new()
         };
+        // Keys travel whenever the catalogues carry them (MPI): a side whose
+        // points are all owned still meets buffer copies on the other side
+        // of a cross pass, and the smaller key decides who counts the pair.
+        let key = if parts.iter().any(|c| c.keys.is_some()) {
+            order
+                .iter()
+                .map(|&m| {
+                    let (c, i) = get(m as usize);
+                    c.keys.map_or(0, |k| k[i])
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let owned = parts
             .iter()
             .all(|c| c.buffer.is_none_or(|b| b.iter().all(|&f| f == 0)));
-        let (key, buffer) = if owned {
-            (Vec::new(), Vec::new())
+        let buffer = if owned {
+            Vec::new()
         } else {
             order
                 .iter()
                 .map(|&m| {
                     let (c, i) = get(m as usize);
-                    (c.keys.map_or(0, |k| k[i]), c.buffer.map_or(0, |b| b[i]))
+                    c.buffer.map_or(0, |b| b[i])
                 })
-                .unzip()
+                .collect()
         };
         let norm = if norms {
             (0..n)
