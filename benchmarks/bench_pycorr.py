@@ -60,6 +60,8 @@ def _open(path: Path) -> Any:
     if path.exists():
         return open(path)
     return gzip.open(path.with_name(path.name + ".gz"), "rt")
+
+
 MODES = ("theta", "s", "smu", "rppi")
 WEIGHTS = (
     "no_weights",

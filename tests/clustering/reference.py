@@ -37,17 +37,18 @@ def separation(p, q, box=None):
 
 
 def mu_of(p, q, s, d, los):
+    """|mu| from its square, (s.l)^2 / (|l|^2 d^2), as the core computes it."""
+    d2 = s[..., 0] * s[..., 0] + s[..., 1] * s[..., 1] + s[..., 2] * s[..., 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         if los == "z":
-            mu = np.abs(s[..., 2]) / d
+            num, den = s[..., 2] * s[..., 2], d2
         else:
-            m = 0.5 * (p + q)
-            mn = np.sqrt(m[..., 0] * m[..., 0] + m[..., 1] * m[..., 1] + m[..., 2] * m[..., 2])
+            m = p + q
+            ll = m[..., 0] * m[..., 0] + m[..., 1] * m[..., 1] + m[..., 2] * m[..., 2]
             dot = s[..., 0] * m[..., 0] + s[..., 1] * m[..., 1] + s[..., 2] * m[..., 2]
-            mu = np.abs(dot) / (d * mn)
-            mu = np.where(mn == 0, 0.0, mu)
-    mu = np.where(d == 0, 0.0, mu)
-    return np.minimum(mu, 1.0)
+            num, den = dot * dot, ll * d2
+        mu = np.minimum(np.sqrt(num / den), 1.0)
+    return np.where(den == 0, 0.0, mu)
 
 
 def bin_of(d, edges):

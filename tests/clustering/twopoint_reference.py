@@ -7,7 +7,8 @@ Every oriented pair a -> b of two point sets is binned on its own
 * separation s = p_b - p_a (minimum image in a box), d = |s|; separation
   bins edges[k] <= d < edges[k+1];
 * mu = s.l / (|s| |l|) with l = p_a + p_b (midpoint), p_a (firstpoint),
-  p_b (endpoint) or a unit axis; 0 for d = 0 (or l = 0); unsigned bins
+  p_b (endpoint) or a unit axis, computed from its square: sqrt((s.l)^2 /
+  (|l|^2 d^2)) at most 1 with the sign of s.l; 0 for d = 0 (or l = 0); unsigned bins
   min(floor(|mu| n), n - 1), signed min(floor((mu + 1) n / 2), n - 1);
 * (rp, pi): along an axis pi = s_axis, rp^2 = the other two squares;
   otherwise pi = s.l / |l|, rp^2 = max(d^2 - pi^2, 0); unsigned |pi| < pimax
@@ -130,13 +131,16 @@ def oriented_bins(P, Q, spec: Spec, box=None, los="midpoint") -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         if los in AXES:
             dot = s[..., AXES[los]]
-            ln = np.ones_like(d)
+            ll = np.ones_like(d)
         else:
             l = _los(P, Q, los)  # noqa: E741
-            ln = np.sqrt(l[..., 0] * l[..., 0] + l[..., 1] * l[..., 1] + l[..., 2] * l[..., 2])
+            ll = l[..., 0] * l[..., 0] + l[..., 1] * l[..., 1] + l[..., 2] * l[..., 2]
             dot = s[..., 0] * l[..., 0] + s[..., 1] * l[..., 1] + s[..., 2] * l[..., 2]
+        ln = np.sqrt(ll)
         if spec.kind == "smu":
-            mu = np.where((d == 0) | (ln == 0), 0.0, np.clip(dot / (d * ln), -1.0, 1.0))
+            den = ll * d2
+            mu = np.copysign(np.minimum(np.sqrt(dot * dot / den), 1.0), dot)
+            mu = np.where(den == 0, 0.0, mu)
             if spec.signed:
                 t = (mu + 1.0) * (0.5 * n)
             else:

@@ -142,41 +142,41 @@ impl Metric {
         s[0] * s[0] + s[1] * s[1] + s[2] * s[2]
     }
 
-    /// |cos| between the separation and the line of sight; 0 for d = 0.
-    /// Symmetric in p and q to the last bit for the midpoint and the axes
-    /// (for the first and end point it is that of the orientation p -> q).
+    /// |cos| between the separation and the line of sight (see `mu_signed`).
     #[inline(always)]
-    pub fn mu(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d: f64) -> f64 {
-        self.mu_signed(p, q, s, d).abs()
+    pub fn mu(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d2: f64) -> f64 {
+        self.mu_signed(p, q, s, d2).abs()
     }
 
-    /// The signed cosine between s = q - p and the line of sight of the
-    /// pair p -> q (see `Los`), in [-1, 1]; 0 for d = 0 or an observer on
-    /// the line of sight's origin. Swapping p and q negates it exactly for
-    /// the midpoint and the axes.
+    /// The signed cosine between s = q - p (d2 = |s|^2) and the line of
+    /// sight l of the pair p -> q (see `Los`), from its square: mu^2 =
+    /// (s.l)^2 / (|l|^2 d2) (s_a^2 / d2 along an axis a), mu = sqrt(mu^2) at
+    /// most 1, with the sign of s.l; 0 when d2 or |l| is 0. One division
+    /// and one square root per pair, in Corrfunc's order of operations;
+    /// swapping p and q negates it exactly for the midpoint and the axes.
     #[inline(always)]
-    pub fn mu_signed(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d: f64) -> f64 {
-        if d == 0.0 {
+    pub fn mu_signed(&self, p: [f64; 3], q: [f64; 3], s: [f64; 3], d2: f64) -> f64 {
+        let (num, den, sign) = match self.los.axis() {
+            Some(a) => (s[a] * s[a], d2, s[a]),
+            None => {
+                let l = los_vector(self.los, p, q);
+                let dot = s[0] * l[0] + s[1] * l[1] + s[2] * l[2];
+                let ll = l[0] * l[0] + l[1] * l[1] + l[2] * l[2];
+                (dot * dot, ll * d2, dot)
+            }
+        };
+        if den == 0.0 {
             return 0.0;
         }
-        if let Some(a) = self.los.axis() {
-            return (s[a] / d).clamp(-1.0, 1.0);
-        }
-        let l = los_vector(self.los, p, q);
-        let ln = (l[0] * l[0] + l[1] * l[1] + l[2] * l[2]).sqrt();
-        if ln == 0.0 {
-            return 0.0;
-        }
-        let dot = s[0] * l[0] + s[1] * l[1] + s[2] * l[2];
-        (dot / (d * ln)).clamp(-1.0, 1.0)
+        (num / den).sqrt().min(1.0).copysign(sign)
     }
 
     /// Separation and mu of a pair.
     #[inline(always)]
     pub fn sep_mu(&self, p: [f64; 3], q: [f64; 3]) -> (f64, f64) {
         let s = self.diff(p, q);
-        let d = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
-        (d, self.mu(p, q, s, d))
+        let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
+        (d2.sqrt(), self.mu(p, q, s, d2))
     }
 }
 

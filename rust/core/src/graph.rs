@@ -226,7 +226,7 @@ impl Graph {
                 part.edges.separation.push(d as f32);
                 if opts.store_mu {
                     let pj = pts.p[j as usize];
-                    let mu = metric.mu(pi, pj, metric.diff(pi, pj), d);
+                    let mu = metric.mu(pi, pj, metric.diff(pi, pj), d2);
                     part.edges.mu.push(f16::from_f64(mu));
                 }
             }

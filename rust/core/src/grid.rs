@@ -18,6 +18,8 @@ pub struct Lattice {
     pub dims: [usize; 3],
     lo: [f64; 3],
     width: [f64; 3],
+    /// The box size of a periodic metric.
+    period: Option<f64>,
     /// Per axis and cell coordinate: the neighbouring coordinates, ascending, unique.
     near: [Vec<Vec<u32>>; 3],
 }
@@ -96,6 +98,7 @@ impl Lattice {
             dims,
             lo,
             width,
+            period: metric.boxsize,
             near,
         }
     }
@@ -118,6 +121,74 @@ impl Lattice {
             c = c * self.dims[a] + ia;
         }
         c
+    }
+
+    /// The neighbouring cells of `c` that may hold a point closer than
+    /// sqrt(cut) to `p` (a point of cell c), in ascending order: each cell's
+    /// distance to p, from the distances along each axis to its slab, made
+    /// a hair smaller (1e-9 relative) so that rounding never drops a cell
+    /// that holds a pair.
+    pub fn near_cells(&self, c: usize, p: [f64; 3], cut: f64, out: &mut Vec<usize>) {
+        out.clear();
+        let [_, d1, d2] = self.dims;
+        let (ix, iy, iz) = (c / (d1 * d2), (c / d2) % d1, c % d2);
+        let mut gap = [[0.0f64; 16]; 3];
+        let own = [ix, iy, iz];
+        for a in 0..3 {
+            let near = &self.near[a][own[a]];
+            if near.len() > 16 {
+                // more than 16 cells per axis in reach: no pruning on this axis
+                gap[a] = [0.0; 16];
+                continue;
+            }
+            for (k, &cx) in near.iter().enumerate() {
+                let w = self.width[a];
+                let start = self.lo[a] + cx as f64 * w;
+                let t = p[a] - start;
+                let g = match self.period {
+                    Some(l) => {
+                        let t = t.rem_euclid(l);
+                        if t < w {
+                            0.0
+                        } else {
+                            (t - w).min(l - t)
+                        }
+                    }
+                    None => {
+                        if t < 0.0 {
+                            -t
+                        } else if t > w {
+                            t - w
+                        } else {
+                            0.0
+                        }
+                    }
+                };
+                let g = (g * (1.0 - 1e-9)).max(0.0);
+                gap[a][k] = g * g;
+            }
+        }
+        let (nx, ny, nz) = (&self.near[0][ix], &self.near[1][iy], &self.near[2][iz]);
+        let small = |a: usize| self.near[a][own[a]].len() <= 16;
+        let (sx, sy, sz) = (small(0), small(1), small(2));
+        for (kx, &x) in nx.iter().enumerate() {
+            let gx = if sx { gap[0][kx] } else { 0.0 };
+            if gx >= cut {
+                continue;
+            }
+            for (ky, &y) in ny.iter().enumerate() {
+                let gy = gx + if sy { gap[1][ky] } else { 0.0 };
+                if gy >= cut {
+                    continue;
+                }
+                for (kz, &z) in nz.iter().enumerate() {
+                    let gz = gy + if sz { gap[2][kz] } else { 0.0 };
+                    if gz < cut {
+                        out.push((x as usize * d1 + y as usize) * d2 + z as usize);
+                    }
+                }
+            }
+        }
     }
 
     /// Neighbouring cells of `c` (itself included), in ascending order.
@@ -315,6 +386,7 @@ impl Grid {
     /// i's cell `a` (ascending cell order, so j comes out ascending) with
     /// d^2 < cut.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(crate) fn scan_near<const ALL: bool>(
         &self,
         cols: &Columns,
@@ -328,19 +400,29 @@ impl Grid {
         out.clear();
         let mut d2 = [0.0f64; BLOCK];
         let p = [cols.x[i], cols.y[i], cols.z[i]];
-        let mut one = |r: std::ops::Range<usize>| match metric.boxsize {
-            None => scan::<false>(p, cols, r, 0.0, 0.0, cut, &mut d2, out),
-            Some(l) => scan::<true>(p, cols, r, l, 0.5 * l, cut, &mut d2, out),
-        };
-        for &b in near.iter().filter(|&&b| ALL || b >= a) {
+        let (l, half) = metric.boxsize.map_or((0.0, 0.0), |l| (l, 0.5 * l));
+        let periodic = metric.boxsize.is_some();
+        for &b in near {
+            if !ALL && b < a {
+                continue;
+            }
             let r = self.range(b);
-            if a == b {
-                if ALL {
-                    one(r.start..i);
-                }
-                one(i + 1..r.end);
+            // No closure here: the scan must be inlined into the callers'
+            // vector-instruction variants.
+            let (first, second) = if a == b {
+                (if ALL { r.start..i } else { 0..0 }, i + 1..r.end)
             } else {
-                one(r);
+                (0..0, r)
+            };
+            for r in [first, second] {
+                if r.is_empty() {
+                    continue;
+                }
+                if periodic {
+                    scan::<true>(p, cols, r, l, half, cut, &mut d2, out);
+                } else {
+                    scan::<false>(p, cols, r, 0.0, 0.0, cut, &mut d2, out);
+                }
             }
         }
     }

@@ -4,6 +4,8 @@
 //! call), normalised so that the Legendre addition theorem reads
 //! P_l(u . v) = sum_{m=0..l} g_m Re[c_lm(u) conj(c_lm(v))], g_0 = 1, g_m = 2.
 
+use crate::simd::Simd;
+
 /// Coefficients of the recurrences of q_lm in l at fixed m.
 pub(crate) struct Harmonics {
     pub(crate) lmax: usize,
@@ -129,31 +131,6 @@ impl Harmonics {
         for b in blocks {
             self.block(b, acc);
         }
-    }
-}
-
-/// Vector instructions `Harmonics::blocks` may use.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Simd {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Simd {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Simd::Avx2;
-            }
-        }
-        Simd::Baseline
     }
 }
 

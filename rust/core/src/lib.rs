@@ -28,6 +28,7 @@ mod binned;
 mod harmonics;
 mod reduce;
 mod search;
+mod simd;
 
 pub use bins::Bins;
 pub use catalogue::Sample;

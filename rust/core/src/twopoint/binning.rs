@@ -243,8 +243,7 @@ impl Binning {
                     return;
                 }
                 let s = metric.diff(p, q);
-                let d = d2.sqrt();
-                let mu = metric.mu_signed(p, q, s, d);
+                let mu = metric.mu_signed(p, q, s, d2);
                 let fold = |m: f64| if *signed { m } else { m.abs() };
                 if oriented {
                     emit(base + mu_bin(fold(mu), nmu, *signed), 1.0);
@@ -255,7 +254,7 @@ impl Binning {
                 let back = if metric.los.is_symmetric() {
                     -mu
                 } else {
-                    metric.mu_signed(q, p, [-s[0], -s[1], -s[2]], d)
+                    metric.mu_signed(q, p, [-s[0], -s[1], -s[2]], d2)
                 };
                 let (m1, m2) = (
                     mu_bin(fold(mu), nmu, *signed),

@@ -1,13 +1,17 @@
 //! The passes of a two-point count and the pair kernel they share.
 
 use crate::bins::OUT;
+use std::ops::Range;
+
 use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::{Metric, Positions};
 use crate::grid::Lattice;
 use crate::reduce::{check_tables, chunked_sum, flush, touch, Lanes};
+use crate::simd::Simd;
 
 use super::binning::Binning;
+use super::block::{mu_bins, Mode};
 use super::side::Side;
 use super::weights::{AngularWeights, Pip};
 use super::{Catalogue, Job, Options, TwoPointCounts};
@@ -232,14 +236,169 @@ impl Kernel<'_> {
             && !opts.has_angular()
             && a.wx.is_none()
             && b.is_none_or(|b| b.wx.is_none());
-        if plain {
-            self.pass(a, b, &Product, control)
-        } else {
-            let full = Full {
-                pip: opts.pip.as_ref(),
-                angular: &opts.angular,
-            };
-            self.pass(a, b, &full, control)
+        let oriented = self.cross_job;
+        let mode = Mode::of(self.binning, self.metric, oriented);
+        let full = Full {
+            pip: opts.pip.as_ref(),
+            angular: &opts.angular,
+        };
+        match (mode, plain) {
+            (Some(m), true) => self.pass_blocks(a, b, &Product, m, control),
+            (Some(m), false) => self.pass_blocks(a, b, &full, m, control),
+            (None, true) => self.pass(a, b, &Product, control),
+            (None, false) => self.pass(a, b, &full, control),
+        }
+    }
+
+    /// One pass by blocks of candidates (`block::fill`), for the binnings
+    /// `block::Mode` handles: the same pairs, bins and sums, in the same
+    /// order, as `pass`.
+    fn pass_blocks<W: Weigher>(
+        &self,
+        a: &Side,
+        b: Option<&Side>,
+        weigher: &W,
+        mode: Mode,
+        control: &Control,
+    ) -> Result<Vec<f64>> {
+        let len = self.block * (1 + 3 * self.nregions);
+        let simd = Simd::detect();
+        chunked_sum(a.len(), len, control, |nodes, acc| match simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU has AVX-512F (detected above).
+            Simd::Avx512 => unsafe { self.chunk_avx512(a, b, weigher, &mode, nodes, acc) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU has AVX2 (detected above).
+            Simd::Avx2 => unsafe { self.chunk_avx2(a, b, weigher, &mode, nodes, acc) },
+            Simd::Baseline => self.chunk(a, b, weigher, &mode, nodes, acc),
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn chunk_avx512<W: Weigher>(
+        &self,
+        a: &Side,
+        b: Option<&Side>,
+        weigher: &W,
+        mode: &Mode,
+        nodes: Range<usize>,
+        acc: &mut [f64],
+    ) {
+        self.chunk(a, b, weigher, mode, nodes, acc)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn chunk_avx2<W: Weigher>(
+        &self,
+        a: &Side,
+        b: Option<&Side>,
+        weigher: &W,
+        mode: &Mode,
+        nodes: Range<usize>,
+        acc: &mut [f64],
+    ) {
+        self.chunk(a, b, weigher, mode, nodes, acc)
+    }
+
+    /// The pairs of the primaries `nodes` of side `a`, by blocks.
+    #[inline(always)]
+    fn chunk<W: Weigher>(
+        &self,
+        a: &Side,
+        b: Option<&Side>,
+        weigher: &W,
+        mode: &Mode,
+        nodes: Range<usize>,
+        acc: &mut [f64],
+    ) {
+        let (per, block, nregions) = (self.per, self.block, self.nregions);
+        let jk = nregions > 0;
+        let other = b.unwrap_or(a);
+        let owned = a.owned() && other.owned();
+        // As `pass`: lanes only where the graph kernel uses them too.
+        let use_lanes = mode.mu.is_none() && !jk && owned;
+        let mut within = vec![0.0; if jk { block } else { 0 }];
+        let mut lanes = Lanes::new(if use_lanes { block } else { 0 });
+        let mut current = None;
+        let (mut near, mut found) = (Vec::new(), Vec::new());
+        let (mut m1, mut m2) = (Vec::new(), Vec::new());
+        let mut sink = Sink {
+            lanes: &mut lanes,
+            within: &mut within,
+            use_lanes,
+            jk,
+            block,
+            nregions,
+        };
+        // The cells of `nodes`, walked by hand: no closure may stand between
+        // the vector-instruction variants and these loops.
+        let grid = &a.grid;
+        let mut cell = grid.start.partition_point(|&s| s as usize <= nodes.start) - 1;
+        while cell < grid.ncells() && (grid.start[cell] as usize) < nodes.end {
+            let here = grid.range(cell);
+            let (lo, hi) = (here.start.max(nodes.start), here.end.min(nodes.end));
+            for i in lo..hi {
+                let p = a.pos(i);
+                grid.lattice.near_cells(cell, p, self.cut, &mut near);
+                match b {
+                    None => grid.scan_near::<false>(
+                        &a.cols,
+                        self.metric,
+                        i,
+                        cell,
+                        &near,
+                        self.cut,
+                        &mut found,
+                    ),
+                    Some(b) => {
+                        b.grid
+                            .scan_cells(&b.cols, self.metric, p, &near, self.cut, &mut found)
+                    }
+                }
+                let ri = if jk { a.region[i] } else { 0 };
+                if jk && current != Some(ri) {
+                    flush(sink.within, acc, block, nregions, current);
+                    current = Some(ri);
+                }
+                if let Some(spec) = &mode.mu {
+                    mu_bins(spec, self.metric, p, &other.cols, &found, &mut m1, &mut m2);
+                }
+                let ti = a.t[i];
+                for t in 0..found.len() {
+                    let (j, d2) = found[t];
+                    let sb = mode.lookup.bin(d2);
+                    if sb == OUT {
+                        continue;
+                    }
+                    let j = j as usize;
+                    if !owned && !owns(a, i, other, j) {
+                        continue;
+                    }
+                    let table = self.table(ti, other.t[j]);
+                    let w = weigher.weight(a, i, other, j, table);
+                    let rj = if jk { other.region[j] } else { 0 };
+                    match &mode.mu {
+                        None => sink.add(acc, table * per + sb as usize, w, ri, rj),
+                        Some(spec) => {
+                            let base = table * per + sb as usize * spec.n;
+                            let (k1, k2) = (m1[t] as usize, m2[t] as usize);
+                            if !spec.halves || k1 == k2 {
+                                sink.add(acc, base + k1, w, ri, rj);
+                            } else {
+                                sink.add(acc, base + k1, w * 0.5, ri, rj);
+                                sink.add(acc, base + k2, w * 0.5, ri, rj);
+                            }
+                        }
+                    }
+                }
+            }
+            cell += 1;
+        }
+        flush(&mut within, acc, block, nregions, current);
+        if use_lanes {
+            lanes.flush(acc);
         }
     }
 
@@ -256,7 +415,8 @@ impl Kernel<'_> {
 
     /// One pass (auto over `a` when `b` is None) summed into one table set,
     /// in chunks of primaries: the same terms in the same order for every
-    /// thread count.
+    /// thread count. Every binning, pair by pair through `Binning::emit`
+    /// (`pass_blocks` is the fast path of most).
     fn pass<W: Weigher>(
         &self,
         a: &Side,
@@ -271,12 +431,10 @@ impl Kernel<'_> {
         // Cross-correlation pairs are oriented, tracer 1 -> tracer 2.
         let oriented = self.cross_job;
         let (per, block, nregions) = (self.per, self.block, self.nregions);
-        let simple = (!jk && owned).then(|| self.binning.d2_lookup()).flatten();
         chunked_sum(a.len(), len, control, |nodes, acc| {
             // With regions, pairs within the region of their primary are summed
             // here and added to the region's tables in bulk (`reduce::flush`).
             let mut within = vec![0.0; if jk { block } else { 0 }];
-            let mut lanes = Lanes::new(if simple.is_some() { block } else { 0 });
             let mut current = None;
             let (mut near, mut found) = (Vec::new(), Vec::new());
             a.grid.walk(nodes, |i, cell, first| {
@@ -308,24 +466,6 @@ impl Kernel<'_> {
                     current = Some(ri);
                 }
                 let pi = a.pos(i);
-                if let Some(lookup) = simple {
-                    // s without mu, or angles: the bin from d^2 alone, no table
-                    // of regions, every point owned.
-                    let ti = a.t[i];
-                    for &(j, d2) in &found {
-                        let b = lookup.bin(d2);
-                        if b == OUT {
-                            continue;
-                        }
-                        let j = j as usize;
-                        let table = self.table(ti, other.t[j]);
-                        lanes.add(
-                            table * per + b as usize,
-                            weigher.weight(a, i, other, j, table),
-                        );
-                    }
-                    return;
-                }
                 for &(j, d2) in &found {
                     let j = j as usize;
                     if !owned && !owns(a, i, other, j) {
@@ -353,10 +493,36 @@ impl Kernel<'_> {
                 }
             });
             flush(&mut within, acc, block, nregions, current);
-            if simple.is_some() {
-                lanes.flush(acc);
-            }
         })
+    }
+}
+
+/// Where a pair's weight goes: the interleaved lanes, the lanes of pairs
+/// within the primary's region, or the totals and the region tables.
+struct Sink<'s> {
+    lanes: &'s mut Lanes,
+    within: &'s mut [f64],
+    use_lanes: bool,
+    jk: bool,
+    block: usize,
+    nregions: usize,
+}
+
+impl Sink<'_> {
+    #[inline(always)]
+    fn add(&mut self, acc: &mut [f64], idx: usize, w: f64, ri: u32, rj: u32) {
+        if self.use_lanes {
+            self.lanes.add(idx, w);
+            return;
+        }
+        if self.jk {
+            if rj == ri {
+                self.within[idx] += w;
+                return;
+            }
+            touch(acc, self.block, self.nregions, [ri, rj], idx, w);
+        }
+        acc[idx] += w;
     }
 }
 

@@ -17,6 +17,7 @@
 //! smallest-key point (`Catalogue::keys`, `Catalogue::buffer`).
 
 mod binning;
+mod block;
 mod kernel;
 mod side;
 mod weights;

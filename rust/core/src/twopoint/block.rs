@@ -1,0 +1,150 @@
+//! The mu bins of a primary's hits in one straight-line loop the compiler
+//! vectorises (the kernel compiles it for AVX-512, AVX2 and the baseline,
+//! chosen at run time): the same operations as `Binning::emit` in the same
+//! order, so the bins are the same bits on every path.
+
+use crate::bins::Lookup;
+use crate::geometry::{Los, Metric};
+use crate::grid::Columns;
+
+use super::binning::{mu_bin, Binning};
+
+/// How the block path bins a pair: the separation (or chord) bin by its
+/// square, and for (s, mu) the mu bin of each orientation.
+#[derive(Clone, Copy)]
+pub(crate) struct Mode<'b> {
+    pub lookup: &'b Lookup,
+    pub mu: Option<MuSpec>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct MuSpec {
+    pub n: usize,
+    pub signed: bool,
+    pub los: Los,
+    /// An unordered pair whose two orientations may fall in different mu
+    /// bins: both are computed (each then counts with half the weight).
+    pub halves: bool,
+}
+
+impl<'b> Mode<'b> {
+    /// The block mode of a binning, or None where only `Binning::emit` applies
+    /// ((rp, pi), angles past 90 degrees).
+    pub fn of(binning: &'b Binning, metric: &Metric, oriented: bool) -> Option<Self> {
+        match binning {
+            Binning::SMu { bins, signed } => {
+                let mu = (bins.nmu() > 1).then(|| MuSpec {
+                    n: bins.nmu(),
+                    signed: *signed,
+                    los: metric.los,
+                    halves: !oriented && (*signed || !metric.los.is_symmetric()),
+                });
+                Some(Self {
+                    lookup: bins.lookup(),
+                    mu,
+                })
+            }
+            Binning::Theta(_) => binning.d2_lookup().map(|lookup| Self { lookup, mu: None }),
+            Binning::RpPi(_) => None,
+        }
+    }
+}
+
+#[inline(always)]
+fn wrap(d: f64, period: Option<(f64, f64)>) -> f64 {
+    match period {
+        None => d,
+        Some((l, half)) => {
+            if d > half {
+                d - l
+            } else if d < -half {
+                d + l
+            } else {
+                d
+            }
+        }
+    }
+}
+
+/// `Metric::mu_signed` from (s.l)^2, |l|^2 d^2 and the sign of s.l.
+#[inline(always)]
+fn mu_of(num: f64, den: f64, sign: f64) -> f64 {
+    let mu = (num / den).sqrt().min(1.0).copysign(sign);
+    if den == 0.0 {
+        0.0
+    } else {
+        mu
+    }
+}
+
+#[inline(always)]
+fn mu_bin_u32(mu: f64, spec: &MuSpec) -> u32 {
+    let m = if spec.signed { mu } else { mu.abs() };
+    mu_bin(m, spec.n, spec.signed) as u32
+}
+
+/// Fills `m1`, `m2` with the mu bins of the hits `found` ((j, d^2) of
+/// points of `cols` seen from the primary at `p`), in one straight-line loop
+/// over the hits: the only divisions and square roots of the pair loop, so
+/// the ones worth vector units.
+#[inline(always)]
+pub(crate) fn mu_bins(
+    spec: &MuSpec,
+    metric: &Metric,
+    p: [f64; 3],
+    cols: &Columns,
+    found: &[(u32, f64)],
+    m1: &mut Vec<u32>,
+    m2: &mut Vec<u32>,
+) {
+    let n = found.len();
+    m1.resize(n, 0);
+    m2.resize(n, 0);
+    let (m1, m2) = (&mut m1[..n], &mut m2[..n]);
+    let (xs, ys, zs) = (&cols.x[..], &cols.y[..], &cols.z[..]);
+    if let Some(a) = spec.los.axis() {
+        let period = metric.boxsize.map(|l| (l, 0.5 * l));
+        let (pa, ca) = (p[a], [xs, ys, zs][a]);
+        for t in 0..n {
+            let (j, dd) = found[t];
+            let sa = wrap(ca[j as usize] - pa, period);
+            let mu = mu_of(sa * sa, dd, sa);
+            m1[t] = mu_bin_u32(mu, spec);
+            m2[t] = mu_bin_u32(-mu, spec);
+        }
+        return;
+    }
+    // Survey lines of sight: l = p + q, p or q; the reverse orientation
+    // (q -> p, s -> -s) has l = q + p, q or p.
+    let first = spec.los == Los::FirstPoint;
+    let end = spec.los == Los::EndPoint;
+    for t in 0..n {
+        let (j, dd) = found[t];
+        let j = j as usize;
+        let q = [xs[j], ys[j], zs[j]];
+        let s = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
+        let l = if first {
+            p
+        } else if end {
+            q
+        } else {
+            [p[0] + q[0], p[1] + q[1], p[2] + q[2]]
+        };
+        let dot = s[0] * l[0] + s[1] * l[1] + s[2] * l[2];
+        let ll = l[0] * l[0] + l[1] * l[1] + l[2] * l[2];
+        let mu = mu_of(dot * dot, ll * dd, dot);
+        m1[t] = mu_bin_u32(mu, spec);
+        // The reverse orientation: midpoint -mu exactly; first (end) point
+        // moves to q (p), with s -> -s.
+        let back = if first || end {
+            let l2 = if first { q } else { p };
+            let ns = [-s[0], -s[1], -s[2]];
+            let dot2 = ns[0] * l2[0] + ns[1] * l2[1] + ns[2] * l2[2];
+            let ll2 = l2[0] * l2[0] + l2[1] * l2[1] + l2[2] * l2[2];
+            mu_of(dot2 * dot2, ll2 * dd, dot2)
+        } else {
+            -mu
+        };
+        m2[t] = mu_bin_u32(back, spec);
+    }
+}
