@@ -22,10 +22,16 @@ const SLOTS: usize = 4096;
 /// then passed one by one. The same answer as counting thresholds <= x.
 #[derive(Clone, Debug)]
 pub struct Lookup {
-    thresholds: Vec<f64>,
-    base: u64,
-    shift: u32,
+    pub(crate) thresholds: Vec<f64>,
+    pub(crate) base: u64,
+    pub(crate) shift: u32,
     table: Vec<u8>,
+    /// The table as 32-bit entries (for vector gathers), and the most
+    /// thresholds any slot holds past its first value.
+    pub(crate) table32: Vec<u32>,
+    pub(crate) extra: usize,
+    /// The interior range of the table, [t_1, t_{n-1}), clamped to.
+    pub(crate) clamp: (f64, f64),
 }
 
 impl Lookup {
@@ -44,40 +50,106 @@ impl Lookup {
             shift += 1;
         }
         let slots = (span >> shift) as usize + 1;
-        let table = (0..slots)
+        let table: Vec<u8> = (0..slots)
             .map(|k| {
                 let low = f64::from_bits(lo + ((k as u64) << shift));
                 // bin of `low`: thresholds t_1.. passed, at least 1 (low >= t_1)
                 thresholds[1..n].iter().filter(|&&t| t <= low).count() as u8
             })
             .collect();
+        // Thresholds a slot holds past its first value (the corrections a
+        // lookup may need): those t_k with low(slot) < t_k <= high(slot).
+        let extra = (0..slots)
+            .map(|k| {
+                let low = f64::from_bits(lo + ((k as u64) << shift));
+                let high = f64::from_bits((lo + (((k + 1) as u64) << shift)).saturating_sub(1));
+                thresholds[1..n]
+                    .iter()
+                    .filter(|&&t| t > low && t <= high)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        let table32 = table.iter().map(|&b| u32::from(b)).collect();
+        let clamp = if n >= 2 {
+            (thresholds[1], thresholds[n - 1].next_down())
+        } else {
+            (0.0, 0.0)
+        };
         Self {
             thresholds,
             base: lo,
             shift,
             table,
+            table32,
+            extra,
+            clamp,
+        }
+    }
+
+    /// `bin` of every x of `xs` into `out` (`OUT` outside the bins),
+    /// branch-free: one loop the compiler vectorises (gathers from the
+    /// table and the thresholds), the same bins as `bin`.
+    #[inline(always)]
+    pub fn bins(&self, xs: &[f64], out: &mut [u32]) {
+        let t = &self.thresholds[..];
+        let n = t.len() - 1;
+        let (t0, t1, tn, tlast) = (t[0], t[1.min(n)], t[n], t[n - 1]);
+        let (lo, hi) = self.clamp;
+        let (base, shift, extra) = (self.base, self.shift, self.extra);
+        let out = &mut out[..xs.len()];
+        for (o, &x) in out.iter_mut().zip(xs) {
+            let inside = x >= t0 && x < tn;
+            let b = if n >= 3 {
+                // within the table's range; the clamp keeps every index valid
+                let xc = x.max(lo).min(hi);
+                let slot = ((xc.to_bits().wrapping_sub(base)) >> shift) as usize;
+                // SAFETY: xc lies in [t_1, t_{n-1}), whose slots the table spans.
+                let mut b = unsafe { *self.table32.get_unchecked(slot) };
+                for _ in 0..extra {
+                    // SAFETY: b <= n - 2 here (xc < t_{n-1}), so b + 1 <= n - 1.
+                    let next = unsafe { *t.get_unchecked(b as usize + 1) };
+                    b += u32::from(xc >= next);
+                }
+                if x < t1 {
+                    0
+                } else if x >= tlast {
+                    (n - 1) as u32
+                } else {
+                    b
+                }
+            } else {
+                u32::from(n == 2 && x >= t1)
+            };
+            *o = if inside { b } else { u32::from(OUT) };
         }
     }
 
     /// The bin of x (edges t_b <= x < t_{b+1}), or OUT outside [t_0, t_n).
     #[inline(always)]
     pub fn bin(&self, x: f64) -> u8 {
-        let t = &self.thresholds;
+        let t = &self.thresholds[..];
         let n = t.len() - 1;
-        if !(x >= t[0] && x < t[n]) {
-            return OUT;
+        // SAFETY (every get_unchecked below): n >= 1 indexes t; between t_1
+        // and t_{n-1} the slot is below table.len() (it spans those bits),
+        // and b + 1 <= n - 1 while x < t_{n-1}.
+        unsafe {
+            if !(x >= *t.get_unchecked(0) && x < *t.get_unchecked(n)) {
+                return OUT;
+            }
+            if n == 1 || x < *t.get_unchecked(1) {
+                return 0;
+            }
+            if x >= *t.get_unchecked(n - 1) {
+                return (n - 1) as u8;
+            }
+            let slot = ((x.to_bits() - self.base) >> self.shift) as usize;
+            let mut b = *self.table.get_unchecked(slot) as usize;
+            while x >= *t.get_unchecked(b + 1) {
+                b += 1;
+            }
+            b as u8
         }
-        if n == 1 || x < t[1] {
-            return 0;
-        }
-        if x >= t[n - 1] {
-            return (n - 1) as u8;
-        }
-        let mut b = self.table[((x.to_bits() - self.base) >> self.shift) as usize] as usize;
-        while x >= t[b + 1] {
-            b += 1;
-        }
-        b as u8
     }
 }
 
@@ -234,6 +306,25 @@ mod tests {
                 for x in [e, e.next_up(), e.next_down().max(0.0)] {
                     assert_eq!(l.bin(x), brute(x), "{x} at an edge of {t:?}");
                 }
+            }
+            // the vector form agrees with the scalar one
+            let xs: Vec<f64> = (0..5000)
+                .map(|k| {
+                    if k % 2 == 0 {
+                        next() * hi
+                    } else {
+                        (next() * 60.0 - 50.0).exp2() * t[n]
+                    }
+                })
+                .chain(
+                    t.iter()
+                        .flat_map(|&e| [e, e.next_up(), e.next_down().max(0.0)]),
+                )
+                .collect();
+            let mut out = vec![0u32; xs.len()];
+            l.bins(&xs, &mut out);
+            for (&x, &b) in xs.iter().zip(&out) {
+                assert_eq!(b, u32::from(brute(x)), "vector bin of {x} in {t:?}");
             }
         }
     }

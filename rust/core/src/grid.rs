@@ -269,6 +269,13 @@ impl Grid {
     pub fn range(&self, c: usize) -> std::ops::Range<usize> {
         self.start[c] as usize..self.start[c + 1] as usize
     }
+
+    /// Room in `out` for every point of the cells `near`.
+    #[inline(always)]
+    fn reserve_for(&self, near: &[usize], out: &mut Vec<(u32, f64)>) {
+        let total: usize = near.iter().map(|&b| self.range(b).len()).sum();
+        out.reserve(total);
+    }
 }
 
 /// Positions in cell order as three columns, for loops the compiler can vectorise.
@@ -321,15 +328,18 @@ fn scan<const PERIODIC: bool>(
             d2[k] = dx * dx + dy * dy + dz * dz;
         }
         // Branch-free compaction: write every candidate, advance on a hit.
-        out.reserve(d2.len());
+        // The callers reserve room for every candidate of their ranges once
+        // (`reserve_for`), so no block checks capacity.
+        debug_assert!(out.capacity() - out.len() >= d2.len());
         let base = out.len();
         let mut n = 0;
-        let dst = out.spare_capacity_mut();
+        let dst = out.as_mut_ptr();
         for (k, &v) in d2.iter().enumerate() {
-            dst[n].write(((start + k) as u32, v));
+            // SAFETY: base + n <= base + k < capacity (room for every candidate).
+            unsafe { dst.add(base + n).write(((start + k) as u32, v)) };
             n += usize::from(v < cut);
         }
-        // SAFETY: the first n spare slots were written above.
+        // SAFETY: the first n slots past base were written above.
         unsafe { out.set_len(base + n) };
         start = end;
     }
@@ -372,6 +382,7 @@ impl Grid {
         out: &mut Vec<(u32, f64)>,
     ) {
         out.clear();
+        self.reserve_for(near, out);
         let mut d2 = [0.0f64; BLOCK];
         for &b in near {
             let r = self.range(b);
@@ -398,6 +409,7 @@ impl Grid {
         out: &mut Vec<(u32, f64)>,
     ) {
         out.clear();
+        self.reserve_for(near, out);
         let mut d2 = [0.0f64; BLOCK];
         let p = [cols.x[i], cols.y[i], cols.z[i]];
         let (l, half) = metric.boxsize.map_or((0.0, 0.0), |l| (l, 0.5 * l));

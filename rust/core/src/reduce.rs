@@ -224,7 +224,7 @@ pub(crate) struct Lanes {
 }
 
 /// Copies in `Lanes`.
-const LANES: usize = 4;
+pub(crate) const LANES: usize = 8;
 
 impl Lanes {
     pub fn new(block: usize) -> Self {
@@ -235,10 +235,19 @@ impl Lanes {
         }
     }
 
+    /// The copies, lane after lane (`LANES` blocks), for a caller that
+    /// keeps the lane index itself: it must go round the lanes in order from
+    /// 0, one add each, as `add` does.
+    pub fn data_mut(&mut self) -> &mut [f64] {
+        &mut self.data
+    }
+
     #[inline(always)]
     pub fn add(&mut self, idx: usize, w: f64) {
-        self.data[self.next * self.block + idx] += w;
-        self.next = (self.next + 1) % LANES;
+        assert!(idx < self.block);
+        // SAFETY: next < LANES and idx < block.
+        unsafe { *self.data.get_unchecked_mut(self.next * self.block + idx) += w };
+        self.next = (self.next + 1) & (LANES - 1);
     }
 
     /// Adds the copies to `acc` (lane 0 first) and clears them.

@@ -20,7 +20,9 @@ impl Simd {
             if std::env::var_os("ASTROGRAPH_SIMD").is_some_and(|v| v == "baseline") {
                 return Simd::Baseline;
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
                 return Simd::Avx512;
             }
             if std::arch::is_x86_feature_detected!("avx2") {

@@ -83,21 +83,23 @@ fn mu_bin_u32(mu: f64, spec: &MuSpec) -> u32 {
     mu_bin(m, spec.n, spec.signed) as u32
 }
 
-/// Fills `m1`, `m2` with the mu bins of the hits `found` ((j, d^2) of
-/// points of `cols` seen from the primary at `p`), in one straight-line loop
-/// over the hits: the only divisions and square roots of the pair loop, so
-/// the ones worth vector units.
+/// Fills `m1`, `m2` with the mu bins of the hits (points `js` of `cols` at
+/// squared separations `ds` from the primary at `p`), in one straight-line
+/// loop over the hits: the only divisions and square roots of the pair loop,
+/// so the ones worth vector units.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn mu_bins(
     spec: &MuSpec,
     metric: &Metric,
     p: [f64; 3],
     cols: &Columns,
-    found: &[(u32, f64)],
+    js: &[u32],
+    ds: &[f64],
     m1: &mut Vec<u32>,
     m2: &mut Vec<u32>,
 ) {
-    let n = found.len();
+    let n = js.len();
     m1.resize(n, 0);
     m2.resize(n, 0);
     let (m1, m2) = (&mut m1[..n], &mut m2[..n]);
@@ -106,7 +108,7 @@ pub(crate) fn mu_bins(
         let period = metric.boxsize.map(|l| (l, 0.5 * l));
         let (pa, ca) = (p[a], [xs, ys, zs][a]);
         for t in 0..n {
-            let (j, dd) = found[t];
+            let (j, dd) = (js[t], ds[t]);
             let sa = wrap(ca[j as usize] - pa, period);
             let mu = mu_of(sa * sa, dd, sa);
             m1[t] = mu_bin_u32(mu, spec);
@@ -119,8 +121,7 @@ pub(crate) fn mu_bins(
     let first = spec.los == Los::FirstPoint;
     let end = spec.los == Los::EndPoint;
     for t in 0..n {
-        let (j, dd) = found[t];
-        let j = j as usize;
+        let (j, dd) = (js[t] as usize, ds[t]);
         let q = [xs[j], ys[j], zs[j]];
         let s = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
         let l = if first {
@@ -146,5 +147,61 @@ pub(crate) fn mu_bins(
             -mu
         };
         m2[t] = mu_bin_u32(back, spec);
+    }
+}
+
+/// Candidates scanned at once: a straight-line distance loop, then a
+/// branch-free compaction of the hits.
+const SCAN: usize = 64;
+
+/// Appends to `js`, `ds` every point j of `range` of `cols` with d^2 < cut
+/// from `p` (computed as `Metric::d2` does), j ascending.
+#[inline(always)]
+pub(crate) fn hits(
+    metric: &Metric,
+    p: [f64; 3],
+    cols: &Columns,
+    range: std::ops::Range<usize>,
+    cut: f64,
+    js: &mut Vec<u32>,
+    ds: &mut Vec<f64>,
+) {
+    let period = metric.boxsize.map(|l| (l, 0.5 * l));
+    let mut d2 = [0.0f64; SCAN];
+    let mut start = range.start;
+    js.reserve(range.len());
+    ds.reserve(range.len());
+    while start < range.end {
+        let len = (range.end - start).min(SCAN);
+        let (xs, ys, zs) = (
+            &cols.x[start..start + len],
+            &cols.y[start..start + len],
+            &cols.z[start..start + len],
+        );
+        let d2 = &mut d2[..len];
+        for k in 0..len {
+            let dx = wrap(xs[k] - p[0], period);
+            let dy = wrap(ys[k] - p[1], period);
+            let dz = wrap(zs[k] - p[2], period);
+            d2[k] = dx * dx + dy * dy + dz * dz;
+        }
+        let base = js.len();
+        let (jp, dp) = (js.as_mut_ptr(), ds.as_mut_ptr());
+        let mut n = 0;
+        for (k, &v) in d2.iter().enumerate() {
+            // SAFETY: room for every candidate of `range` was reserved, and
+            // base + n <= base + k.
+            unsafe {
+                jp.add(base + n).write((start + k) as u32);
+                dp.add(base + n).write(v);
+            }
+            n += usize::from(v < cut);
+        }
+        // SAFETY: the first n slots past base were written above.
+        unsafe {
+            js.set_len(base + n);
+            ds.set_len(base + n);
+        }
+        start += len;
     }
 }

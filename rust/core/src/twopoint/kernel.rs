@@ -7,11 +7,13 @@ use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::{Metric, Positions};
 use crate::grid::Lattice;
-use crate::reduce::{check_tables, chunked_sum, flush, touch, Lanes};
+use crate::reduce::{check_tables, chunked_sum, flush, touch, Lanes, LANES};
 use crate::simd::Simd;
 
+#[cfg(target_arch = "x86_64")]
+use super::avx512;
 use super::binning::Binning;
-use super::block::{mu_bins, Mode};
+use super::block::{hits, mu_bins, Mode};
 use super::side::Side;
 use super::weights::{AngularWeights, Pip};
 use super::{Catalogue, Job, Options, TwoPointCounts};
@@ -270,12 +272,12 @@ impl Kernel<'_> {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the CPU has AVX2 (detected above).
             Simd::Avx2 => unsafe { self.chunk_avx2(a, b, weigher, &mode, nodes, acc) },
-            Simd::Baseline => self.chunk(a, b, weigher, &mode, nodes, acc),
+            Simd::Baseline => self.chunk::<W, false>(a, b, weigher, &mode, nodes, acc),
         })
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,avx512vl")]
     unsafe fn chunk_avx512<W: Weigher>(
         &self,
         a: &Side,
@@ -285,7 +287,7 @@ impl Kernel<'_> {
         nodes: Range<usize>,
         acc: &mut [f64],
     ) {
-        self.chunk(a, b, weigher, mode, nodes, acc)
+        self.chunk::<W, true>(a, b, weigher, mode, nodes, acc)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -299,12 +301,14 @@ impl Kernel<'_> {
         nodes: Range<usize>,
         acc: &mut [f64],
     ) {
-        self.chunk(a, b, weigher, mode, nodes, acc)
+        self.chunk::<W, false>(a, b, weigher, mode, nodes, acc)
     }
 
-    /// The pairs of the primaries `nodes` of side `a`, by blocks.
+    /// The pairs of the primaries `nodes` of side `a`: per primary its hits,
+    /// their separation (and mu) bins in vector loops, then the sums.
+    /// `V`: the stages in AVX-512 intrinsics (only from `chunk_avx512`).
     #[inline(always)]
-    fn chunk<W: Weigher>(
+    fn chunk<W: Weigher, const V: bool>(
         &self,
         a: &Side,
         b: Option<&Side>,
@@ -322,8 +326,15 @@ impl Kernel<'_> {
         let mut within = vec![0.0; if jk { block } else { 0 }];
         let mut lanes = Lanes::new(if use_lanes { block } else { 0 });
         let mut current = None;
-        let (mut near, mut found) = (Vec::new(), Vec::new());
+        let mut lane = 0;
+        let mut near = Vec::new();
+        let (mut js, mut ds, mut sbin) = (Vec::new(), Vec::new(), Vec::new());
         let (mut m1, mut m2) = (Vec::new(), Vec::new());
+        // The table of each pair of kinds.
+        let tables = [
+            [self.table(0, 0), self.table(0, 1)],
+            [self.table(1, 0), self.table(1, 1)],
+        ];
         let mut sink = Sink {
             lanes: &mut lanes,
             within: &mut within,
@@ -342,19 +353,23 @@ impl Kernel<'_> {
             for i in lo..hi {
                 let p = a.pos(i);
                 grid.lattice.near_cells(cell, p, self.cut, &mut near);
-                match b {
-                    None => grid.scan_near::<false>(
-                        &a.cols,
-                        self.metric,
-                        i,
-                        cell,
-                        &near,
-                        self.cut,
-                        &mut found,
-                    ),
-                    Some(b) => {
-                        b.grid
-                            .scan_cells(&b.cols, self.metric, p, &near, self.cut, &mut found)
+                js.clear();
+                ds.clear();
+                for &c in &near {
+                    let r = match b {
+                        None if c < cell => continue,
+                        None if c == cell => i + 1..here.end,
+                        None => grid.range(c),
+                        Some(b) => b.grid.range(c),
+                    };
+                    if V {
+                        // SAFETY: V only from chunk_avx512 (AVX-512F/VL detected).
+                        #[cfg(target_arch = "x86_64")]
+                        unsafe {
+                            avx512::hits(self.metric, p, &other.cols, r, self.cut, &mut js, &mut ds)
+                        };
+                    } else {
+                        hits(self.metric, p, &other.cols, r, self.cut, &mut js, &mut ds);
                     }
                 }
                 let ri = if jk { a.region[i] } else { 0 };
@@ -362,28 +377,87 @@ impl Kernel<'_> {
                     flush(sink.within, acc, block, nregions, current);
                     current = Some(ri);
                 }
-                if let Some(spec) = &mode.mu {
-                    mu_bins(spec, self.metric, p, &other.cols, &found, &mut m1, &mut m2);
+                let n = js.len();
+                sbin.resize(n, 0);
+                if V {
+                    // SAFETY: as above; sbin holds n entries, js index `other`.
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        avx512::bins(mode.lookup, &ds, &mut sbin);
+                        if let Some(spec) = &mode.mu {
+                            avx512::mu_bins(
+                                spec,
+                                self.metric,
+                                p,
+                                &other.cols,
+                                &js,
+                                &ds,
+                                &mut m1,
+                                &mut m2,
+                            );
+                        }
+                    }
+                } else {
+                    mode.lookup.bins(&ds, &mut sbin);
+                    if let Some(spec) = &mode.mu {
+                        mu_bins(
+                            spec,
+                            self.metric,
+                            p,
+                            &other.cols,
+                            &js,
+                            &ds,
+                            &mut m1,
+                            &mut m2,
+                        );
+                    }
                 }
-                let ti = a.t[i];
-                for t in 0..found.len() {
-                    let (j, d2) = found[t];
-                    let sb = mode.lookup.bin(d2);
-                    if sb == OUT {
+                let ti = a.t[i] as usize;
+                if use_lanes {
+                    // Bins from d^2 alone, no regions, every point owned: the
+                    // tightest loop, the lane index in a register.
+                    let data = sink.lanes.data_mut();
+                    for t in 0..n {
+                        // SAFETY: sbin and js hold one entry per hit; j indexes
+                        // `other`; lane * block + table * per + sb < 4 * block.
+                        unsafe {
+                            let sb = *sbin.get_unchecked(t);
+                            if sb == u32::from(OUT) {
+                                continue;
+                            }
+                            let j = *js.get_unchecked(t) as usize;
+                            let tj = *other.t.get_unchecked(j) as usize;
+                            let table = tables[ti][tj];
+                            let w = weigher.weight(a, i, other, j, table);
+                            *data.get_unchecked_mut(lane * block + table * per + sb as usize) += w;
+                        }
+                        lane = (lane + 1) & (LANES - 1);
+                    }
+                    continue;
+                }
+                for t in 0..n {
+                    // SAFETY: sbin, js (and m1, m2) hold one entry per hit.
+                    let sb = unsafe { *sbin.get_unchecked(t) };
+                    if sb == u32::from(OUT) {
                         continue;
                     }
-                    let j = j as usize;
+                    let j = unsafe { *js.get_unchecked(t) } as usize;
                     if !owned && !owns(a, i, other, j) {
                         continue;
                     }
-                    let table = self.table(ti, other.t[j]);
+                    // SAFETY: j indexes a point of `other` (a grid range of it).
+                    let tj = unsafe { *other.t.get_unchecked(j) } as usize;
+                    let table = tables[ti][tj];
+                    let base = table * per;
                     let w = weigher.weight(a, i, other, j, table);
                     let rj = if jk { other.region[j] } else { 0 };
                     match &mode.mu {
-                        None => sink.add(acc, table * per + sb as usize, w, ri, rj),
+                        None => sink.add(acc, base + sb as usize, w, ri, rj),
                         Some(spec) => {
-                            let base = table * per + sb as usize * spec.n;
-                            let (k1, k2) = (m1[t] as usize, m2[t] as usize);
+                            let base = base + sb as usize * spec.n;
+                            let (k1, k2) = unsafe {
+                                (*m1.get_unchecked(t) as usize, *m2.get_unchecked(t) as usize)
+                            };
                             if !spec.halves || k1 == k2 {
                                 sink.add(acc, base + k1, w, ri, rj);
                             } else {

@@ -16,6 +16,8 @@
 //! (`reduce::touch`), and under MPI is counted only on the rank owning its
 //! smallest-key point (`Catalogue::keys`, `Catalogue::buffer`).
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod binning;
 mod block;
 mod kernel;

@@ -1,0 +1,284 @@
+//! The pair kernel's three stages with AVX-512 instructions: the hits of a
+//! cell range (distances, compress-stored), their separation bins (a
+//! gathered table lookup) and their mu bins (vector division and square
+//! root). Each lane does exactly the operations of the scalar code in
+//! `block` and `bins` (no fused multiply-add; division, square root and
+//! truncation are correctly rounded on every ISA), so the bins are the same
+//! bits; only the vector width differs.
+
+#![cfg(target_arch = "x86_64")]
+
+use std::arch::x86_64::*;
+
+use crate::bins::{Lookup, OUT};
+use crate::geometry::{Los, Metric};
+use crate::grid::Columns;
+
+use super::block::MuSpec;
+
+/// Lanes per vector.
+const W: usize = 8;
+
+/// Minimum image of 8 coordinate differences: d - l above l/2, d + l below
+/// -l/2 (both tested on d, as the scalar `wrap`).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn wrap(d: __m512d, period: Option<(f64, f64)>) -> __m512d {
+    match period {
+        None => d,
+        Some((l, half)) => {
+            let (lv, hv, nhv) = (
+                _mm512_set1_pd(l),
+                _mm512_set1_pd(half),
+                _mm512_set1_pd(-half),
+            );
+            let above = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(d, hv);
+            let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(d, nhv);
+            let d2 = _mm512_mask_sub_pd(d, above, d, lv);
+            _mm512_mask_add_pd(d2, below, d, lv)
+        }
+    }
+}
+
+/// `block::hits`: appends (j, d^2) of the points of `range` with d^2 < cut.
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512VL.
+#[target_feature(enable = "avx512f,avx512vl")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn hits(
+    metric: &Metric,
+    p: [f64; 3],
+    cols: &Columns,
+    range: std::ops::Range<usize>,
+    cut: f64,
+    js: &mut Vec<u32>,
+    ds: &mut Vec<f64>,
+) {
+    let period = metric.boxsize.map(|l| (l, 0.5 * l));
+    js.reserve(range.len());
+    ds.reserve(range.len());
+    let (px, py, pz) = (
+        _mm512_set1_pd(p[0]),
+        _mm512_set1_pd(p[1]),
+        _mm512_set1_pd(p[2]),
+    );
+    let cutv = _mm512_set1_pd(cut);
+    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let (xs, ys, zs) = (cols.x.as_ptr(), cols.y.as_ptr(), cols.z.as_ptr());
+    let mut len = js.len();
+    let mut k = range.start;
+    while k < range.end {
+        let m: __mmask8 = if range.end - k >= W {
+            0xFF
+        } else {
+            (1u8 << (range.end - k)) - 1
+        };
+        // SAFETY (loads): masked-off lanes are not read; k + lane < range.end
+        // <= len of the columns for the others.
+        let x = _mm512_maskz_loadu_pd(m, xs.add(k));
+        let y = _mm512_maskz_loadu_pd(m, ys.add(k));
+        let z = _mm512_maskz_loadu_pd(m, zs.add(k));
+        let dx = wrap(_mm512_sub_pd(x, px), period);
+        let dy = wrap(_mm512_sub_pd(y, py), period);
+        let dz = wrap(_mm512_sub_pd(z, pz), period);
+        let d2 = _mm512_add_pd(
+            _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
+            _mm512_mul_pd(dz, dz),
+        );
+        let hit = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, d2, cutv);
+        if hit != 0 {
+            // SAFETY (stores): room for every candidate of `range` was reserved.
+            _mm512_mask_compressstoreu_pd(ds.as_mut_ptr().add(len).cast(), hit, d2);
+            let j = _mm256_add_epi32(lane, _mm256_set1_epi32(k as i32));
+            _mm256_mask_compressstoreu_epi32(js.as_mut_ptr().add(len).cast(), hit, j);
+            len += hit.count_ones() as usize;
+        }
+        k += W;
+    }
+    js.set_len(len);
+    ds.set_len(len);
+}
+
+/// `Lookup::bins` of `xs` into `out`.
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512VL; `out` holds `xs.len()` entries.
+#[target_feature(enable = "avx512f,avx512vl")]
+pub(crate) unsafe fn bins(l: &Lookup, xs: &[f64], out: &mut [u32]) {
+    let (t, table, base, shift, extra) =
+        (&l.thresholds[..], &l.table32[..], l.base, l.shift, l.extra);
+    let (lo, hi) = l.clamp;
+    let n = t.len() - 1;
+    if n < 3 {
+        return l.bins(xs, out);
+    }
+    let (t0, t1, tn, tlast) = (
+        _mm512_set1_pd(t[0]),
+        _mm512_set1_pd(t[1]),
+        _mm512_set1_pd(t[n]),
+        _mm512_set1_pd(t[n - 1]),
+    );
+    let (lov, hiv) = (_mm512_set1_pd(lo), _mm512_set1_pd(hi));
+    let basev = _mm512_set1_epi64(base as i64);
+    let outside = _mm256_set1_epi32(i32::from(OUT));
+    let last = _mm256_set1_epi32((n - 1) as i32);
+    let one = _mm256_set1_epi32(1);
+    let zero = _mm256_setzero_si256();
+    let mut k = 0;
+    while k < xs.len() {
+        let m: __mmask8 = if xs.len() - k >= W {
+            0xFF
+        } else {
+            (1u8 << (xs.len() - k)) - 1
+        };
+        let x = _mm512_maskz_loadu_pd(m, xs.as_ptr().add(k));
+        let inside =
+            _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, t0) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, tn);
+        // Rust's f64::max / min of non-NaN values, as the scalar clamp
+        let xc = _mm512_min_pd(_mm512_max_pd(x, lov), hiv);
+        let slot = _mm512_srlv_epi64(
+            _mm512_sub_epi64(_mm512_castpd_si512(xc), basev),
+            _mm512_set1_epi64(i64::from(shift)),
+        );
+        let mut b = _mm512_i64gather_epi32::<4>(slot, table.as_ptr().cast());
+        for _ in 0..extra {
+            let next = _mm512_i32gather_pd::<8>(_mm256_add_epi32(b, one), t.as_ptr().cast());
+            let pass = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(xc, next);
+            b = _mm256_mask_add_epi32(b, pass, b, one);
+        }
+        let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, t1);
+        let above = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, tlast);
+        b = _mm256_mask_mov_epi32(b, below, zero);
+        b = _mm256_mask_mov_epi32(b, above & !below, last);
+        b = _mm256_mask_mov_epi32(b, !inside, outside);
+        _mm256_mask_storeu_epi32(out.as_mut_ptr().add(k).cast(), m, b);
+        k += W;
+    }
+}
+
+/// `block::mu_bins` with AVX-512: the mu bins of the hits (js, ds).
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512VL; every j of `js` indexes `cols`.
+#[target_feature(enable = "avx512f,avx512vl")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn mu_bins(
+    spec: &MuSpec,
+    metric: &Metric,
+    p: [f64; 3],
+    cols: &Columns,
+    js: &[u32],
+    ds: &[f64],
+    m1: &mut Vec<u32>,
+    m2: &mut Vec<u32>,
+) {
+    let n = js.len();
+    m1.resize(n, 0);
+    m2.resize(n, 0);
+    let period = metric.boxsize.map(|l| (l, 0.5 * l));
+    let sign = _mm512_set1_pd(-0.0);
+    let onev = _mm512_set1_pd(1.0);
+    let zerov = _mm512_setzero_pd();
+    let nf = _mm512_set1_pd(spec.n as f64);
+    let half_n = _mm512_set1_pd(0.5 * spec.n as f64);
+    let top = _mm256_set1_epi32((spec.n - 1) as i32);
+    // |mu| or mu at most 1 with the sign of `sgn`, 0 where den is 0, then its bin
+    let bin = |num: __m512d, den: __m512d, sgn: __m512d| -> __m256i {
+        let mu = _mm512_min_pd(_mm512_sqrt_pd(_mm512_div_pd(num, den)), onev);
+        let mu = _mm512_or_pd(_mm512_andnot_pd(sign, mu), _mm512_and_pd(sign, sgn));
+        let mu = _mm512_mask_mov_pd(mu, _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(den, zerov), zerov);
+        let tv = if spec.signed {
+            _mm512_mul_pd(_mm512_add_pd(mu, onev), half_n)
+        } else {
+            _mm512_mul_pd(_mm512_andnot_pd(sign, mu), nf)
+        };
+        _mm256_min_epu32(_mm512_cvttpd_epu32(tv), top)
+    };
+    let (xs, ys, zs) = (cols.x.as_ptr(), cols.y.as_ptr(), cols.z.as_ptr());
+    let (px, py, pz) = (
+        _mm512_set1_pd(p[0]),
+        _mm512_set1_pd(p[1]),
+        _mm512_set1_pd(p[2]),
+    );
+    let axis = spec.los.axis();
+    let first = spec.los == Los::FirstPoint;
+    let end = spec.los == Los::EndPoint;
+    let mut k = 0;
+    while k < n {
+        let m: __mmask8 = if n - k >= W {
+            0xFF
+        } else {
+            (1u8 << (n - k)) - 1
+        };
+        let j = _mm256_maskz_loadu_epi32(m, js.as_ptr().add(k).cast());
+        let dd = _mm512_maskz_loadu_pd(m, ds.as_ptr().add(k));
+        let (b1, b2) = match axis {
+            Some(a) => {
+                let (ca, pa) = match a {
+                    0 => (xs, px),
+                    1 => (ys, py),
+                    _ => (zs, pz),
+                };
+                let q = _mm512_mask_i32gather_pd::<8>(zerov, m, j, ca.cast());
+                let sa = wrap(_mm512_sub_pd(q, pa), period);
+                let num = _mm512_mul_pd(sa, sa);
+                let nsa = _mm512_xor_pd(sa, sign);
+                (bin(num, dd, sa), bin(num, dd, nsa))
+            }
+            None => {
+                let qx = _mm512_mask_i32gather_pd::<8>(zerov, m, j, xs.cast());
+                let qy = _mm512_mask_i32gather_pd::<8>(zerov, m, j, ys.cast());
+                let qz = _mm512_mask_i32gather_pd::<8>(zerov, m, j, zs.cast());
+                let (sx, sy, sz) = (
+                    _mm512_sub_pd(qx, px),
+                    _mm512_sub_pd(qy, py),
+                    _mm512_sub_pd(qz, pz),
+                );
+                let (lx, ly, lz) = if first {
+                    (px, py, pz)
+                } else if end {
+                    (qx, qy, qz)
+                } else {
+                    (
+                        _mm512_add_pd(px, qx),
+                        _mm512_add_pd(py, qy),
+                        _mm512_add_pd(pz, qz),
+                    )
+                };
+                let dot = dot3(sx, sy, sz, lx, ly, lz);
+                let ll = dot3(lx, ly, lz, lx, ly, lz);
+                let b1 = bin(_mm512_mul_pd(dot, dot), _mm512_mul_pd(ll, dd), dot);
+                let b2 = if first || end {
+                    let (mx, my, mz) = if first { (qx, qy, qz) } else { (px, py, pz) };
+                    let (nx, ny, nz) = (
+                        _mm512_xor_pd(sx, sign),
+                        _mm512_xor_pd(sy, sign),
+                        _mm512_xor_pd(sz, sign),
+                    );
+                    let dot2 = dot3(nx, ny, nz, mx, my, mz);
+                    let ll2 = dot3(mx, my, mz, mx, my, mz);
+                    bin(_mm512_mul_pd(dot2, dot2), _mm512_mul_pd(ll2, dd), dot2)
+                } else {
+                    // the reverse orientation has mu exactly negated
+                    let mneg = _mm512_xor_pd(dot, sign);
+                    bin(_mm512_mul_pd(dot, dot), _mm512_mul_pd(ll, dd), mneg)
+                };
+                (b1, b2)
+            }
+        };
+        _mm256_mask_storeu_epi32(m1.as_mut_ptr().add(k).cast(), m, b1);
+        _mm256_mask_storeu_epi32(m2.as_mut_ptr().add(k).cast(), m, b2);
+        k += W;
+    }
+}
+
+/// a . b as the scalar code adds it: (ax bx + ay by) + az bz.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn dot3(ax: __m512d, ay: __m512d, az: __m512d, bx: __m512d, by: __m512d, bz: __m512d) -> __m512d {
+    _mm512_add_pd(
+        _mm512_add_pd(_mm512_mul_pd(ax, bx), _mm512_mul_pd(ay, by)),
+        _mm512_mul_pd(az, bz),
+    )
+}
