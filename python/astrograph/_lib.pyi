@@ -16,9 +16,29 @@ _U8 = npt.NDArray[np.uint8]
 _U32 = npt.NDArray[np.uint32]
 _Bool = npt.NDArray[np.bool_]
 
-#: DD, DR, RR (flat nbins * nmu, or nrp * npi) and the jackknife tables
-#: (flat (nregions, 3, nbins * nmu); empty without regions).
-_PairArrays = tuple[_F64, _F64, _F64, _F64]
+_U64 = npt.NDArray[np.uint64]
+
+#: One catalogue of ``count_two_point``: positions (3, N), weights, weights
+#: with randoms (cross weights), bitwise words (N, nwords), region labels,
+#: MPI owner keys, buffer flags.
+_Catalogue = tuple[
+    _F64,
+    _F64 | None,
+    _F64 | None,
+    _U64 | None,
+    _U32 | None,
+    _U64 | None,
+    _U8 | None,
+]
+#: The binning, (kind, edges, pimax, n, signed): ("smu", s edges, _, nmu,
+#: signed mu), ("rppi", rp edges, pimax, npi, signed pi) or ("theta", edges
+#: in degrees, _, _, _).
+_BinningArgs = tuple[str, list[float], float, int, bool]
+#: PIP weights, (nrealizations, noffset, default_value, nwords): pycorr's
+#: inverse-bitwise conventions.
+_PipArgs = tuple[float, int, float, int]
+#: Table names, flat tables and the resampling tables of a two-point count.
+_TwoPointArrays = tuple[list[str], list[_F64], _F64]
 #: DDD, DDR, DRR, RRR (flat nbins^3) and the jackknife tables (flat (nregions, 4, nbins^3)).
 _TriangleArrays = tuple[list[_F64], _F64]
 _MultipoleArrays = tuple[_F64, _F64, float, _F64, _F64]
@@ -27,8 +47,7 @@ _MultipoleArrays = tuple[_F64, _F64, float, _F64, _F64]
 _QuadArrays = tuple[_U8, list[_F64], _F64, _F64, _Bool]
 
 __all__ = [
-    "count_pairs",
-    "count_pairs_rppi",
+    "count_two_point",
     "quad_shapes",
     "count_triangles",
     "count_quads",
@@ -42,37 +61,21 @@ __all__ = [
 GRAPH_FORMAT: str
 GRAPH_FORMAT_VERSION: str
 
-def count_pairs(
-    data: _F64,
-    data_weights: _F64 | None,
-    randoms: _F64 | None,
-    random_weights: _F64 | None,
-    edges: list[float],
-    nmu: int,
+def count_two_point(
+    data1: _Catalogue,
+    randoms1: list[_Catalogue],
+    data2: _Catalogue | None,
+    randoms2: list[_Catalogue],
+    binning_args: _BinningArgs,
     boxsize: float | None,
     los: str,
-    max_memory: int | None = None,
-    regions: _U32 | None = None,
     nregions: int = 0,
+    pip: _PipArgs | None = None,
+    angular: list[tuple[list[float], list[float]]] = ...,
+    max_memory: int | None = None,
     num_threads: int | None = None,
     progress: _Progress = None,
-) -> _PairArrays: ...
-def count_pairs_rppi(
-    data: _F64,
-    data_weights: _F64 | None,
-    randoms: _F64 | None,
-    random_weights: _F64 | None,
-    rp_edges: list[float],
-    pimax: float,
-    npi: int,
-    boxsize: float | None,
-    los: str,
-    max_memory: int | None = None,
-    regions: _U32 | None = None,
-    nregions: int = 0,
-    num_threads: int | None = None,
-    progress: _Progress = None,
-) -> _PairArrays: ...
+) -> _TwoPointArrays: ...
 def count_triangles(
     data: _F64,
     data_weights: _F64 | None,
@@ -138,6 +141,7 @@ class Graph:
         buffer: list[int] | None = None,
         regions: list[int] | None = None,
         nregions: int = 0,
+        tracer: list[int] | None = None,
         num_threads: int | None = None,
         progress: _Progress = None,
         estimate_only: bool = False,
@@ -145,25 +149,15 @@ class Graph:
     @staticmethod
     def from_arrow(batch: Any, num_threads: int | None = None) -> Graph: ...
     def to_arrow(self) -> Any: ...
-    def count_pairs(
+    def count_two_point(
         self,
-        edges: list[float],
-        nmu: int,
+        binning_args: _BinningArgs,
+        los: str,
         max_memory: int | None = None,
         jackknife: bool = False,
         num_threads: int | None = None,
         progress: _Progress = None,
-    ) -> _PairArrays: ...
-    def count_pairs_rppi(
-        self,
-        rp_edges: list[float],
-        pimax: float,
-        npi: int,
-        max_memory: int | None = None,
-        jackknife: bool = False,
-        num_threads: int | None = None,
-        progress: _Progress = None,
-    ) -> _PairArrays: ...
+    ) -> _TwoPointArrays: ...
     def count_triangles(
         self,
         edges: list[float],
@@ -200,5 +194,7 @@ class Graph:
     def los(self) -> str: ...
     @property
     def n_regions(self) -> int: ...
+    @property
+    def n_tracers(self) -> int: ...
     @property
     def has_mu(self) -> bool: ...

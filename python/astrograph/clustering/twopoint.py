@@ -225,12 +225,12 @@ def prepare(
     p.labels, p.nregions = region_labels(regions, p)
     nbits = p.pip.norm.nbits if p.pip else 0
     for role, pos in p.pos.items():
-        words = p.bits.get(role)
+        bits = p.bits.get(role)
         p.sums[role] = WeightSums.of(
             p.w[role],
             pos.shape[1],
             x=p.x.get(role),
-            counts=None if words is None else popcount(words),
+            counts=None if bits is None else popcount(bits),
             nbits=nbits,
             labels=p.labels.get(role),
             nregions=p.nregions,
@@ -354,7 +354,12 @@ def build_result(
     if sums["D1"].regions is not None:
         d = sums["D1"].regions[:, :5]
         splits = [k for k in sums if k.startswith("R1.")]
-        r = sum(sums[k].regions[:, :5] for k in splits) if splits else None
+        r = None
+        for k in splits:
+            rk = sums[k].regions
+            if rk is None:
+                raise InputError(f"the {k} catalogue has no region sums")
+            r = rk[:, :5] if r is None else r + rk[:, :5]
         rs = Resampling.from_raw(regions, (len(names), *shape), d, r, weighted)
     need = {
         "DR": ("R1.0",), "RR": ("R1.0",), "D1R2": ("R2.0",), "R1D2": ("R1.0",),

@@ -52,7 +52,7 @@ def pack_bitwise(bits: Any, n: int, what: str) -> tuple[np.ndarray, int]:
     popcounts of ANDs are those of the input.
     """
     cols = list(bits) if isinstance(bits, (list, tuple)) else [bits]
-    arrays = []
+    arrays: list[np.ndarray] = []
     for c in cols:
         a = np.asarray(c)
         if a.dtype.kind not in "iu":
@@ -89,7 +89,7 @@ def popcount(words: np.ndarray) -> np.ndarray:
 
 def weight_attrs(attrs: Mapping[str, Any] | None, nbits: int) -> dict[str, Any]:
     """pycorr's ``weight_attrs`` with defaults filled in and checked."""
-    out = dict(WEIGHT_ATTRS)
+    out: dict[str, Any] = dict(WEIGHT_ATTRS)
     extra = set(attrs or {}) - set(WEIGHT_ATTRS) - {"normalization"}
     if extra:
         raise InputError(

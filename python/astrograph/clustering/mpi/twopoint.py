@@ -109,6 +109,8 @@ def count(
             b = twopoint.as_bins(bins)
             binning: tuple = twopoint.smu_binning(b)
         elif kind == "rppi":
+            if pimax is None:
+                raise InputError("(rp, pi) counts need pimax")
             b = twopoint.rppi_bins(rp_bins, pimax, npi, signed)
             binning = ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
         else:
@@ -135,7 +137,7 @@ def count(
         return b, binning, box, line, tables, roles
 
     setup_out = stage(comm, setup) if rank == 0 else stage(comm, lambda: None)
-    roles = setup_out[5] if rank == 0 else None
+    roles: list[Any] = setup_out[5] if rank == 0 else []
     b, binning, box, line, tables, names = comm.bcast(
         (*setup_out[:5], [r for r, _, _ in roles]) if rank == 0 else None, root=0
     )
@@ -159,6 +161,7 @@ def count(
             plain = comm.bcast(plain, root=0)
         pts, n, wt = load_one(comm, src, w, _what(role))
         agree(comm, InputError(f"the {_what(role)} catalogue is empty") if n == 0 else None)
+        assert pts is not None  # loaded: the catalogue is not empty (agreed above)
         if angular and not plain:
             r = np.sqrt((pts.pos**2).sum(axis=1))
             agree(
@@ -218,12 +221,12 @@ def count(
     sums: dict[str, WeightSums] = {}
     for role in names:
         p = parts[role]
-        words = p.extra["words"] if role in roles_with_bits else None
+        bits = p.extra["words"] if role in roles_with_bits else None
         s = WeightSums.of(
             p.w if weighted[role] else None,
             len(p),
             x=p.extra["x"][:, 0] if role in roles_with_bits else None,
-            counts=None if words is None else popcount(words),
+            counts=None if bits is None else popcount(bits),
             nbits=nbits,
             labels=p.region if nregions else None,
             nregions=nregions,
@@ -300,10 +303,8 @@ def count(
     total = reduce_sum(comm, [*tables, regs], exact=exact, allreduce=allreduce)
     if total is None:
         return None
-    cls: Callable[..., Any] = {"smu": PairCounts, "rppi": ProjectedCounts, "theta": AngularCounts}[
-        kind
-    ]
-    extra = {"pimax": float(pimax)} if kind == "rppi" else {}
+    cls: type = {"smu": PairCounts, "rppi": ProjectedCounts, "theta": AngularCounts}[kind]
+    extra = {"pimax": float(binning[2])} if kind == "rppi" else {}
     r1 = [r for r in names if r.startswith("R1.")]
     return twopoint.build_result(
         cls,

@@ -113,6 +113,8 @@ class PairCounts(TwoPointCounts):
     # -- analytic randoms in a box -------------------------------------
     def _cell_fraction(self) -> np.ndarray:
         """Fraction of uniformly placed pairs in each (s, mu) bin of the box."""
+        if self.boxsize is None:
+            raise InputError("analytic RR needs a periodic box (boxsize=...)")
         shell = self.bins.shell_volumes() / self.boxsize**3
         return np.repeat((shell / self.bins.nmu)[:, None], self.bins.nmu, axis=1)
 

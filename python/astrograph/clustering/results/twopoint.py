@@ -65,6 +65,13 @@ def _split_names(roles: list[str], prefix: str) -> list[str]:
     )
 
 
+def _regions(s: WeightSums) -> np.ndarray:
+    """The per-region sums of a catalogue of a result with regions."""
+    if s.regions is None:
+        raise InputError("this result's weight sums have no per-region sums")
+    return s.regions
+
+
 def _package_version() -> str:
     try:
         return version("astrograph")
@@ -231,8 +238,10 @@ class TwoPointCounts(ResultTable, Resampled):
                     raise InputError("the Landy-Szalay estimator needs both data-random counts")
                 out = (d - x1 - x2 + r) / r
             elif est == "davis-peebles":
-                x = x1 if x1 is not None else x2
-                out = d / x - 1.0
+                xr = x1 if x1 is not None else x2
+                if xr is None:
+                    raise InputError("the Davis-Peebles estimator needs data-random counts")
+                out = d / xr - 1.0
             else:  # hamilton
                 if x1 is None or x2 is None:
                     raise InputError("the Hamilton estimator needs both data-random counts")
@@ -283,14 +292,15 @@ class TwoPointCounts(ResultTable, Resampled):
                 "use method='jackknife' or correction=None"
             )
         total = self._stacked()
+        regions = {n: _regions(s) for n, s in self.sums.items()}
         out = []
         if method == "jackknife":
             for r in range(k):
-                outside = {n: s.total - s.regions[r] for n, s in self.sums.items()}
+                outside = {n: s.total - regions[n][r] for n, s in self.sums.items()}
                 if alpha == 1.0:
                     out.append(self._with(total - t.touch[r], outside))
                     continue
-                inside = {n: s.regions[r] for n, s in self.sums.items()}
+                inside = {n: reg[r] for n, reg in regions.items()}
                 counts = total - t.within[r] - alpha * (t.touch[r] - t.within[r])
                 whole = self._views()
                 for row, name in enumerate(self.names):
@@ -306,7 +316,7 @@ class TwoPointCounts(ResultTable, Resampled):
             rng = np.random.default_rng(seed)
             for _ in range(int(nboot)):
                 m = np.bincount(rng.integers(0, k, k), minlength=k).astype(np.float64)
-                views = {n: m @ s.regions for n, s in self.sums.items()}
+                views = {n: m @ reg for n, reg in regions.items()}
                 out.append(self._with(np.tensordot(m, t.low, axes=1), views))
         else:
             raise InputError(f"method must be 'jackknife' or 'bootstrap', got {method!r}")
@@ -331,7 +341,7 @@ class TwoPointCounts(ResultTable, Resampled):
         splits = _split_names(list(self.sums), "R1")
         if not splits:
             return None
-        v = sum(self.sums[k].total for k in splits)
+        v = sum((self.sums[k].total for k in splits[1:]), self.sums[splits[0]].total)
         return Norms(int(round(v[0])), *map(float, v[1:5]))
 
     # -- outputs ------------------------------------------------------------
@@ -402,7 +412,7 @@ class TwoPointCounts(ResultTable, Resampled):
                     table = table.append_column(
                         f"{kind}:{n}", pa.FixedSizeListArray.from_arrays(pa.array(vals.ravel()), k)
                     )
-            header["region_sums"] = {n: s.regions.tolist() for n, s in self.sums.items()}
+            header["region_sums"] = {n: _regions(s).tolist() for n, s in self.sums.items()}
             header["nregions"] = k
             header["weighted"] = list(t.weighted)
         table = table.replace_schema_metadata({FORMAT: json.dumps(header, allow_nan=True)})
@@ -452,10 +462,16 @@ class TwoPointCounts(ResultTable, Resampled):
                     for n in h["counts"]
                 ]
                 tabs.append(np.stack(per, axis=1).reshape(k, len(per), *shape))
-            d = sums["D1"].regions[:, :5]
+            touch, low, within = tabs
+            d = _regions(sums["D1"])[:, :5]
             rk = _split_names(list(sums), "R1")
-            r = sum(sums[x].regions[:, :5] for x in rk) if rk else None
-            rs = Resampling(*tabs, d, r, tuple(h.get("weighted", (True, True))))
+            r = (
+                sum((_regions(sums[x])[:, :5] for x in rk[1:]), _regions(sums[rk[0]])[:, :5])
+                if rk
+                else None
+            )
+            wd, wr = h.get("weighted", (True, True))
+            rs = Resampling(touch, low, within, d, r, (wd, wr))
         pip = None if h["pip"] is None else PipNorm(**h["pip"])
         return kind._from_header(h, bins, counts, sums, rs, pip)
 
