@@ -1,6 +1,6 @@
 """Split randoms (Keihänen et al. 2019, A&A 631, A73): time saved at equal variance.
 
-Mocks: independent Thomas-process catalogues in an open (500 Mpc/h)^3 cube,
+Mocks: independent Thomas-process catalogues in an open cube (``--box``),
 each with its own uniform randoms, M = ``--ratio`` x N of them. For each
 mock xi(s) (Landy-Szalay) is measured three ways, in one process run:
 
@@ -36,17 +36,20 @@ def main() -> None:
     ap.add_argument("--ndata", type=int, default=20_000)
     ap.add_argument("--ratio", type=int, default=50, help="randoms per galaxy")
     ap.add_argument("--rmax", type=float, default=25.0)
+    ap.add_argument("--box", type=float, default=BOX, help="side of the open cube (Mpc/h)")
     args = ap.parse_args()
     bins = ag.Bins.log(1.0, args.rmax, 8)
     n_par = args.ndata // 8
     k = args.ratio
     xi = {"full": [], "split": [], "small": []}
+    sizes = []
     seconds = {name: [] for name in xi}
     pairs = {name: 0.0 for name in xi}
     for m in range(args.mocks):
-        data = ag.thomas_process(n_par, 8.0, 3.0, BOX, seed=1000 + m, periodic=False)
+        data = ag.thomas_process(n_par, 8.0, 3.0, args.box, seed=1000 + m, periodic=False)
         n = len(data)
-        randoms = ag.uniform_randoms(k * n, BOX, seed=5000 + m)
+        sizes.append(n)
+        randoms = ag.uniform_randoms(k * n, args.box, seed=5000 + m)
         splits = [randoms[i * n : (i + 1) * n] for i in range(k)]
         for name, ran in (("full", randoms), ("split", splits), ("small", splits[0])):
             t0 = time.perf_counter()
@@ -61,8 +64,10 @@ def main() -> None:
     out = {
         "machine": lscpu_model(),
         "mocks": args.mocks,
-        "ndata_mean": float(np.mean([len(x) for x in xi["full"]])),
+        "ndata_mean": float(np.mean(sizes)),
         "randoms_per_galaxy": k,
+        "box": args.box,
+        "rmax": args.rmax,
         "bins": bins.edges.tolist(),
         "median_seconds": t,
         "pairs_counted_last_mock": pairs,
