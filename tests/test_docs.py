@@ -3,7 +3,9 @@
 * Every public class and function has a docstring, and so has every public
   method and property defined in a public class.
 * Every public name has an entry in the API reference (``docs/api/*.rst``:
-  ``autosummary`` lists and ``.. data::`` directives).
+  ``autosummary`` lists and ``.. data::`` directives); constants, which carry
+  no docstring of their own, are documented there, and a ``:value:`` the
+  reference gives is the code's value.
 * ``docs/graph-format.md`` lists exactly the columns (in order, with their Arrow
   types) and the metadata keys that a graph and its saved file carry.
 
@@ -14,6 +16,7 @@ name, so a failure names what to fix.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import inspect
@@ -127,7 +130,8 @@ def reference_entries() -> set[str]:
                 continue
             m = _DATA.match(line)
             if m:
-                entries.add(m.group(1))
+                name = m.group(1)
+                entries.add(name if name.startswith("astrograph.") else f"{current}.{name}")
                 in_summary = False
                 continue
             if line.startswith(".. autosummary::"):
@@ -176,6 +180,10 @@ def _unique(names: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 NAMES = _unique(public_names())
+#: Classes and functions (docstrings of their own), and constants (documented
+#: by the reference page).
+API_NAMES = [(m, n) for m, n in NAMES if _is_api(_obj(m, n))]
+CONSTANTS = [(m, n) for m, n in NAMES if not _is_api(_obj(m, n))]
 IDS = [f"{m}.{n}" for m, n in NAMES]
 
 
@@ -185,11 +193,9 @@ def test_reference_entries_exist():
     assert not stale, f"docs/api lists names that do not exist: {stale}"
 
 
-@pytest.mark.parametrize(("module", "name"), NAMES, ids=IDS)
+@pytest.mark.parametrize(("module", "name"), API_NAMES, ids=[f"{m}.{n}" for m, n in API_NAMES])
 def test_public_name_has_docstring(module, name):
     obj = _obj(module, name)
-    if not _is_api(obj):
-        pytest.skip("a constant: documented by the reference page")
     assert _own_doc(obj), f"{module}.{name} has no docstring"
     if inspect.isclass(obj) and obj.__module__.startswith("astrograph"):
         missing = _missing_member_docs(obj)
@@ -209,6 +215,54 @@ def test_public_name_is_in_api_reference(module, name, reference):
         )
     else:
         pytest.fail(f"{module}.{name} is missing from the API reference (docs/api/*.rst)")
+
+
+def data_values() -> dict[str, str]:
+    """The ``:value:`` of every ``.. data::`` directive in docs/api/*.rst,
+    by fully qualified name."""
+    out: dict[str, str] = {}
+    for path in sorted(API.glob("*.rst")):
+        current, name = "", None
+        for line in path.read_text().splitlines():
+            m = _DIRECTIVE.match(line)
+            if m:
+                current, name = m.group(2), None
+                continue
+            m = _DATA.match(line)
+            if m:
+                name = m.group(1) if m.group(1).startswith("astrograph.") else (
+                    f"{current}.{m.group(1)}")  # fmt: skip
+                continue
+            v = re.match(r"^\s+:value:\s*(.+)$", line)
+            if name and v:
+                out[name] = v.group(1).strip()
+            elif line and not line.startswith(" "):
+                name = None
+    return out
+
+
+def test_constants_are_checked_not_skipped():
+    """Every public name is checked: constants by their reference entry."""
+    assert CONSTANTS and API_NAMES and len(CONSTANTS) + len(API_NAMES) == len(NAMES)
+
+
+@pytest.mark.parametrize(("module", "name"), CONSTANTS, ids=[f"{m}.{n}" for m, n in CONSTANTS])
+def test_constant_is_documented_by_the_reference(module, name, reference):
+    """A constant has no docstring of its own: the reference lists it (under
+    its name, or the object another public name re-exports), and a value the
+    reference writes out is the code's."""
+    entries, ids = reference
+    obj = _obj(module, name)
+    listed = [e for e in entries if _resolve(e) is obj]
+    assert listed or id(obj) in ids, (
+        f"{module}.{name} is not in the API reference (docs/api/*.rst): list it in an "
+        "autosummary or give it a `.. data::` directive"
+    )
+    values = data_values()
+    for entry in {f"{module}.{name}", *listed} & set(values):
+        assert ast.literal_eval(values[entry]) == obj, (
+            f"docs/api says {entry} = {values[entry]}, the code has {obj!r}"
+        )
 
 
 # -- the graph file format ----------------------------------------------------------------

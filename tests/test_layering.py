@@ -19,6 +19,7 @@ BASE = ["astrograph.errors", "astrograph._lazy", "astrograph._progress", "astrog
 #: (a package's __init__ may import its own submodules).
 CLUSTERING = [
     "inputs",
+    "sanity",
     "bins",
     "weights",
     "regions",
@@ -79,12 +80,18 @@ ML = [
     "nn.cnn",
     "nn.dihedral",
     "nn",
+    "_morphology_checks",
     "morphology",
     "",
 ]
 #: The top of the package: may import anything below it.
 TOP = [
+    "astrograph.cli.files",
+    "astrograph.cli.options",
+    "astrograph.cli.common",
     "astrograph.cli.commands",
+    "astrograph.cli.two_point",
+    "astrograph.cli.parser",
     "astrograph.cli",
     "astrograph.cli.__main__",
     "astrograph.__main__",

@@ -54,6 +54,15 @@ class MPIError(AstrographError, RuntimeError):
     """A failure on one MPI rank, reported on every rank."""
 
 
+class AstrographWarning(UserWarning):
+    """Input that runs but probably gives the wrong science: catalogues that
+    look like (RA, Dec, z) stacked as Cartesian positions, data and randoms
+    with different extents, far fewer randoms than galaxies (see "Sanity
+    checks" in the conventions). Silence it with
+    ``warnings.simplefilter("ignore", AstrographWarning)``; make it an error
+    with ``"error"``."""
+
+
 __all__ = [
     "AstrographError",
     "InputError",
@@ -63,6 +72,7 @@ __all__ = [
     "GraphFormatError",
     "CatalogFormatError",
     "MPIError",
+    "AstrographWarning",
 ]
 
 

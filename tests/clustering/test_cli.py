@@ -41,22 +41,109 @@ def test_help(tmp_path):
 
 
 def test_help_gives_units_and_defaults(tmp_path):
-    """Lengths in the positions' unit, angles in degrees, the line of sight's default."""
+    """Lengths in Mpc/h, angles in degrees, the line of sight's choices and default."""
     text = {sub: " ".join(run(sub, "--help", cwd=tmp_path).stdout.split()) for sub in
             ("2pcf", "wp", "wtheta")}  # fmt: skip
     for sub in ("2pcf", "wp"):
-        assert (
-            "--rmin RMIN smallest separation, in the positions' length unit, e.g. Mpc/h"
-            in (text[sub])
-        )
+        assert "--rmin R smallest separation, Mpc/h (default" in text[sub]
+        assert "--los {midpoint,firstpoint,endpoint,x,y,z}" in text[sub]
         assert "default midpoint, or z with --boxsize" in text[sub]
         assert "theta in degrees and weight" in text[sub]  # --twopoint-weights
         assert "--data2" in text[sub] and "--bitwise-columns" in text[sub]
-    assert "largest |pi|, in the positions' length unit" in text["wp"]
+        assert "Lengths are in Mpc/h" in text[sub]
+    assert "largest |pi|, Mpc/h (default 40)" in text["wp"]
     assert "--signed-mu" in text["2pcf"] and "--signed-pi" in text["wp"]
     assert "--thetamin DEG smallest angle, degrees" in text["wtheta"]
     assert "--thetamax DEG largest angle, degrees (at most 180)" in text["wtheta"]
     assert "RA and Dec columns in degrees" in text["wtheta"]
+    assert "writes PREFIX.parquet" in text["2pcf"] and "PREFIX_cov.txt" in text["2pcf"]
+
+
+def _parsers():
+    """(name, parser) of the top level and every subcommand."""
+    import argparse
+
+    from astrograph.cli import build_parser
+
+    out, todo = [], [("astrograph", build_parser())]
+    while todo:
+        name, p = todo.pop()
+        out.append((name, p))
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                todo += [(f"{name} {n}", sub) for n, sub in a.choices.items()]
+    return out
+
+
+def test_every_subcommand_documents_every_option():
+    """Each subcommand has a description and examples; each option a help
+    text that gives its default (unless it is required or a flag)."""
+    import argparse
+
+    parsers = _parsers()
+    assert len(parsers) == 10  # astrograph, demo, graph, build, info, 2pcf, wp, 3pcf, 4pcf, wtheta
+    for name, p in parsers:
+        assert p.description and len(p.description.split()) > 3, name
+        assert "examples:" in (p.epilog or "") or name == "astrograph", name
+        required_groups = [g for g in p._mutually_exclusive_groups if g.required]
+        for a in p._actions:
+            if isinstance(a, (argparse._HelpAction, argparse._VersionAction,
+                              argparse._SubParsersAction)):  # fmt: skip
+                continue
+            where = f"{name} {'/'.join(a.option_strings) or a.dest}"
+            assert a.help and len(a.help.split()) >= 3, where
+            takes_value = a.nargs != 0
+            required = a.required or any(a in g._group_actions for g in required_groups)
+            if takes_value and a.option_strings and not required:
+                assert "default" in a.help, f"{where}: its help does not give the default"
+            if a.choices is not None:
+                assert a.metavar is None, f"{where}: the choices are not shown"
+    by_name = dict(parsers)
+    for sub in ("astrograph 2pcf", "astrograph wp", "astrograph 3pcf", "astrograph graph build"):
+        helps = {o: a.help for a in by_name[sub]._actions for o in a.option_strings}
+        for opt in ("--rmin", "--rmax", "--boxsize"):
+            assert "Mpc/h" in helps[opt], (sub, opt)
+        assert "writes" in helps["--out"] or "written" in helps["--out"], sub
+
+
+@pytest.mark.parametrize(
+    "args, where",
+    [
+        (["2pcf"], "2pcf: one of the arguments --data --graph is required"),
+        (["2pcf", "--data", "g.txt", "--bogus"], "2pcf: unrecognized arguments: --bogus"),
+        (["graph", "build", "--data", "g.txt"], "graph build: the following arguments"),
+        (["wp", "--data", "g.txt", "--nbins", "x"], "wp: argument --nbins"),
+        (["2pcf", "--data", "g.txt", "--cosmology", "Planck99"], "unknown cosmology 'Planck99'"),
+        (["2pcf", "--data", "g.txt", "--cosmology", "flat:70"], "flat:H0,Om0 needs"),
+        (["2pcf", "--data", "g.txt", "--zmin", "-1"], "expected a redshift >= 0"),
+        (["5pcf"], "invalid choice: '5pcf'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_argument_errors_name_the_program_once(capsys, args, where):
+    """argparse's errors: one line, 'astrograph: error: SUBCOMMAND: ...',
+    without the program named a second time."""
+    from astrograph.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("astrograph: error: ") and where in lines[0], lines[0]
+    assert lines[0].count("astrograph") == 1, lines[0]
+
+
+def test_quiet_and_threads_before_or_after_the_subcommand():
+    from astrograph.cli.parser import parse
+
+    for argv in (["--quiet", "2pcf", "--data", "g"], ["2pcf", "--data", "g", "--quiet"],
+                 ["2pcf", "--quiet", "--data", "g"]):  # fmt: skip
+        assert parse(argv).quiet is True, argv
+    assert parse(["2pcf", "--data", "g"]).quiet is False
+    assert parse(["--threads", "3", "wp", "--data", "g"]).threads == 3
+    assert parse(["wp", "--data", "g", "--threads", "2"]).threads == 2
+    assert parse(["graph", "build", "--data", "g", "--rmax", "2", "--quiet"]).quiet is True
+    assert parse(["demo", "--quiet"]).quiet is True
 
 
 def test_demo_runs_without_arguments_or_downloads(tmp_path):
@@ -141,7 +228,7 @@ def test_pair_and_npoint_commands_match_the_library(tmp_path, files):
     )
     assert res.returncode == 0, res.stderr
     tc = ag.count_triangles(d, r, bins=ag.Bins.linear(1, 8, 3))
-    got = pq.read_table(tmp_path / "z.parquet").column("ddd").to_numpy()
+    got = pq.read_table(tmp_path / "z.parquet").column("DDD").to_numpy()
     np.testing.assert_array_equal(np.sort(got), np.sort(tc.ddd[tc.valid]))
     res = run(
         "4pcf",
@@ -224,7 +311,7 @@ def test_wp_and_jackknife_outputs_match_the_library(tmp_path, files):
     assert res.returncode == 0 and "parity-odd" in res.stdout, res.stderr
     q = pq.read_table(tmp_path / "q.parquet")
     want = ag.count_quads(d, r, bins=ag.Bins.linear(1, 4, 2), parity=True)
-    np.testing.assert_array_equal(q.column("dddd_odd").to_numpy(), want.odd[0])
+    np.testing.assert_array_equal(q.column("DDDD_odd").to_numpy(), want.odd[0])
 
 
 def test_multipoles_command_matches_the_library(tmp_path, files):
@@ -241,7 +328,7 @@ def test_multipoles_command_matches_the_library(tmp_path, files):
     t = pq.read_table(tmp_path / "m.parquet")
     assert t.num_rows == 5 * 6  # l = 0..4, b1 <= b2 of 3 bins
     keep = np.triu(np.ones((3, 3), bool))
-    np.testing.assert_array_equal(t.column("n_field").to_numpy(), tm.field[:, keep].ravel())
+    np.testing.assert_array_equal(t.column("N_field").to_numpy(), tm.field[:, keep].ravel())
     np.testing.assert_array_equal(t.column("zeta").to_numpy(), tm.zeta()[:, keep].ravel())
     assert np.loadtxt(tmp_path / "m.txt").shape == (30, 8)
     res = run("3pcf", *args, "--nbins", "3", "--multipoles", "--regions", "4", cwd=tmp_path)
@@ -381,6 +468,12 @@ def test_two_point_options_refuse_bad_arguments_in_one_line(
 
 
 # -- the two-point features: two tracers, lines of sight, splits, PIP, w(theta)
+
+
+def _column(table, name: str) -> np.ndarray:
+    """A column of a written table by name, in either case ("ddd" or "DDD")."""
+    (found,) = [c for c in table.column_names if c.lower() == name.lower()]
+    return table.column(found).to_numpy()
 
 
 def _pq(path: Path) -> dict[str, np.ndarray]:
@@ -615,3 +708,256 @@ def test_new_options_under_mpiexec_match_one_process(tmp_path, tracers, sky, job
         np.testing.assert_allclose(
             np.loadtxt(tmp_path / "m_cov.txt"), np.loadtxt(tmp_path / "s_cov.txt"), rtol=1e-8
         )
+
+
+# -- sky catalogues: redshift cuts, the cosmology, several weight columns --------------
+
+
+@pytest.fixture()
+def redshifts(tmp_path):
+    """Sky catalogues with redshifts, as a survey's files are: FITS data with
+    a few slightly negative redshifts (as the raw SDSS DR7 file has) and two
+    weight columns, Parquet randoms with the same two weight columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from astropy.io import fits
+
+    g = np.random.default_rng(11)
+
+    def cat(n):
+        return {"RA": g.uniform(150, 165, n), "DEC": g.uniform(-3, 3, n),
+                "Z": g.uniform(0.03, 0.11, n), "WEIGHT_FKP": g.uniform(0.5, 1.0, n),
+                "WEIGHT_COMP": g.uniform(1.0, 1.5, n)}  # fmt: skip
+
+    d, r = cat(700), cat(2100)
+    d["Z"][[5, 40, 41]] = [-1e-5, -3e-4, 0.5]  # two below 0, one beyond the cut
+    d["BITS"] = g.integers(0, 2**40, len(d["Z"]))
+    fits.BinTableHDU.from_columns(
+        [fits.Column(name=k, format="K" if k == "BITS" else "D", array=v) for k, v in d.items()]
+    ).writeto(tmp_path / "gal.fits")
+    pq.write_table(pa.table(r), tmp_path / "ran.parquet")
+    return d, r
+
+
+def _sky_catalog(c, keep, weights=("WEIGHT_FKP", "WEIGHT_COMP"), cosmology=None):
+    w = np.prod([c[k][keep] for k in weights], axis=0) if weights else None
+    return ag.Catalog.from_sky(c["RA"][keep], c["DEC"][keep], c["Z"][keep], w,
+                               cosmology=cosmology)  # fmt: skip
+
+
+def test_negative_redshifts_are_named_and_cut(tmp_path, redshifts, monkeypatch, capsys):
+    """Without a cut, the message names the file, the first bad row and how
+    many; --zmin/--zmax cut data and randoms by redshift before conversion
+    and the counts are the library's on the cut catalogues."""
+    from astrograph.cli import main
+
+    d, r = redshifts
+    monkeypatch.chdir(tmp_path)
+    assert main(["--quiet", "2pcf", "--data", "gal.fits", "--randoms", "ran.parquet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "gal.fits: redshifts (column 'Z') must be finite and >= 0" in err[0]
+    assert "2 rows are not (first: row 5, Z = -1e-05)" in err[0] and "--zmin/--zmax" in err[0]
+    args = ["2pcf", "--data", "gal.fits", "--randoms", "ran.parquet", "--zmin", "0.02",
+            "--zmax", "0.12", "--weight-column", "WEIGHT_FKP", "--weight-column",
+            "WEIGHT_COMP", "--rmin", "2", "--rmax", "20", "--nbins", "4", "--out", "xi"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "gal.fits: 697 of 700 rows with 0.02 <= z < 0.12" in out
+    assert "cosmology: Planck18 (sky catalogues to comoving Mpc/h)" in out
+    keep = (d["Z"] >= 0.02) & (d["Z"] < 0.12)
+    want = ag.count_pairs(_sky_catalog(d, keep), _sky_catalog(r, slice(None)),
+                          bins=ag.Bins.log(2, 20, 4))  # fmt: skip
+    _assert_counts(tmp_path / "xi", want)
+    saved = ag.clustering.results.TwoPointCounts.load(tmp_path / "xi.parquet")
+    assert saved.meta["cosmology"] == "Planck18"
+    assert (saved.meta["zmin"], saved.meta["zmax"]) == (0.02, 0.12)
+
+
+def test_bitwise_weights_follow_the_redshift_cut(tmp_path, redshifts, monkeypatch):
+    """--bitwise-columns of a cut catalogue: the bits of the rows kept."""
+    from astrograph.cli import main
+
+    d, r = redshifts
+    monkeypatch.chdir(tmp_path)
+    args = ["2pcf", "--data", "gal.fits", "--randoms", "ran.parquet", "--zmin", "0.02",
+            "--zmax", "0.12", "--weight-column", "none", "--bitwise-columns", "BITS",
+            "--rmin", "2", "--rmax", "20", "--nbins", "3", "--out", "b"]  # fmt: skip
+    assert main(["--quiet", *args]) == 0
+    keep = (d["Z"] >= 0.02) & (d["Z"] < 0.12)
+    want = ag.count_pairs(_sky_catalog(d, keep, ()), _sky_catalog(r, slice(None), ()),
+                          bins=ag.Bins.log(2, 20, 3), data_bitwise_weights=[d["BITS"][keep]])  # fmt: skip
+    _assert_counts(tmp_path / "b", want)
+
+
+def test_the_raw_dr7_file_names_its_bad_redshifts(shared_data, capsys):
+    """The real SDSS DR7 stripe: 16 slightly negative redshifts, named."""
+    from astrograph.cli import main
+
+    f = shared_data / "sdss_dr7_stripe_west" / "sdss_dr7_stripe_west.fits"
+    assert main(["--quiet", "2pcf", "--data", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"{f}: redshifts (column 'z') must be finite and >= 0; 16 rows are not" in err
+    assert "(first: row 1016, z = -1.01393e-05); cut them with --zmin/--zmax" in err
+
+
+def test_cosmology_is_used_and_recorded(tmp_path, redshifts, monkeypatch, capsys):
+    """--cosmology flat:H0,Om0 and a named one: the positions are those
+    Catalog.from_sky gives with it, and the outputs name it (two-point
+    metadata, the 3pcf file, the printed summary)."""
+    import pyarrow.parquet as pq
+    from astropy.cosmology import WMAP9, FlatLambdaCDM
+
+    from astrograph.cli import main
+
+    d, r = redshifts
+    monkeypatch.chdir(tmp_path)
+    keep = (d["Z"] >= 0.02) & (d["Z"] < 0.12)
+    common = ["--data", "gal.fits", "--randoms", "ran.parquet", "--zmin", "0.02", "--zmax",
+              "0.12", "--weight-column", "WEIGHT_FKP,WEIGHT_COMP", "--rmin", "2", "--rmax",
+              "12", "--nbins", "3"]  # fmt: skip
+    assert main(["wp", *common, "--pimax", "10", "--cosmology", "flat:100,0.3", "--out", "p"]) == 0
+    out = capsys.readouterr().out
+    assert "cosmology: FlatLambdaCDM(H0=100, Om0=0.3)" in out
+    flat = FlatLambdaCDM(100, 0.3)
+    want = ag.count_pairs_rppi(_sky_catalog(d, keep, cosmology=flat),
+                               _sky_catalog(r, slice(None), cosmology=flat),
+                               rp_bins=ag.Bins.log(2, 12, 3), pimax=10.0)  # fmt: skip
+    _assert_counts(tmp_path / "p", want)
+    saved = ag.clustering.results.TwoPointCounts.load(tmp_path / "p.parquet")
+    assert saved.meta["cosmology"] == "FlatLambdaCDM(H0=100, Om0=0.3)"
+    assert main(["--quiet", "3pcf", *common, "--cosmology", "wmap9", "--out", "z"]) == 0
+    assert "cosmology: WMAP9" in capsys.readouterr().out
+    tc = ag.count_triangles(_sky_catalog(d, keep, cosmology=WMAP9),
+                            _sky_catalog(r, slice(None), cosmology=WMAP9),
+                            bins=ag.Bins.linear(2, 12, 3))  # fmt: skip
+    got = pq.read_table(tmp_path / "z.parquet")
+    np.testing.assert_array_equal(np.sort(_column(got, "ddd")), np.sort(tc.ddd[tc.valid]))
+    assert any(b"WMAP9" in v for v in got.schema.metadata.values())
+
+
+def test_cartesian_outputs_name_no_cosmology(tmp_path, files, monkeypatch, capsys):
+    from astrograph.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["2pcf", "--data", "gal.txt", "--randoms", "ran.parquet", "--rmax", "8", "--out", "c"]
+    assert main(args) == 0
+    assert "cosmology" not in capsys.readouterr().out
+    assert "cosmology" not in ag.clustering.results.TwoPointCounts.load(tmp_path / "c.parquet").meta
+    assert main([*args, "--cosmology", "WMAP9"]) == 0
+    assert "cosmology: WMAP9 not used (the catalogues are Cartesian)" in capsys.readouterr().out
+    assert main(["--quiet", *args, "--zmax", "0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "--zmin/--zmax cut sky catalogues (ra, dec, z) by redshift" in err
+
+
+def test_wtheta_cuts_by_redshift(tmp_path, redshifts, monkeypatch):
+    from astrograph.cli import main
+
+    d, r = redshifts
+    monkeypatch.chdir(tmp_path)
+    args = ["wtheta", "--data", "gal.fits", "--randoms", "ran.parquet", "--columns", "RA,DEC,Z",
+            "--zmin", "0.02", "--zmax", "0.12", "--weight-column", "WEIGHT_FKP",
+            "--weight-column", "WEIGHT_COMP", "--thetamin", "0.1", "--thetamax", "3",
+            "--nbins", "3", "--out", "w"]  # fmt: skip
+    assert main(["--quiet", *args]) == 0
+    keep = (d["Z"] >= 0.02) & (d["Z"] < 0.12)
+    radec = lambda c, k: np.column_stack([c["RA"][k], c["DEC"][k]])  # noqa: E731
+    weight = lambda c, k: c["WEIGHT_FKP"][k] * c["WEIGHT_COMP"][k]  # noqa: E731
+    want = ag.count_angular(radec(d, keep), radec(r, slice(None)), bins=ag.Bins.log(0.1, 3, 3),
+                            data_weights=weight(d, keep),
+                            random_weights=weight(r, slice(None)))  # fmt: skip
+    _assert_counts(tmp_path / "w", want)
+
+
+#: Bad uses of the catalogue options, and the phrase of their one-line message.
+CATALOGUE_BAD_ARGUMENTS = [
+    (["2pcf", "--data", "gal.fits", "--zmin", "0.2", "--zmax", "0.1"], "need --zmin < --zmax"),
+    (["2pcf", "--data", "gal.fits", "--zmin", "0.6"], "no row has 0.6 <= z (column 'Z'"),
+    (["2pcf", "--data", "gal.fits", "--zmin", "0.02", "--weight-column", "W"],
+     "no weight column 'W'"),
+    (["2pcf", "--data", "gal.fits", "--zmin", "0.02", "--weight-column", "none,WEIGHT_FKP"],
+     "'none' alone"),
+    (["2pcf", "--data", "two_w.parquet"],
+     "several candidate weight columns ['w', 'weight']; choose with --weight-column (repeat "
+     "it, or NAME,NAME, to multiply columns), or --weight-column none"),
+    (["2pcf", "--graph", "g.arrow", "--zmin", "0.02"], "--graph cannot be combined with --zmin"),
+    (["3pcf", "--graph", "g.arrow", "--cosmology", "WMAP9"], "cannot be combined with --cosmology"),
+    (["wtheta", "--data", "gal.fits", "--thetamin", "1", "--thetamax", "2", "--columns",
+      "RA,DEC,Z"], "with --zmin/--zmax the redshift column"),
+    (["wtheta", "--data", "sky.parquet", "--thetamin", "1", "--thetamax", "2", "--zmax", "0.1"],
+     "need a redshift column"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args, message", CATALOGUE_BAD_ARGUMENTS)
+def test_catalogue_options_refuse_bad_arguments_in_one_line(
+    tmp_path, redshifts, monkeypatch, capsys, args, message
+):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from astrograph.cli import main
+
+    pq.write_table(pa.table({"ra": [1.0, 2.0], "dec": [0.0, 1.0]}), tmp_path / "sky.parquet")
+    two = {"x": [1.0, 2.0], "y": [1.0, 2.0], "z": [1.0, 2.0], "w": [1.0, 1.0], "weight": [1.0, 2.0]}
+    pq.write_table(pa.table(two), tmp_path / "two_w.parquet")
+    ag.NeighbourGraph.build(np.random.default_rng(1).random((50, 3)), rmax=0.3).save(
+        tmp_path / "g.arrow"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["--quiet", *args]) == 2
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("astrograph: error:"), out.err
+    assert message in lines[0], lines[0]
+
+
+def test_ambiguous_columns_name_the_options_of_the_caller(tmp_path, capsys):
+    """A file with Cartesian and sky columns: the library names its keywords
+    (coords=), the command line its options (--coords)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from astrograph.cli import main
+
+    g = np.random.default_rng(2).uniform(1, 30, (100, 3))
+    cols = {"x": g[:, 0], "y": g[:, 1], "z": g[:, 2], "ra": g[:, 0], "dec": g[:, 1] - 15}
+    pq.write_table(pa.table(cols), tmp_path / "both.parquet")
+    with pytest.raises(ag.errors.CatalogFormatError) as exc:
+        ag.read_catalog(tmp_path / "both.parquet")
+    assert "pass coords='cartesian' or coords='sky', or name them with columns=" in str(exc.value)
+    assert main(["--quiet", "2pcf", "--data", str(tmp_path / "both.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "pass --coords cartesian or --coords sky, or name them with --columns" in err
+    assert "coords=" not in err and "columns=" not in err
+
+
+def test_demo_default_folder_is_ignored_by_git_and_printed(tmp_path):
+    """``astrograph demo`` in a checkout writes astrograph-demo/, which the
+    repository's .gitignore covers, and says where the files went."""
+    from astrograph.cli.parser import DEMO_OUT
+
+    root = Path(__file__).resolve().parents[2]
+    ignore = root / ".gitignore"
+    assert f"/{DEMO_OUT}/" in ignore.read_text().splitlines()
+    if shutil.which("git") and (root / ".git").exists():  # read-only: which files git ignores
+        check = subprocess.run(["git", "check-ignore", "-q", f"{DEMO_OUT}/summary.json"],
+                               cwd=root, capture_output=True)  # fmt: skip
+        assert check.returncode == 0, "git does not ignore the demo's default folder"
+    r = run("demo", "--parents", "300", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert f"outputs in {(tmp_path / DEMO_OUT).resolve()}{os.sep}: demo.png" in r.stdout
+    assert (tmp_path / DEMO_OUT / "summary.json").exists()
+
+
+def test_cosmology_names_are_astropys():
+    """The names --help lists are astropy's named cosmologies, each accepted."""
+    from astropy.cosmology import realizations
+
+    from astrograph.cli.files import COSMOLOGY_NAMES, parse_cosmology
+
+    assert sorted(COSMOLOGY_NAMES) == sorted(realizations.available)
+    for name in COSMOLOGY_NAMES:
+        assert parse_cosmology(name.lower()).name == name
+    flat = parse_cosmology("flat:70,0.25")
+    assert flat.name == "FlatLambdaCDM(H0=70, Om0=0.25)" and flat.model.Om0 == 0.25

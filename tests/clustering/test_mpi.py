@@ -243,7 +243,7 @@ def test_cli_3pcf_matches(reference, tmp_path: Path) -> None:
 
     t = pq.read_table(out.with_suffix(".parquet"))
     np.testing.assert_allclose(
-        t.column("ddd").to_numpy().sum(), ref["files.triangles.ddd"].sum(), rtol=1e-12
+        t.column("DDD").to_numpy().sum(), ref["files.triangles.ddd"].sum(), rtol=1e-12
     )
     assert proc.stdout.count("triangles;") == 1
 

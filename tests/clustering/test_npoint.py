@@ -227,7 +227,7 @@ def test_triangle_outputs(tmp_path):
     tc.save_parquet(tmp_path / "z.parquet")
     tc.save_ascii(tmp_path / "z.txt")
     txt = np.loadtxt(tmp_path / "z.txt")
-    assert txt.shape == (t.num_rows, 9)
+    assert txt.shape == (t.num_rows, 12)
     r3, theta, z = tc.zeta_r1r2(1, 2)
     assert r3.shape == theta.shape == z.shape == (5,)
     assert np.all((theta >= 0) & (theta <= np.pi))

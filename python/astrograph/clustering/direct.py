@@ -15,7 +15,7 @@ import numpy as np
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import InputError
-from . import inputs
+from . import inputs, sanity
 from .bins import Bins, as_bins
 from .regions import make as make_regions
 from .results import Norms, PairCounts, QuadCounts, TriangleCounts, region_sums
@@ -86,6 +86,7 @@ def _npoint(
     d, dw, r, rw, boxsize, _ = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, None
     )
+    sanity.check_catalogues({"D1": d, "R1.0": r}, boxsize)
     reg, sums = region_arguments(regions_spec, d, dw, r, rw, boxsize)
     budget = inputs.budget(max_memory)
     fn = _lib.count_triangles if kind == "triangles" else _lib.count_quads
@@ -109,7 +110,7 @@ def _npoint(
     labels = reg.get("regions")
     nd = d.shape[1]
     cat = lambda pos, w, lab: (pos, w, None, None, lab, None, None)  # noqa: E731
-    _, tables, jk = _lib.count_two_point(
+    names, tables, jk = _lib.count_two_point(
         cat(d, dw, None if labels is None else labels[:nd]),
         [] if r is None else [cat(r, rw, None if labels is None else labels[nd:])],
         None,
@@ -121,7 +122,9 @@ def _npoint(
         max_memory=budget,
         num_threads=nt,
     )
-    return raw, PairCounts.from_raw(b, [*tables, jk], *_norms(d, dw, r, rw), boxsize, sums)
+    norms = _norms(d, dw, r, rw)
+    sanity.check_counts(names, tables, {"D1": norms[0], "R1.0": norms[1]})
+    return raw, PairCounts.from_raw(b, [*tables, jk], *norms, boxsize, sums)
 
 
 def _npoint_counter(kind: str, summary: str) -> Callable[..., Any]:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import GraphFormatError, InputError
-from . import graph_file, inputs, multipoles, twopoint
+from . import graph_file, inputs, multipoles, sanity, twopoint
 from .bins import Bins, as_bins
 from .build import build_core
 from .direct import region_arguments
@@ -118,6 +118,7 @@ class NeighbourGraph:
             d, dw, r, rw, boxsize, los = inputs.catalogues(
                 data, randoms, data_weights, random_weights, boxsize, los
             )
+            sanity.check_catalogues({"D1": d, "R1.0": r}, boxsize)
             reg, _ = region_arguments(regions, d, dw, r, rw, boxsize)
             tracer = None
         else:
@@ -325,6 +326,7 @@ class NeighbourGraph:
         if raw is None:
             return None
         sums, weighted = self._weight_sums()
+        sanity.check_counts(names, raw[:-1], sums)
         return twopoint.build_result(
             cls, b, (names, raw[:-1], raw[-1]), sums, boxsize=self.boxsize, los=los,
             weighted=weighted, **extra,
@@ -364,7 +366,7 @@ class NeighbourGraph:
         :func:`astrograph.count_pairs_rppi`. The graph must hold every pair
         with s < sqrt(rp_max^2 + pimax^2) (build it with that rmax)."""
         b = rppi_bins(rp_bins, pimax, npi, signed)
-        binning = ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
+        binning = twopoint.rppi_binning(b, pimax)
         return self._two_point(
             ProjectedCounts, b, binning, los, max_memory, num_threads, progress, pimax=float(pimax)
         )

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import InputError
-from . import inputs
+from . import inputs, sanity
 from .bins import Bins, as_bins
 from .direct import region_arguments
 from .results import Norms, TriangleMultipoles
@@ -92,6 +92,7 @@ def count_triangle_multipoles(
     )
     if r is None and boxsize is None:
         raise InputError(NEEDS_RANDOMS)
+    sanity.check_catalogues({"D1": d, "R1.0": r}, boxsize)
     reg, sums = region_arguments(regions, d, dw, r, rw, boxsize)
     n = d.shape[1] + (0 if r is None else r.shape[1])
     with progress_bar("multipoles", progress, n) as cb:

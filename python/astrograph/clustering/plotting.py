@@ -3,11 +3,12 @@ only when a figure is made)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import AstrographWarning, InputError
 
 
 def _axes(ax: Any) -> Any:
@@ -19,8 +20,27 @@ def _axes(ax: Any) -> Any:
 
 
 def _errors(result: Any, statistic: Any) -> Any:
-    """Jackknife standard errors of a statistic when the result has regions."""
-    return result.std(statistic) if getattr(result, "resampling", None) is not None else None
+    """Jackknife standard errors of a statistic when the result has regions
+    (None without regions, or with a warning when they give no errors, as
+    with the analytic randoms of a periodic box)."""
+    regions = (
+        getattr(result, "resampling", None) is not None
+        or getattr(result, "jackknife", None) is not None
+    )
+    if not regions:
+        return None
+    try:
+        return result.std(statistic)
+    except InputError as exc:
+        warnings.warn(f"no error bars: {exc}", AstrographWarning, stacklevel=3)
+        return None
+
+
+def _masked_errorbar(ax: Any, x: np.ndarray, y: Any, err: Any, fmt: str, **kwargs: Any) -> Any:
+    """Points of a masked array (masked ones left out), with errors when given."""
+    ok = ~np.ma.getmaskarray(y)
+    yerr = None if err is None else np.asarray(err)[ok]
+    return ax.errorbar(x[ok], np.ma.getdata(y)[ok], yerr=yerr, fmt=fmt, **kwargs)
 
 
 def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
@@ -62,29 +82,29 @@ def plot_pairs(pc: Any, kind: str = "xi", ax: Any = None, **kwargs: Any) -> Any:
 def plot_triangles(
     tc: Any, kind: str = "r1r2", ax: Any = None, b1: int = 0, b2: int | None = None, **kwargs: Any
 ) -> Any:
-    """zeta(r1, r2, theta), zeta on equilateral / isosceles configurations, or Q."""
+    """zeta(r1, r2, theta), zeta on equilateral / isosceles configurations, or Q
+    (equilateral); with jackknife error bars when the counts carry regions."""
     ax = _axes(ax)
     c = tc.bins.centers
     if kind == "r1r2":
         b2 = b1 if b2 is None else b2
         _, theta, z = tc.zeta_r1r2(b1, b2)
-        ax.plot(theta[~z.mask] / np.pi, z.compressed(), "o-", **kwargs)
+        err = _errors(tc, lambda t: t.zeta_r1r2(b1, b2)[2])
+        _masked_errorbar(ax, theta / np.pi, z, err, "o-", **kwargs)
         ax.set_xlabel(r"$\theta/\pi$")
         ax.set_ylabel(rf"$\zeta(r_1={c[b1]:.3g}, r_2={c[b2]:.3g}, \theta)$")
         return ax
     if kind == "equilateral":
-        z = tc.equilateral()
-        ax.plot(c[~z.mask], z.compressed(), "o-", **kwargs)
+        _masked_errorbar(ax, c, tc.equilateral(), _errors(tc, "equilateral"), "o-", **kwargs)
         ax.set_ylabel(r"$\zeta$ (equilateral)")
     elif kind == "isosceles":
-        z = tc.isosceles(b1)
-        ax.plot(c[~z.mask], z.compressed(), "o-", **kwargs)
+        err = _errors(tc, lambda t: t.isosceles(b1))
+        _masked_errorbar(ax, c, tc.isosceles(b1), err, "o-", **kwargs)
         ax.set_ylabel(rf"$\zeta(r, r={c[b1]:.3g})$ (isosceles)")
     elif kind == "q":
-        q = tc.q()
         i = np.arange(tc.nbins)
-        qe = q[i, i, i]
-        ax.plot(c[~qe.mask], qe.compressed(), "o-", **kwargs)
+        err = _errors(tc, lambda t: t.q()[i, i, i])
+        _masked_errorbar(ax, c, tc.q()[i, i, i], err, "o-", **kwargs)
         ax.set_ylabel(r"$Q$ (equilateral)")
     else:
         raise InputError(f"unknown plot kind {kind!r}")
@@ -94,15 +114,18 @@ def plot_triangles(
 
 def plot_quads(qc: Any, kind: str = "tetrahedra", ax: Any = None, **kwargs: Any) -> Any:
     """The 4-point function on regular tetrahedra (with randoms: eta and its
-    connected part; without: DDDD), or the counts of every shape."""
+    connected part, with jackknife error bars when the counts carry regions;
+    without: DDDD), or the counts of every shape."""
     ax = _axes(ax)
     if kind == "tetrahedra":
         t = qc.tetrahedra()
         r = qc.bins.centers[qc.shapes[t, 0].astype(int)]
         if qc.randoms is not None:
             eta, conn = qc.eta()[t], qc.connected()[t]
-            ax.plot(r[~eta.mask], eta.compressed(), "o-", label=r"$\eta$ (full)", **kwargs)
-            ax.plot(r[~conn.mask], conn.compressed(), "s--", label="connected", **kwargs)
+            e_eta = _errors(qc, lambda q: q.eta()[t])
+            e_conn = _errors(qc, lambda q: q.connected()[t])
+            _masked_errorbar(ax, r, eta, e_eta, "o-", label=r"$\eta$ (full)", **kwargs)
+            _masked_errorbar(ax, r, conn, e_conn, "s--", label="connected", **kwargs)
             ax.set_ylabel("4-point function (regular tetrahedra)")
             ax.legend()
         else:
@@ -170,7 +193,8 @@ def plot_multipoles(
 ) -> Any:
     """r1 r2 zeta_ell(r1, r2) as the usual r1-r2 heat map, or its slices at
     fixed r1 (``b1``, default the middle bin) for ell = 0 and 1 (the BAO
-    scale shows in both)."""
+    scale shows in both), with jackknife error bars when the multipoles were
+    counted with regions."""
     ax = _axes(ax)
     c = tm.bins.centers
     z = tm.zeta()
@@ -187,9 +211,12 @@ def plot_multipoles(
     if kind != "slices":
         raise InputError(f"unknown plot kind {kind!r}: use 'r1r2' or 'slices'")
     b1 = len(c) // 2 if b1 is None else b1
+    err = _errors(tm, lambda m: m.zeta()[:2, b1])
     for el in (0, 1):
         if el <= tm.lmax:
-            ax.plot(c, c[b1] * c * z[el, b1], "o-", label=rf"$\ell={el}$", **kwargs)
+            e = None if err is None else c[b1] * c * err[el]
+            y = c[b1] * c * z[el, b1]
+            ax.errorbar(c, y, yerr=e, fmt="o-", label=rf"$\ell={el}$", **kwargs)
     ax.set_xlabel(r"$r_2$ [$h^{-1}$Mpc]")
     ax.set_ylabel(rf"$r_1 r_2 \zeta_\ell(r_1={c[b1]:.3g}, r_2)$")
     ax.legend()

@@ -19,7 +19,7 @@ import numpy as np
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import BinningError, BoxError, InputError
-from . import inputs
+from . import inputs, sanity
 from .bins import Bins, as_bins
 from .regions import MAX_REGIONS, box_labels, sky_centres, sky_labels
 from .regions import labels as check_labels
@@ -235,6 +235,7 @@ def prepare(
             labels=p.labels.get(role),
             nregions=p.nregions,
         )
+    sanity.check_catalogues(p.pos, boxsize, angular)
     return p
 
 
@@ -400,7 +401,7 @@ def _count(
     progress: bool,
 ) -> tuple:
     with progress_bar(_passes(p), progress) as cb:
-        return _lib.count_two_point(
+        raw = _lib.count_two_point(
             **p.core_args(),
             binning_args=binning,
             boxsize=p.boxsize,
@@ -410,11 +411,37 @@ def _count(
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
         )
+    sanity.check_counts(raw[0], raw[1], p.sums)
+    return raw
 
 
 def smu_binning(bins: Bins | Any) -> tuple:
     b = as_bins(bins)
     return ("smu", b.edges.tolist(), 0.0, b.nmu, b.signed)
+
+
+def rppi_binning(b: Bins, pimax: float) -> tuple:
+    """The kernel's binning for ``rppi_bins(...)``."""
+    return ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
+
+
+def theta_binning(b: Bins) -> tuple:
+    """The kernel's binning for ``theta_bins(...)``."""
+    return ("theta", b.edges.tolist(), 0.0, 1, False)
+
+
+CATALOGUES = ("data", "randoms", "data2", "randoms2")
+WEIGHTS = (
+    "data_weights", "random_weights", "data2_weights", "random2_weights",
+    "data_bitwise_weights", "data2_bitwise_weights", "weight_attrs", "regions",
+)  # fmt: skip
+
+
+def prepare_args(args: Mapping[str, Any], **geometry: Any) -> Prepared:
+    """``prepare`` on the catalogue and weight arguments a public count
+    function received (its ``locals()``), so the three share one call."""
+    data, randoms, data2, randoms2 = (args[k] for k in CATALOGUES)
+    return prepare(data, randoms, data2, randoms2, **{k: args[k] for k in WEIGHTS}, **geometry)
 
 
 def rppi_bins(rp_bins: Bins | Any, pimax: float, npi: int | None, signed: bool = False) -> Bins:
@@ -518,13 +545,7 @@ def count_pairs(
     progress: bool = False,
 ) -> PairCounts:
     b = as_bins(bins)
-    p = prepare(
-        data, randoms, data2, randoms2,
-        data_weights=data_weights, random_weights=random_weights,
-        data2_weights=data2_weights, random2_weights=random2_weights,
-        data_bitwise_weights=data_bitwise_weights, data2_bitwise_weights=data2_bitwise_weights,
-        weight_attrs=weight_attrs, boxsize=boxsize, los=los, regions=regions,
-    )  # fmt: skip
+    p = prepare_args(locals(), boxsize=boxsize, los=los)
     raw = _count(p, smu_binning(b), twopoint_weights, max_memory, num_threads, progress)
     return result_of(PairCounts, b, raw, p)
 
@@ -588,15 +609,8 @@ def count_pairs_rppi(
     progress: bool = False,
 ) -> ProjectedCounts:
     b = rppi_bins(rp_bins, pimax, npi, signed)
-    p = prepare(
-        data, randoms, data2, randoms2,
-        data_weights=data_weights, random_weights=random_weights,
-        data2_weights=data2_weights, random2_weights=random2_weights,
-        data_bitwise_weights=data_bitwise_weights, data2_bitwise_weights=data2_bitwise_weights,
-        weight_attrs=weight_attrs, boxsize=boxsize, los=los, regions=regions,
-    )  # fmt: skip
-    binning = ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
-    raw = _count(p, binning, twopoint_weights, max_memory, num_threads, progress)
+    p = prepare_args(locals(), boxsize=boxsize, los=los)
+    raw = _count(p, rppi_binning(b, pimax), twopoint_weights, max_memory, num_threads, progress)
     return result_of(ProjectedCounts, b, raw, p, pimax=float(pimax))
 
 
@@ -647,21 +661,8 @@ def count_angular(
     progress: bool = False,
 ) -> AngularCounts:
     b = theta_bins(bins)
-    p = prepare(
-        data, randoms, data2, randoms2,
-        data_weights=data_weights, random_weights=random_weights,
-        data2_weights=data2_weights, random2_weights=random2_weights,
-        data_bitwise_weights=data_bitwise_weights, data2_bitwise_weights=data2_bitwise_weights,
-        weight_attrs=weight_attrs, regions=regions, angular=True,
-    )  # fmt: skip
-    raw = _count(
-        p,
-        ("theta", b.edges.tolist(), 0.0, 1, False),
-        twopoint_weights,
-        max_memory,
-        num_threads,
-        progress,
-    )
+    p = prepare_args(locals(), angular=True)
+    raw = _count(p, theta_binning(b), twopoint_weights, max_memory, num_threads, progress)
     return result_of(AngularCounts, b, raw, p)
 
 

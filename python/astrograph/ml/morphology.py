@@ -16,7 +16,8 @@ flips, 90-degree and arbitrary rotations, zoom, shift and a random crop to
 ``input_size``.  Galaxy morphology does not depend on orientation, so predictions
 can average the 8 rotations/reflections of the square (``tta=True``), and several
 networks can be averaged (``n_ensemble``).  The network and its training step live
-in :mod:`astrograph.ml.nn.cnn`.
+in :mod:`astrograph.ml.nn.cnn`; the checks of the hyper-parameters and labels in
+``astrograph.ml._morphology_checks``.
 
 :data:`GZ2_PRESETS` holds the tested settings for the Galaxy Zoo 2 spirals set.
 """
@@ -32,6 +33,7 @@ from flax import nnx
 from sklearn.base import BaseEstimator
 
 from ..errors import InputError
+from ._morphology_checks import augment_kwargs, check_params, encode_targets
 from .metrics import galaxy_zoo_rmse
 from .nn.cnn import MorphologyNet, Task, TrainSettings, forward_batches, train_network
 from .nn.dihedral import DihedralNet
@@ -169,19 +171,6 @@ class GalaxyCNN(BaseEstimator):
     def _is_regression(self) -> bool:
         return self.task_ == "regression"
 
-    def _augment_kwargs(self) -> dict | None:
-        if self.augment is None:
-            return None
-        kwargs = {"flip": True, "rotate": "any", "zoom": (1.0, 1.0), "shift": 0.0}
-        if isinstance(self.augment, str):
-            if self.augment != "default":
-                raise InputError(f"augment must be 'default', a dict or None, got {self.augment!r}")
-            kwargs.update(zoom=(0.9, 1.1), shift=3.0)
-        else:
-            kwargs.update(self.augment)
-        kwargs["zoom"] = tuple(kwargs["zoom"])  # hashable, also after a JSON round trip
-        return kwargs
-
     @property
     def _net(self) -> type[MorphologyNet]:
         return DihedralNet if self.symmetry == "dihedral" else MorphologyNet
@@ -202,100 +191,14 @@ class GalaxyCNN(BaseEstimator):
         )
 
     def _encode_targets(self, images: np.ndarray, labels: Any) -> np.ndarray:
-        y = np.asarray(labels)
-        if len(y) != len(images):
-            raise InputError(
-                f"labels do not match images: {len(images)} images but {len(y)} labels"
-            )
-        if y.ndim == 2 and np.issubdtype(y.dtype, np.floating):
-            bad = ~np.isfinite(y).all(axis=1)
-            if bad.any():
-                raise InputError(f"labels: row {np.flatnonzero(bad)[0]} contains NaN or inf")
-            # Vote fractions are independent sigmoid outputs (the Galaxy Zoo answers are
-            # hierarchical, so rows need not sum to 1), but each must be a fraction.
-            outside = np.argwhere((y < 0) | (y > 1))
-            if len(outside):
-                r, c = outside[0]
-                raise InputError(
-                    f"labels: vote fractions must lie in [0, 1]; {len(outside)} entries do not "
-                    f"(first: row {r}, column {c} = {y[r, c]:g})"
-                )
-            self.task_ = "regression"
-            self.classes_ = None
-            self.n_outputs_ = y.shape[1]
-            return y.astype(np.float32)
-        if y.ndim != 1:
-            raise InputError(
-                "labels must be 1-D class labels or a 2-D float array of vote fractions, "
-                f"got shape {y.shape}"
-            )
-        if np.issubdtype(y.dtype, np.floating) and not np.isfinite(y).all():
-            raise InputError(f"labels: entry {np.flatnonzero(~np.isfinite(y))[0]} is NaN or inf")
-        self.task_ = "classification"
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise InputError("need at least two classes in the labels")
-        self.n_outputs_ = len(self.classes_)
-        return encoded.astype(np.int32)
+        t = encode_targets(images, labels)
+        self.task_, self.classes_, self.n_outputs_ = t.task, t.classes, t.n_outputs
+        return t.y
 
     def _task(self) -> Task:
         return Task(self._is_regression, self.n_outputs_, self.label_smoothing)
 
     # ------------------------------------------------------------------ fit
-    def _check_params(self) -> None:
-        """Refuse hyper-parameters that cannot train (each message names the parameter)."""
-
-        def is_int(v: Any) -> bool:
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-        def is_num(v: Any) -> bool:
-            return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-
-        ints = {"epochs": 1, "batch_size": 1, "n_ensemble": 1, "convs_per_stage": 1, "dense": 1,
-                "warmup_epochs": 0, "verbose": 0}  # fmt: skip
-        for name, low in ints.items():
-            value = getattr(self, name)
-            if not is_int(value) or value < low:
-                raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
-        if self.input_size is not None and (not is_int(self.input_size) or self.input_size <= 0):
-            raise InputError(
-                f"input_size must be a positive integer or None, got {self.input_size!r}"
-            )
-        if self.patience is not None and (not is_int(self.patience) or self.patience < 1):
-            raise InputError(f"patience must be an integer >= 1 or None, got {self.patience!r}")
-        if self.symmetry not in ("dihedral", None):
-            raise InputError(f"symmetry must be 'dihedral' or None, got {self.symmetry!r}")
-        chans = self.channels
-        if chans is not None and (not isinstance(chans, (tuple, list)) or not chans
-                or not all(is_int(c) and c > 0 for c in chans)):  # fmt: skip
-            raise InputError(
-                f"channels must be None or a non-empty tuple of positive integers, got {chans!r}"
-            )
-        fractions = {"validation_fraction": (0.0, 1.0), "dropout": (0.0, 1.0),
-                     "label_smoothing": (0.0, 1.0)}  # fmt: skip
-        for name, (low, high) in fractions.items():
-            value = getattr(self, name)
-            if not is_num(value) or not low <= value < high:
-                raise InputError(f"{name} must be a number in [{low:g}, {high:g}), got {value!r}")
-        for name in ("learning_rate", "weight_decay"):
-            value = getattr(self, name)
-            if (
-                not is_num(value)
-                or not np.isfinite(value)
-                or value < 0
-                or (name == "learning_rate" and value == 0)
-            ):
-                sign = "> 0" if name == "learning_rate" else ">= 0"
-                raise InputError(f"{name} must be a finite number {sign}, got {value!r}")
-        if not is_num(self.mixup) or not 0 <= self.mixup < np.inf:
-            raise InputError(f"mixup must be a number >= 0 (0 disables it), got {self.mixup!r}")
-        if self.ema is not None and (not is_num(self.ema) or not 0 < self.ema < 1):
-            raise InputError(f"ema must be None or a decay in (0, 1), got {self.ema!r}")
-        if self.patience is not None and self.validation_fraction == 0:
-            raise InputError(
-                "patience needs validation_fraction > 0 (early stopping on held-out images)"
-            )
-
     def _default_input_size(self) -> int:
         # A random crop of 7/8 of the side: translations the network must learn
         # to ignore, which helped more than any other augmentation on GZ2.
@@ -324,7 +227,7 @@ class GalaxyCNN(BaseEstimator):
         (NaN / inf, not square, smaller than :attr:`min_input_size`) or labels (vote
         fractions outside [0, 1], NaN, a single class, a length mismatch).
         """
-        self._check_params()
+        check_params(self)
         x = check_images(images)
         y = self._encode_targets(x, labels)
         self.image_size_ = x.shape[1]
@@ -378,7 +281,7 @@ class GalaxyCNN(BaseEstimator):
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
             warmup_epochs=self.warmup_epochs,
-            augment=self._augment_kwargs(),
+            augment=augment_kwargs(self.augment),
             input_size=self.input_size_,
             tta=self._tta,
             patience=self.patience,

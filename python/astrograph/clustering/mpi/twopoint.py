@@ -17,7 +17,7 @@ import numpy as np
 from ... import _lib
 from ..._progress import progress_bar
 from ...errors import InputError
-from .. import inputs, twopoint
+from .. import inputs, sanity, twopoint
 from ..regions import KMEANS_SAMPLE, MAX_REGIONS, box_labels, sky_centres, sky_labels
 from ..regions import labels as check_labels
 from ..results import AUTO, CROSS, AngularCounts, PairCounts, ProjectedCounts
@@ -112,10 +112,10 @@ def count(
             if pimax is None:
                 raise InputError("(rp, pi) counts need pimax")
             b = twopoint.rppi_bins(rp_bins, pimax, npi, signed)
-            binning = ("rppi", b.edges.tolist(), float(pimax), b.nmu, b.signed)
+            binning = twopoint.rppi_binning(b, pimax)
         else:
             b = twopoint.theta_bins(bins)
-            binning = ("theta", b.edges.tolist(), 0.0, 1, False)
+            binning = twopoint.theta_binning(b)
         box = None if boxsize is None else float(boxsize)
         if angular and box is not None:
             raise InputError("angular counts are on the sky: boxsize does not apply")
@@ -303,6 +303,7 @@ def count(
     total = reduce_sum(comm, [*tables, regs], exact=exact, allreduce=allreduce)
     if total is None:
         return None
+    sanity.check_counts(cnames, total[:-1], sums)
     cls: type = {"smu": PairCounts, "rppi": ProjectedCounts, "theta": AngularCounts}[kind]
     extra = {"pimax": float(binning[2])} if kind == "rppi" else {}
     r1 = [r for r in names if r.startswith("R1.")]

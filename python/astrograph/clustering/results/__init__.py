@@ -1,6 +1,8 @@
 """Result classes, each built by one constructor (``from_raw``) from the
 core's raw arrays and the weight norms: pair, triangle and quad counts with
-their estimators and outputs."""
+their estimators and outputs. Every result's ``save`` writes one Parquet file
+that its class's ``load``, or :func:`load_result` whatever the class, reads
+back."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from .pairs import PairCounts
 from .projected import ProjectedCounts
 from .quads import QUAD_EDGES, QUAD_PAIRINGS, QUAD_TYPES, QuadCounts
 from .resampling import Resampling, region_sums
+from .table import load_result
 from .triangles import TRIANGLE_TYPES, TriangleCounts
 from .twopoint import AUTO, CROSS, ESTIMATORS, TwoPointCounts
 
@@ -25,6 +28,7 @@ __all__ = [
     "TriangleMultipoles",
     "Resampling",
     "region_sums",
+    "load_result",
     "TRIANGLE_TYPES",
     "AUTO",
     "CROSS",

@@ -3,12 +3,13 @@ edge-corrected estimator (Slepian & Eisenstein 2015)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from math import factorial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -18,9 +19,27 @@ from .. import plotting
 from ..bins import Bins
 from .norms import Norms
 from .resampling import corrected, cross_weight, refuse_analytic_randoms
-from .table import ResultTable
+from .table import (
+    UNITS,
+    ResultTable,
+    column,
+    norms_json,
+    norms_of,
+    package_version,
+    region_columns,
+    region_tables,
+    sums_array,
+    sums_json,
+    write,
+    write_ascii,
+)
 
 NORMALISATIONS = ("legendre", "encore")
+#: Names of the typed sums (by number of random vertices) in files.
+_TYPES = ("N_DDD", "N_DDR", "N_DRR", "N_RRR")
+#: File format of :meth:`TriangleMultipoles.save` (key in the Parquet metadata).
+FORMAT = "astrograph.multipoles"
+FORMAT_VERSION = 1
 
 
 def wigner3j_zero(l1: int, l2: int, l3: int) -> float:
@@ -105,6 +124,9 @@ class TriangleMultipoles(ResultTable):
     jackknife: np.ndarray | None = None
     region_sums: tuple | None = None
     within: np.ndarray | None = None
+
+    SAVE_FORMAT: ClassVar[str] = FORMAT
+    SAVE_VERSION: ClassVar[int] = FORMAT_VERSION
 
     @classmethod
     def from_raw(
@@ -325,49 +347,180 @@ class TriangleMultipoles(ResultTable):
         r = None if self.randoms is None else k * self.randoms * (-self.random_scale) ** 3
         return k * self.field, r
 
-    def to_arrow(self) -> Any:
-        """One row per (l, b1, b2) with b1 <= b2: edges, N_l of the field and
-        the randoms, zeta_l (Legendre normalisation)."""
-        nb, e = self.bins.nbins, self.bins.edges
+    # -- outputs ------------------------------------------------------------
+    def _columns(self, rows: tuple, save: bool) -> dict[str, Any]:
+        e = self.bins.edges
+        ell, b1, b2 = rows
+        cols: dict[str, Any] = {
+            "ell": ell,
+            "r1_lo": e[b1],
+            "r1_hi": e[b1 + 1],
+            "r2_lo": e[b2],
+            "r2_hi": e[b2 + 1],
+            "N_field": self.field[rows],
+        }
+        if self.randoms is not None:
+            cols["N_randoms"] = self.randoms[rows]
+        elif not save:  # the text layout stays that of a result with randoms
+            cols["N_randoms"] = np.full(len(ell), np.nan)
+        if save and self.typed is not None:
+            for t, name in enumerate(_TYPES):
+                cols[name] = self.typed[t][rows]
+        try:
+            cols["zeta"] = self.zeta()[rows]
+        except InputError:  # no randoms and no box
+            pass
+        return cols
+
+    def _header(self, complete: bool) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "astrograph": package_version(),
+            "complete": complete,
+            "lmax": self.lmax,
+            "edges": self.bins.edges.tolist(),
+            "units": UNITS,
+            "estimator": "edge-corrected" if self.randoms is not None else "natural",
+            "edge_correction": True,
+            "normalisation": "legendre",
+            "statistic": "zeta",
+            "random_scale": self.random_scale,
+            "boxsize": self.boxsize,
+            "data": norms_json(self.data),
+            "nregions": self.nregions,
+        }
+
+    def _upper(self) -> tuple:
         ell, b1, b2 = np.meshgrid(
-            np.arange(self.lmax + 1), np.arange(nb), np.arange(nb), indexing="ij"
-        )
+            np.arange(self.lmax + 1), np.arange(self.bins.nbins), np.arange(self.bins.nbins),
+            indexing="ij",
+        )  # fmt: skip
         keep = b1 <= b2
-        z = self.zeta()
-        cols = {
-            "ell": ell[keep],
-            "r1_lo": e[b1[keep]],
-            "r1_hi": e[b1[keep] + 1],
-            "r2_lo": e[b2[keep]],
-            "r2_hi": e[b2[keep] + 1],
-            "n_field": self.field[keep],
-            "n_randoms": (
-                np.full(keep.sum(), np.nan) if self.randoms is None else self.randoms[keep]
-            ),
-            "zeta": z[keep],
-        }
-        meta = {
-            "lmax": str(self.lmax),
-            "random_scale": repr(self.random_scale),
-            "boxsize": "" if self.boxsize is None else repr(self.boxsize),
-            "normalisation": "legendre: zeta(r1, r2, mu) = sum_l zeta_l P_l(mu)",
-        }
-        return pa.table(cols).replace_schema_metadata(
-            {f"astrograph.{k}": v for k, v in meta.items()}
+        return ell[keep], b1[keep], b2[keep]
+
+    def to_arrow(self) -> Any:
+        """One row per (l, b1, b2) with b1 <= b2: ell, the r1 and r2 bin edges,
+        N_field (N_l of the D - R field), N_randoms (N_l of the randoms,
+        unscaled; NaN without) and zeta (zeta_l, Legendre normalisation); the
+        bins, units, random scale, norms and package version in the schema
+        metadata (:meth:`save` keeps everything)."""
+        header = self._header(complete=False)
+        return pa.table(self._columns(self._upper(), False)).replace_schema_metadata(
+            {FORMAT: json.dumps(header, allow_nan=True)}
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Writes everything needed to recompute zeta and its error bars to
+        one Parquet file: the rows of :meth:`to_arrow` (every (l, b1, b2) if
+        the counts are not symmetric in b1, b2) with N_field, N_randoms, the
+        typed sums (N_DDD ... N_RRR) and the delete-one tables
+        (``"jackknife:N_DDD"``, ``"within:N_DDD"``, ... one value per region);
+        in the metadata lmax, the bins, box, random scale, the data's weight
+        sums (in total and per region). :meth:`load` (or
+        :func:`~astrograph.clustering.results.load_result`) reads it back."""
+        arrays = [a for a in (self.field, self.randoms, self.typed, self.jackknife, self.within)
+                  if a is not None]  # fmt: skip
+        symmetric = all(np.array_equal(a, np.swapaxes(a, -1, -2)) for a in arrays)
+        rows = self._upper() if symmetric else tuple(np.indices(self.field.shape).reshape(3, -1))
+        cols = self._columns(rows, True)
+        header = self._header(complete=True)
+        header["rows"] = "upper" if symmetric else "all"
+        header["randoms"] = self.randoms is not None
+        header["typed"] = self.typed is not None
+        if self.jackknife is not None:
+            if self.within is None or self.region_sums is None:
+                raise InputError("these multipoles' delete-one tables are incomplete")
+            tables = {"jackknife": self.jackknife, "within": self.within}
+            cols.update(region_columns(tables, list(_TYPES), rows))
+            dsum, rsum, weighted = self.region_sums
+            header["region_sums"] = {"data": sums_json(dsum), "randoms": sums_json(rsum)}
+            header["weighted"] = [bool(w) for w in weighted]
+        write(pa.table(cols), header, path)
+
+    @classmethod
+    def _from_saved(cls, table: Any, h: dict[str, Any], path: Any) -> TriangleMultipoles:
+        bins = Bins(h["edges"])
+        lmax = int(h["lmax"])
+        nb = bins.nbins
+        shape = (lmax + 1, nb, nb)
+        ell = column(table, "ell", path).astype(np.intp)
+        b1 = np.searchsorted(bins.edges, column(table, "r1_lo", path))
+        b2 = np.searchsorted(bins.edges, column(table, "r2_lo", path))
+        rows = (ell, b1, b2)
+        mirror = h.get("rows", "upper") == "upper"
+
+        def full(values: np.ndarray) -> np.ndarray:
+            out = np.zeros(values.shape[:-1] + shape)
+            at: tuple = (Ellipsis, *rows)
+            out[at] = values
+            if mirror:
+                out[Ellipsis, rows[0], rows[2], rows[1]] = values
+            return out
+
+        field = full(column(table, "N_field", path))
+        randoms = full(column(table, "N_randoms", path)) if h["randoms"] else None
+        typed = None
+        if h["typed"]:
+            typed = full(np.array([column(table, n, path) for n in _TYPES]))
+        k = int(h.get("nregions", 0))
+        jk = within = region_sums = None
+        if k:
+            jk, within = (
+                full(region_tables(table, kind, list(_TYPES), k, (len(b1),), (slice(None),)))
+                for kind in ("jackknife", "within")
+            )
+            sums = h["region_sums"]
+            region_sums = (
+                sums_array(sums["data"]),
+                sums_array(sums["randoms"]),
+                (bool(h["weighted"][0]), bool(h["weighted"][1])),
+            )
+        return cls(
+            bins,
+            lmax,
+            field,
+            randoms,
+            float(h["random_scale"]),
+            norms_of(h["data"]),  # type: ignore[arg-type]
+            h["boxsize"],
+            typed,
+            jk,
+            region_sums,
+            within,
         )
 
     def save_ascii(self, path: str | Path) -> None:
-        """Columns ell, r1_lo, r1_hi, r2_lo, r2_hi, N_field, N_randoms, zeta."""
+        """Columns ell, r1_lo, r1_hi, r2_lo, r2_hi, N_field, N_randoms, zeta
+        (as :meth:`to_arrow`), under a header giving the bins and their unit,
+        the estimator and normalisation, the random scale, the data's weight
+        sums, the box and the package version."""
         t = self.to_arrow()
-        names = ["ell", "r1_lo", "r1_hi", "r2_lo", "r2_hi", "n_field", "n_randoms", "zeta"]
-        np.savetxt(
-            path,
-            np.column_stack([t.column(c).to_numpy() for c in names]),
-            header="ell r1_lo r1_hi r2_lo r2_hi N_field N_randoms zeta_l",
-            fmt="%.17g",
-        )
+        e = " ".join(f"{x:.12g}" for x in self.bins.edges)
+        d = self.data
+        if self.randoms is not None:
+            est = (
+                "edge-corrected (Slepian & Eisenstein 2015): N_l / R_0 = sum_l' "
+                "[sum_k (2k + 1) (l l' k; 0 0 0)^2 f_k] zeta_l', f_k = N_k[R] / N_0[R]"
+            )
+        else:
+            est = "natural: zeta_l = (2l + 1) N_l / R_0 - delta_l0, R_0 of the periodic box"
+        regions = f", {self.nregions} regions" if self.nregions else ""
+        lines = [
+            f"astrograph {package_version()} {type(self).__name__}: l <= {self.lmax}, "
+            f"{self.bins.nbins} radial bins{regions}",
+            f"radial bin edges {e} in {UNITS}; one row per (ell, b1 <= b2)",
+            "N_field = N_l[D - alpha R] (randoms weighted by random_scale = -W_D / W_R = "
+            f"{self.random_scale:.17g}), N_randoms = N_l[R] (unscaled), R_0 = alpha^3 N_0[R]",
+            f"estimator {est}; normalisation legendre: zeta(r1, r2, mu) = sum_l zeta_l P_l(mu)",
+            f"boxsize {self.boxsize}",
+            f"norms data N {d.n} S1 {d.s1:.17g} S2 {d.s2:.17g} S3 {d.s3:.17g} S4 {d.s4:.17g}",
+        ]
+        write_ascii(path, t, t.column_names, lines, fmt="%.17g")
 
     def plot(self, kind: str = "r1r2", ell: int = 0, ax: Any = None, **kwargs: Any) -> Any:
         """``kind`` "r1r2": heat map of zeta_ell(r1, r2); "slices": r1 r2
-        zeta_l(r1, r2) against r2 at fixed r1 for l = 0 and 1."""
+        zeta_l(r1, r2) against r2 at fixed r1 (bin ``b1``) for l = 0 and 1,
+        with jackknife error bars when counted with regions."""
         return plotting.plot_multipoles(self, kind=kind, ell=ell, ax=ax, **kwargs)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from math import comb
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -17,13 +18,35 @@ from ..bins import Bins
 from .norms import Norms
 from .pairs import PairCounts
 from .resampling import Resampled, Resampling
-from .table import ResultTable
+from .table import (
+    PAIRS_KEY,
+    UNITS,
+    ResultTable,
+    column,
+    embed,
+    embedded,
+    norms_json,
+    norms_of,
+    package_version,
+    region_columns,
+    region_tables,
+    sums_array,
+    sums_json,
+    write,
+    write_ascii,
+)
 
 QUAD_TYPES = ("dddd", "dddr", "ddrr", "drrr", "rrrr")
 #: Edge order of a quad's six side bins: vertex pairs (01, 02, 03, 12, 13, 23).
 QUAD_EDGES = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
 #: The three ways to split four vertices into two pairs, as slots of QUAD_EDGES.
 QUAD_PAIRINGS = ((0, 5), (1, 4), (2, 3))
+#: Names of the counts in tables, files and headers, in QUAD_TYPES order.
+_NAMES = ("DDDD", "DDDR", "DDRR", "DRRR", "RRRR")
+_ODD = tuple(f"{n}_odd" for n in _NAMES)
+#: File format of :meth:`QuadCounts.save` (key in the Parquet metadata).
+FORMAT = "astrograph.quads"
+FORMAT_VERSION = 1
 
 
 @dataclass
@@ -58,6 +81,9 @@ class QuadCounts(ResultTable, Resampled):
     resampling: Resampling | None = None
     odd: np.ndarray | None = None
     chiral: np.ndarray | None = None
+
+    SAVE_FORMAT: ClassVar[str] = FORMAT
+    SAVE_VERSION: ClassVar[int] = FORMAT_VERSION
 
     @classmethod
     def from_raw(
@@ -184,39 +210,175 @@ class QuadCounts(ResultTable, Resampled):
         """Indices of regular-tetrahedron shapes (all six sides in one bin)."""
         return np.flatnonzero((self.shapes == self.shapes[:, :1]).all(axis=1))
 
-    def to_arrow(self) -> Any:
-        """One row per shape: its six side bins (b01 ... b23), the five counts
-        and, with randoms, eta and the disconnected terms."""
+    # -- outputs ------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the counts held (DDDD ... RRRR; DDDD alone without
+        randoms), as in tables and files; parity-odd counts add ``_odd``."""
+        return _NAMES if self.randoms is not None else _NAMES[:1]
+
+    def norms(self) -> dict[str, float]:
+        """Normalisation of every count held, by name (see :meth:`norm`; the
+        parity-odd counts share their type's)."""
+        return {n: float(self.norm(t)) for t, n in enumerate(self.names)}
+
+    def _columns(self, names: Sequence[str], summary: bool) -> dict[str, Any]:
         cols: dict[str, Any] = {
             f"b{a}{b}": self.shapes[:, s] for s, (a, b) in enumerate(QUAD_EDGES)
         }
-        for t, name in enumerate(QUAD_TYPES):
-            cols[name] = self.counts[t]
+        for name in names:
+            cols[name] = self.counts[_NAMES.index(name)]
         if self.odd is not None:
-            for t, name in enumerate(QUAD_TYPES):
-                cols[f"{name}_odd"] = self.odd[t]
+            for name in names:
+                cols[f"{name}_odd"] = self.odd[_NAMES.index(name)]
+        ok = self.chiral is not None and len(self.chiral) == len(self.shapes)
+        if ok and (self.odd is not None or not summary):
             cols["chiral"] = self.chiral
         if self.randoms is not None:
             cols["eta"] = self.eta().filled(np.nan)
             cols["disconnected"] = self.disconnected()
             if self.odd is not None:
                 cols["zeta_odd"] = self.zeta_odd().filled(np.nan)
-        meta = {"boxsize": "" if self.boxsize is None else str(self.boxsize)}
-        return pa.table(cols).replace_schema_metadata(meta)
+        return cols
 
-    def save_ascii(self, path: str | Path) -> None:
-        """One row per shape: the six side bins, DDDD ... RRRR (and eta with randoms)."""
-        t = self.to_arrow()
-        names = [n for n in t.column_names if n != "disconnected"]
-        np.savetxt(
-            path,
-            np.column_stack([t.column(c).to_numpy() for c in names]),
-            header=" ".join(names),
-            fmt="%.10g",
+    def _header(self, complete: bool) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "astrograph": package_version(),
+            "complete": complete,
+            "counts": list(self.names),
+            "parity": self.odd is not None,
+            "norms": self.norms(),
+            "estimator": "eta" if self.randoms is not None else None,
+            "statistic": "eta",
+            "edges": self.bins.edges.tolist(),
+            "units": UNITS,
+            "shape_edges": [f"{a}{b}" for a, b in QUAD_EDGES],
+            "boxsize": self.boxsize,
+            "data": norms_json(self.data),
+            "randoms": norms_json(self.randoms),
+            "nregions": 0 if self.resampling is None else self.resampling.nregions,
+        }
+
+    def to_arrow(self) -> Any:
+        """One row per shape: its six side bins (b01 ... b23, 0-based bin
+        indices), the counts held (DDDD ... RRRR), with parity the
+        handedness-weighted counts (DDDD_odd ...) and the chiral flag, and with
+        randoms eta, the disconnected terms (and zeta_odd); the bins, units,
+        norms and package version in the schema metadata (:meth:`save` keeps
+        everything)."""
+        header = self._header(complete=False)
+        return pa.table(self._columns(self.names, True)).replace_schema_metadata(
+            {FORMAT: json.dumps(header, allow_nan=True)}
         )
 
+    def save(self, path: str | Path) -> None:
+        """Writes everything needed to recompute every estimator and error
+        bar to one Parquet file: one row per shape with its side bins, the five
+        counts (and the parity-odd ones), the chiral flags, eta and the region
+        tables (``"touch:DDDD"``, ... one value per region); in the metadata
+        the bins, box, norms, per-region weight sums and the pair counts (a
+        saved :class:`PairCounts`). :meth:`load` (or
+        :func:`~astrograph.clustering.results.load_result`) reads it back."""
+        cols = self._columns(_NAMES, False)
+        header = self._header(complete=True)
+        header["shapes_dtype"] = self.shapes.dtype.str
+        if self.chiral is not None and len(self.chiral) != len(self.shapes):
+            header["chiral"] = np.asarray(self.chiral, dtype=bool).tolist()
+        else:
+            header["chiral"] = "column" if self.chiral is not None else None
+        rs = self.resampling
+        if rs is not None:
+            names = list(_NAMES) + (list(_ODD) if self.odd is not None else [])
+            tables = {"touch": rs.touch, "low": rs.low, "within": rs.within}
+            cols.update(region_columns(tables, names, (slice(None),)))
+            header["region_sums"] = {
+                "data": sums_json(rs.data_sums),
+                "randoms": sums_json(rs.random_sums),
+            }
+            header["weighted"] = list(rs.weighted)
+        write(pa.table(cols), header, path, {PAIRS_KEY: embed(self.pairs)})
+
+    @classmethod
+    def _from_saved(cls, table: Any, h: dict[str, Any], path: Any) -> QuadCounts:
+        bins = Bins(h["edges"])
+        dtype = np.dtype(h.get("shapes_dtype", "|u1"))
+        shapes = np.column_stack(
+            [column(table, f"b{a}{b}", path).astype(dtype) for a, b in QUAD_EDGES]
+        ).reshape(-1, 6)
+        counts = np.array([column(table, n, path) for n in _NAMES], dtype=np.float64)
+        counts = counts.reshape(len(_NAMES), len(shapes))
+        odd = None
+        if h["parity"]:
+            odd = np.array([column(table, n, path) for n in _ODD], dtype=np.float64)
+            odd = odd.reshape(counts.shape)
+        chiral = h.get("chiral")
+        if chiral == "column":
+            chiral = column(table, "chiral", path).astype(bool)
+        elif chiral is not None:
+            chiral = np.asarray(chiral, dtype=bool)
+        pairs = embedded(table, path)
+        if not isinstance(pairs, PairCounts):
+            raise InputError(f"{path}: the embedded pair counts are a {type(pairs).__name__}")
+        rs = None
+        k = int(h.get("nregions", 0))
+        if k:
+            names = list(_NAMES) + (list(_ODD) if odd is not None else [])
+            touch, low, within = (
+                region_tables(table, kind, names, k, (len(shapes),), (slice(None),))
+                for kind in ("touch", "low", "within")
+            )
+            sums = h["region_sums"]
+            rs = Resampling(
+                touch,
+                low,
+                within,
+                sums_array(sums["data"]),  # type: ignore[arg-type]
+                sums_array(sums["randoms"]),
+                (bool(h["weighted"][0]), bool(h["weighted"][1])),
+            )
+        data, randoms = norms_of(h["data"]), norms_of(h["randoms"])
+        return cls(bins, shapes, counts, pairs, data, randoms, h["boxsize"], rs, odd, chiral)  # type: ignore[arg-type]
+
+    def _summary_line(self) -> str:
+        parity = ", parity-odd counts" if self.odd is not None else ""
+        box = "" if self.boxsize is None else f", periodic box {self.boxsize:g}"
+        regions = "" if self.resampling is None else f", {self.resampling.nregions} regions"
+        return (
+            f"{'/'.join(self.names)}, {len(self.shapes)} shapes of {self.bins.nbins} "
+            f"separation bins{parity}{box}{regions}"
+        )
+
+    def save_ascii(self, path: str | Path) -> None:
+        """A text table of :meth:`to_arrow`: per shape its six side bins, the
+        counts held (DDDD ... RRRR, the parity-odd ones) and with randoms eta,
+        the disconnected terms (and zeta_odd), under a header giving the bins
+        and their unit, the estimator, every normalisation, the box and the
+        package version."""
+        t = self.to_arrow()
+        e = " ".join(f"{x:.12g}" for x in self.bins.edges)
+        est = (
+            "eta = (DDDD - 4 DDDR + 6 DDRR - 4 DRRR + RRRR) / RRRR, each count over its "
+            "norm; disconnected = xi(r01) xi(r23) + xi(r02) xi(r13) + xi(r03) xi(r12)"
+        )
+        if self.odd is not None:
+            est += "; zeta_odd: eta of the handedness-weighted counts (*_odd)"
+        lines = [
+            f"astrograph {package_version()} {type(self).__name__}: {self._summary_line()}",
+            f"bin edges {e} in {UNITS}; b01 ... b23: the 0-based bins of the sides "
+            "between vertices 0-1, 0-2, 0-3, 1-2, 1-3, 2-3",
+            f"estimator {est}" if self.randoms is not None else "no randoms: counts only",
+            f"boxsize {self.boxsize}",
+            "norms " + "  ".join(f"{n} {v:.17g}" for n, v in self.norms().items()),
+        ]
+        write_ascii(path, t, t.column_names, lines)
+
     def plot(self, kind: str = "tetrahedra", ax: Any = None, **kwargs: Any) -> Any:
-        """Plots ``kind`` in {"tetrahedra", "counts"}; returns the axes."""
+        """Plots ``kind`` in {"tetrahedra", "counts"} (eta and its connected
+        part on regular tetrahedra, with jackknife error bars when the counts
+        carry regions); returns the axes."""
         return plotting.plot_quads(self, kind=kind, ax=ax, **kwargs)
 
     @property

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -17,9 +18,36 @@ from .analytic import sorted_mask, triangle_probability
 from .norms import Norms
 from .pairs import PairCounts
 from .resampling import Resampled, Resampling
-from .table import ResultTable
+from .table import (
+    PAIRS_KEY,
+    UNITS,
+    ResultTable,
+    column,
+    embed,
+    embedded,
+    norms_json,
+    norms_of,
+    package_version,
+    region_columns,
+    region_tables,
+    sums_array,
+    sums_json,
+    write,
+    write_ascii,
+)
 
 TRIANGLE_TYPES = ("ddd", "ddr", "drr", "rrr")
+#: Names of the counts in tables, files and headers, in TRIANGLE_TYPES order.
+_NAMES = ("DDD", "DDR", "DRR", "RRR")
+#: File format of :meth:`TriangleCounts.save` (key in the Parquet metadata).
+FORMAT = "astrograph.triangles"
+FORMAT_VERSION = 1
+_FORMULAS = {
+    "szapudi-szalay": "zeta = (DDD - 3 DDR + 3 DRR - RRR) / RRR, each count over its norm "
+    "(Szapudi & Szalay 1998)",
+    "natural": "zeta = DDD / RRR_analytic - 1 - (xi1 + xi2 + xi3), RRR_analytic = "
+    "e3(data weights) x the periodic box's probability of the sides' bins",
+}
 
 
 @dataclass
@@ -51,6 +79,9 @@ class TriangleCounts(ResultTable, Resampled):
     boxsize: float | None = None
     resampling: Resampling | None = None
     _rrr_box: np.ndarray | None = field(default=None, repr=False)
+
+    SAVE_FORMAT: ClassVar[str] = FORMAT
+    SAVE_VERSION: ClassVar[int] = FORMAT_VERSION
 
     @classmethod
     def from_raw(
@@ -181,37 +212,179 @@ class TriangleCounts(ResultTable, Resampled):
         idx = np.sort(np.stack([np.full_like(k, b1), np.full_like(k, b2), k]), axis=0)
         return r3, theta, z[tuple(idx)]
 
-    def to_arrow(self) -> Any:
-        """One row per valid configuration: side bin edges, counts, zeta, Q."""
-        e = self.bins.edges
-        idx = np.argwhere(self.valid)
-        z, q = self.zeta(), self.q()
-        cols: dict[str, Any] = {}
-        for s, name in enumerate(("r1", "r2", "r3")):
-            cols[f"{name}_lo"] = e[idx[:, s]]
-            cols[f"{name}_hi"] = e[idx[:, s] + 1]
-        sel = tuple(idx.T)
-        for k in TRIANGLE_TYPES:
-            cols[k] = getattr(self, k)[sel]
-        if self.randoms is None and self.boxsize is not None:
-            cols["rrr"] = self.rrr_analytic()[sel]
-        cols["zeta"] = z.filled(np.nan)[sel]
-        cols["q"] = q.filled(np.nan)[sel]
-        return pa.table(cols)
+    # -- outputs ------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the counts held (DDD, DDR, DRR, RRR; DDD alone without
+        randoms), as in tables and files."""
+        return _NAMES if self.randoms is not None else _NAMES[:1]
 
-    def save_ascii(self, path: str | Path) -> None:
-        """The classic graph-code layout: r1/r2/r3 bin edges, NNN, RRR, zeta."""
-        t = self.to_arrow()
-        names = ["r1_lo", "r1_hi", "r2_lo", "r2_hi", "r3_lo", "r3_hi", "ddd", "rrr", "zeta"]
-        np.savetxt(
-            path,
-            np.column_stack([t.column(c).to_numpy() for c in names]),
-            header="r1_lo r1_hi r2_lo r2_hi r3_lo r3_hi NNN RRR zeta",
-            fmt="%.10g",
+    def norms(self) -> dict[str, float]:
+        """Normalisation of every count held, by name (see :meth:`norm`)."""
+        return {n: float(self.norm(n.lower())) for n in self.names}
+
+    def default_estimator(self) -> str:
+        """The estimator of :meth:`zeta`: "szapudi-szalay" with randoms,
+        "natural" (over the analytic RRR of a periodic box) without."""
+        return "szapudi-szalay" if self.randoms is not None else "natural"
+
+    def _estimates(self) -> dict[str, np.ndarray]:
+        """zeta and q (NaN where masked) and the analytic RRR, where they exist."""
+        out: dict[str, np.ndarray] = {}
+        try:
+            if self.randoms is None:
+                out["RRR_analytic"] = self.rrr_analytic()
+            out["zeta"] = self.zeta().filled(np.nan)
+            out["q"] = self.q().filled(np.nan)
+        except InputError:  # no randoms and no usable box: counts only
+            pass
+        return out
+
+    def _columns(self, rows: tuple, names: Sequence[str]) -> dict[str, Any]:
+        e = self.bins.edges
+        cols: dict[str, Any] = {}
+        for s, side in enumerate(("r1", "r2", "r3")):
+            cols[f"{side}_lo"] = e[rows[s]]
+            cols[f"{side}_hi"] = e[rows[s] + 1]
+        for name in names:
+            cols[name] = getattr(self, name.lower())[rows]
+        for name, value in self._estimates().items():
+            cols[name] = value[rows]
+        return cols
+
+    def _header(self, complete: bool) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "astrograph": package_version(),
+            "complete": complete,
+            "counts": list(self.names),
+            "norms": self.norms(),
+            "estimator": self.default_estimator(),
+            "statistic": "zeta",
+            "edges": self.bins.edges.tolist(),
+            "units": UNITS,
+            "boxsize": self.boxsize,
+            "data": norms_json(self.data),
+            "randoms": norms_json(self.randoms),
+            "nregions": 0 if self.resampling is None else self.resampling.nregions,
+        }
+
+    def to_arrow(self) -> Any:
+        """One row per valid configuration (b1 <= b2 <= b3, RRR > 0): side bin
+        edges (r1_lo ... r3_hi), the counts held (DDD, DDR, DRR, RRR; without
+        randoms DDD and RRR_analytic), zeta and q; the bins, units, norms,
+        estimator and package version in the schema metadata (:meth:`save`
+        keeps everything)."""
+        try:
+            rows = np.nonzero(self.valid)
+        except InputError:  # no randoms and no usable box: every sorted configuration
+            rows = np.nonzero(sorted_mask(self.nbins))
+        header = self._header(complete=False)
+        return pa.table(self._columns(rows, self.names)).replace_schema_metadata(
+            {FORMAT: json.dumps(header, allow_nan=True)}
         )
 
+    def save(self, path: str | Path) -> None:
+        """Writes everything needed to recompute every estimator and error
+        bar to one Parquet file: one row per sorted configuration (b1 <= b2
+        <= b3; ``valid`` flags those of :meth:`to_arrow`) with the four counts,
+        zeta, q and the region tables (``"touch:DDD"``, ... one value per
+        region); in the metadata the bins, box, norms, per-region weight sums
+        and the pair counts (a saved :class:`PairCounts`). :meth:`load` (or
+        :func:`~astrograph.clustering.results.load_result`) reads it back."""
+        nb = self.nbins
+        arrays = [getattr(self, k) for k in TRIANGLE_TYPES]
+        rs = self.resampling
+        if rs is not None:
+            arrays += [rs.touch, rs.low, rs.within]
+        keep = sorted_mask(nb)
+        full = all(not np.any(a[..., ~keep]) for a in arrays)
+        if not full:  # not the core's layout: keep every configuration
+            keep = np.ones_like(keep)
+        rows = np.nonzero(keep)
+        cols = self._columns(rows, _NAMES)
+        try:
+            cols["valid"] = self.valid[rows]
+        except InputError:
+            pass
+        header = self._header(complete=True)
+        header["configurations"] = "sorted" if full else "all"
+        if rs is not None:
+            tables = {"touch": rs.touch, "low": rs.low, "within": rs.within}
+            cols.update(region_columns(tables, list(_NAMES), rows))
+            header["region_sums"] = {
+                "data": sums_json(rs.data_sums),
+                "randoms": sums_json(rs.random_sums),
+            }
+            header["weighted"] = list(rs.weighted)
+        write(pa.table(cols), header, path, {PAIRS_KEY: embed(self.pairs)})
+
+    @classmethod
+    def _from_saved(cls, table: Any, h: dict[str, Any], path: Any) -> TriangleCounts:
+        bins = Bins(h["edges"])
+        nb = bins.nbins
+        keep = sorted_mask(nb)
+        if h.get("configurations", "sorted") != "sorted":
+            keep = np.ones_like(keep)
+        rows = np.nonzero(keep)
+        arrays = []
+        for name in _NAMES:
+            a = np.zeros((nb, nb, nb))
+            a[rows] = column(table, name, path)
+            arrays.append(a)
+        pairs = embedded(table, path)
+        if not isinstance(pairs, PairCounts):
+            raise InputError(f"{path}: the embedded pair counts are a {type(pairs).__name__}")
+        rs = None
+        k = int(h.get("nregions", 0))
+        if k:
+            touch, low, within = (
+                region_tables(table, kind, list(_NAMES), k, (nb, nb, nb), rows)
+                for kind in ("touch", "low", "within")
+            )
+            sums = h["region_sums"]
+            rs = Resampling(
+                touch,
+                low,
+                within,
+                sums_array(sums["data"]),  # type: ignore[arg-type]
+                sums_array(sums["randoms"]),
+                (bool(h["weighted"][0]), bool(h["weighted"][1])),
+            )
+        data = norms_of(h["data"])
+        return cls(bins, *arrays, pairs, data, norms_of(h["randoms"]), h["boxsize"], rs)  # type: ignore[arg-type]
+
+    def _summary_line(self) -> str:
+        box = "" if self.boxsize is None else f", periodic box {self.boxsize:g}"
+        regions = "" if self.resampling is None else f", {self.resampling.nregions} regions"
+        return f"{'/'.join(self.names)}, {self.nbins} bins per side{box}{regions}"
+
+    def save_ascii(self, path: str | Path) -> None:
+        """A text table of :meth:`to_arrow`: r1/r2/r3 bin edges, DDD, DDR,
+        DRR, RRR (DDD and RRR_analytic without randoms), zeta and q per valid
+        configuration, under a header giving the bins and their unit, the
+        estimator, every normalisation, the box and the package version."""
+        t = self.to_arrow()
+        est = self.default_estimator()
+        e = " ".join(f"{x:.12g}" for x in self.bins.edges)
+        lines = [
+            f"astrograph {package_version()} {type(self).__name__}: {self._summary_line()}",
+            f"side bin edges {e} in {UNITS}; r1 <= r2 <= r3, one row per configuration "
+            "that can close (RRR > 0)",
+            f"estimator {est}: {_FORMULAS[est]}; q = zeta / (xi1 xi2 + xi2 xi3 + xi3 xi1)",
+            f"boxsize {self.boxsize}",
+            "norms " + "  ".join(f"{n} {v:.17g}" for n, v in self.norms().items()),
+        ]
+        write_ascii(path, t, t.column_names, lines)
+
     def plot(self, kind: str = "r1r2", ax: Any = None, **kwargs: Any) -> Any:
-        """Plots ``kind`` in {"r1r2", "equilateral", "isosceles", "q"}."""
+        """Plots ``kind`` in {"r1r2", "equilateral", "isosceles", "q"} (zeta
+        against the opening angle for sides in bins ``b1``, ``b2``; zeta on
+        equilateral or isosceles (two sides in bin ``b1``) configurations; Q
+        on equilateral ones), with jackknife error bars when the counts carry
+        regions; returns the axes."""
         return plotting.plot_triangles(self, kind=kind, ax=ax, **kwargs)
 
     @property

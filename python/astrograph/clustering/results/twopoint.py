@@ -15,20 +15,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ...errors import InputError
 from ..bins import Bins
 from ..weights import PipNorm, WeightSums, pairs_norm, pip_pairs_norm
 from .norms import Norms
 from .resampling import Resampled, Resampling, cross_weight, refuse_analytic_randoms
-from .table import ResultTable
+from .table import ResultTable, column, list_column, list_values, package_version, write
 
 #: Count names of an auto-correlation and of a cross-correlation, in table order.
 AUTO = ("DD", "DR", "RR")
@@ -72,17 +70,6 @@ def _regions(s: WeightSums) -> np.ndarray:
     return s.regions
 
 
-def _package_version() -> str:
-    try:
-        return version("astrograph")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0+unknown"
-
-
-#: Result classes by name, for :meth:`TwoPointCounts.load`.
-_CLASSES: dict[str, type] = {}
-
-
 @dataclass
 class TwoPointCounts(ResultTable, Resampled):
     """Weighted pair counts of one or two tracers in one binning.
@@ -122,10 +109,8 @@ class TwoPointCounts(ResultTable, Resampled):
 
     #: Name of the estimated statistic in tables and plots.
     STATISTIC: ClassVar[str] = "xi"
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        _CLASSES[cls.__name__] = cls
+    SAVE_FORMAT: ClassVar[str] = FORMAT
+    SAVE_VERSION: ClassVar[int] = FORMAT_VERSION
 
     # -- what the counts are ----------------------------------------------
     @property
@@ -376,7 +361,7 @@ class TwoPointCounts(ResultTable, Resampled):
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "class": type(self).__name__,
-            "astrograph": _package_version(),
+            "astrograph": package_version(),
             "counts": list(self.names),
             "norms": self.norms(),
             "estimator": est,
@@ -399,7 +384,8 @@ class TwoPointCounts(ResultTable, Resampled):
         """Writes everything needed to recompute every estimator and error
         bar — counts, bins, weight sums (per region too), region tables,
         line of sight, PIP conventions, metadata — to one Parquet file;
-        :meth:`load` reads it back."""
+        :meth:`load` (or :func:`~astrograph.clustering.results.load_result`)
+        reads it back."""
         table = self.to_arrow()
         header = self._header()
         if self.resampling is not None:
@@ -409,40 +395,15 @@ class TwoPointCounts(ResultTable, Resampled):
                 arr = getattr(t, kind)  # (K, ntables, nbins, nmu)
                 for row, n in enumerate(self.names):
                     vals = arr[:, row].reshape(k, -1).T  # (bins, K)
-                    table = table.append_column(
-                        f"{kind}:{n}", pa.FixedSizeListArray.from_arrays(pa.array(vals.ravel()), k)
-                    )
+                    table = table.append_column(f"{kind}:{n}", list_column(vals))
             header["region_sums"] = {n: _regions(s).tolist() for n, s in self.sums.items()}
             header["nregions"] = k
             header["weighted"] = list(t.weighted)
-        table = table.replace_schema_metadata({FORMAT: json.dumps(header, allow_nan=True)})
-        pq.write_table(table, path)
+        write(table, header, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> TwoPointCounts:
-        """Reads a result written by :meth:`save`."""
-        try:
-            table = pq.read_table(path)
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise InputError(f"cannot read a saved result from {path}: {exc}") from None
-        raw = (table.schema.metadata or {}).get(FORMAT.encode())
-        if raw is None:
-            raise InputError(
-                f"{path} is not a saved astrograph two-point result (no {FORMAT} metadata)"
-            )
-        h = json.loads(raw)
-        if h.get("format_version", 0) > FORMAT_VERSION:
-            raise InputError(
-                f"{path} was written by a newer astrograph ({h.get('astrograph')}); upgrade"
-            )
-        kind = _CLASSES.get(h.get("class", ""))
-        if kind is None:
-            raise InputError(f"{path}: unknown result class {h.get('class')!r}")
-        if not issubclass(kind, cls):
-            raise InputError(f"{path} holds a {h['class']}, not a {cls.__name__}")
+    def _from_saved(cls, table: Any, h: dict[str, Any], path: Any) -> TwoPointCounts:
         bins = Bins(h["edges"], h["nmu"], mu_min=h["mu_min"])
-        shape = (bins.nbins, bins.nmu)
-        counts = {n: table.column(n).to_numpy().reshape(shape) for n in h["counts"]}
         k = h.get("nregions", 0)
         sums = {
             n: WeightSums(
@@ -451,16 +412,14 @@ class TwoPointCounts(ResultTable, Resampled):
             )
             for n, v in h["sums"].items()
         }
+        pip = None if h["pip"] is None else PipNorm(**h["pip"])
+        shape = (bins.nbins, bins.nmu)
+        counts = {n: column(table, n, path).reshape(shape) for n in h["counts"]}
         rs = None
         if k:
             tabs = []
             for kind_ in ("touch", "low", "within"):
-                per = [
-                    np.asarray(table.column(f"{kind_}:{n}").combine_chunks().flatten())
-                    .reshape(-1, k)
-                    .T
-                    for n in h["counts"]
-                ]
+                per = [list_values(table, f"{kind_}:{n}", k).T for n in h["counts"]]
                 tabs.append(np.stack(per, axis=1).reshape(k, len(per), *shape))
             touch, low, within = tabs
             d = _regions(sums["D1"])[:, :5]
@@ -472,8 +431,7 @@ class TwoPointCounts(ResultTable, Resampled):
             )
             wd, wr = h.get("weighted", (True, True))
             rs = Resampling(touch, low, within, d, r, (wd, wr))
-        pip = None if h["pip"] is None else PipNorm(**h["pip"])
-        return kind._from_header(h, bins, counts, sums, rs, pip)
+        return cls._from_header(h, bins, counts, sums, rs, pip)
 
     @classmethod
     def _from_header(cls, h, bins, counts, sums, rs, pip) -> TwoPointCounts:
