@@ -1856,6 +1856,63 @@ def test_angular_upweights_refuse_a_point_at_the_observer():
         ag.count_pairs(pts, bins=ag.Bins([0.0, 3.0]), twopoint_weights=([0, 10, 90], [4, 2, 1.5]))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_unit_weights_path_equals_the_weighted_one(threads):
+    """Unit weights with neighbours of one kind take a loop that reads only
+    the bins; weights of 2 (exact products of 4) take the general one, and
+    DD, DR, RR counted in one call (neighbours of both kinds) the mixed one:
+    all agree exactly."""
+    d = points("clustered", 400, 71)
+    r = points("uniform", 700, 72)
+    bins = ag.Bins(np.linspace(0.5, 12.0, 9))
+    sky = full_sky(np.random.default_rng(73), 900)
+    theta = np.geomspace(0.5, 30.0, 12)
+    kw = {"num_threads": threads}
+    for count, a, b, extra in ((ag.count_pairs, d, r, {"bins": bins}),
+                               (ag.count_angular, sky[:400], sky[400:], {"bins": theta})):  # fmt: skip
+        unit = {n: count(x, **extra, **kw).counts["DD"] for n, x in (("DD", a), ("RR", b))}
+        unit["DR"] = count(a, **extra, data2=b, **kw).counts["D1D2"]
+        two = count(a, b, **extra, data_weights=np.full(len(a), 2.0),
+                    random_weights=np.full(len(b), 2.0), **kw).counts  # fmt: skip
+        mixed = count(a, b, **extra, **kw).counts
+        for name in ("DD", "DR", "RR"):
+            np.testing.assert_array_equal(two[name], 4.0 * unit[name], err_msg=name)
+            np.testing.assert_array_equal(mixed[name], unit[name], err_msg=name)
+        assert unit["DD"].sum() > 0 and unit["DR"].sum() > 0
+
+
+@pytest.mark.parametrize("nbins", [3, 4, 15, 16, 17, 40])
+def test_vector_binning_changes_no_bit(monkeypatch, nbins):
+    """Separation and angle bins found by the vector search (up to 16 bins)
+    or the gathered table (more) equal the scalar lookup's, edges included:
+    points on a lattice put many separations exactly on the edges."""
+    rng = np.random.default_rng(nbins)
+    g = np.arange(6, dtype=float)
+    lattice = np.stack(np.meshgrid(g, g, g), -1).reshape(-1, 3)
+    d = np.vstack([lattice, points("clustered", 300, 61, 12.0)])
+    r = points("uniform", 500, 62, 12.0)
+    w = weights(len(d), 63)
+    # lattice separations on edges in every case, random edges between
+    edges = np.sort(
+        np.concatenate([[1.0, np.sqrt(2.0), 2.0, 3.0], rng.uniform(0.4, 5.0, nbins - 3)])
+    )
+    sky = full_sky(rng, 800)
+    theta = np.geomspace(0.5, 40.0, nbins + 1)
+
+    def run():
+        return (ag.count_pairs(d, r, bins=ag.Bins(edges), data_weights=w).counts,
+                ag.count_pairs(d, r, bins=ag.Bins(edges), boxsize=12.0).counts,
+                ag.count_angular(sky[:300], sky[300:], bins=theta).counts)  # fmt: skip
+
+    fast = run()
+    monkeypatch.setenv("ASTROGRAPH_SIMD", "baseline")
+    base = run()
+    for f, b in zip(fast, base, strict=True):
+        for name in f:
+            np.testing.assert_array_equal(f[name], b[name], err_msg=name)
+    assert sum(float(np.sum(c)) for c in fast[0].values()) > 0
+
+
 @pytest.mark.parametrize(
     "los, nmu, signed, box",
     [("midpoint", 4, False, None), ("firstpoint", 5, True, None), ("endpoint", 3, False, None),

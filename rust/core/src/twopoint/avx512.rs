@@ -44,7 +44,7 @@ fn wrap(d: __m512d, period: Option<(f64, f64)>) -> __m512d {
 ///
 /// # Safety
 /// The CPU must have AVX-512F and AVX-512VL.
-#[target_feature(enable = "avx512f,avx512vl")]
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn hits(
     metric: &Metric,
@@ -55,9 +55,30 @@ pub(crate) unsafe fn hits(
     js: &mut Vec<u32>,
     ds: &mut Vec<f64>,
 ) {
-    let period = metric.boxsize.map(|l| (l, 0.5 * l));
-    js.reserve(range.len());
-    ds.reserve(range.len());
+    match metric.boxsize {
+        None => hits_in::<false>(0.0, p, cols, range, cut, js, ds),
+        Some(l) => hits_in::<true>(l, p, cols, range, cut, js, ds),
+    }
+}
+
+/// `hits` with the minimum image (PERIODIC, box size `l`) or without. The
+/// hits of 8 candidates are compressed in a register and stored whole (the
+/// compress-to-memory form is microcoded on AMD's Zen 4 and 5): up to 8
+/// entries past the new length are scratch, hence the reserve.
+#[inline]
+#[target_feature(enable = "avx512f,avx512vl,popcnt")]
+unsafe fn hits_in<const PERIODIC: bool>(
+    l: f64,
+    p: [f64; 3],
+    cols: &Columns,
+    range: std::ops::Range<usize>,
+    cut: f64,
+    js: &mut Vec<u32>,
+    ds: &mut Vec<f64>,
+) {
+    let period = PERIODIC.then_some((l, 0.5 * l));
+    js.reserve(range.len() + W);
+    ds.reserve(range.len() + W);
     let (px, py, pz) = (
         _mm512_set1_pd(p[0]),
         _mm512_set1_pd(p[1]),
@@ -66,6 +87,7 @@ pub(crate) unsafe fn hits(
     let cutv = _mm512_set1_pd(cut);
     let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     let (xs, ys, zs) = (cols.x.as_ptr(), cols.y.as_ptr(), cols.z.as_ptr());
+    let (jp, dp) = (js.as_mut_ptr(), ds.as_mut_ptr());
     let mut len = js.len();
     let mut k = range.start;
     while k < range.end {
@@ -87,13 +109,12 @@ pub(crate) unsafe fn hits(
             _mm512_mul_pd(dz, dz),
         );
         let hit = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, d2, cutv);
-        if hit != 0 {
-            // SAFETY (stores): room for every candidate of `range` was reserved.
-            _mm512_mask_compressstoreu_pd(ds.as_mut_ptr().add(len).cast(), hit, d2);
-            let j = _mm256_add_epi32(lane, _mm256_set1_epi32(k as i32));
-            _mm256_mask_compressstoreu_epi32(js.as_mut_ptr().add(len).cast(), hit, j);
-            len += hit.count_ones() as usize;
-        }
+        let j = _mm256_add_epi32(lane, _mm256_set1_epi32(k as i32));
+        // SAFETY (stores): len + 8 <= the capacity reserved above (len grows
+        // by at most the candidates of `range`).
+        _mm512_storeu_pd(dp.add(len), _mm512_maskz_compress_pd(hit, d2));
+        _mm256_storeu_si256(jp.add(len).cast(), _mm256_maskz_compress_epi32(hit, j));
+        len += hit.count_ones() as usize;
         k += W;
     }
     js.set_len(len);
@@ -112,6 +133,9 @@ pub(crate) unsafe fn bins(l: &Lookup, xs: &[f64], out: &mut [u32]) {
     let n = t.len() - 1;
     if n < 3 {
         return l.bins(xs, out);
+    }
+    if n <= 16 {
+        return bins_by_search(t, xs, out);
     }
     let (t0, t1, tn, tlast) = (
         _mm512_set1_pd(t[0]),
@@ -152,6 +176,48 @@ pub(crate) unsafe fn bins(l: &Lookup, xs: &[f64], out: &mut [u32]) {
         b = _mm256_mask_mov_epi32(b, below, zero);
         b = _mm256_mask_mov_epi32(b, above & !below, last);
         b = _mm256_mask_mov_epi32(b, !inside, outside);
+        _mm256_mask_storeu_epi32(out.as_mut_ptr().add(k).cast(), m, b);
+        k += W;
+    }
+}
+
+/// `Lookup::bins` for at most 16 bins: t_1 .. t_n held in two registers
+/// (padded with +inf) and a branch-free binary search by permutes, four
+/// compares per 8 values and no memory lookups. The bin is the count of
+/// t_1 .. t_n <= x, as the table gives it.
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512VL; `out` holds `xs.len()` entries;
+/// 3 <= t.len() - 1 <= 16.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn bins_by_search(t: &[f64], xs: &[f64], out: &mut [u32]) {
+    let n = t.len() - 1;
+    let mut pad = [f64::INFINITY; 16];
+    pad[..n].copy_from_slice(&t[1..]);
+    let (lo, hi) = (
+        _mm512_loadu_pd(pad.as_ptr()),
+        _mm512_loadu_pd(pad.as_ptr().add(8)),
+    );
+    let (t0, tn) = (_mm512_set1_pd(t[0]), _mm512_set1_pd(t[n]));
+    let outside = _mm256_set1_epi32(i32::from(OUT));
+    let steps = [8i64, 4, 2, 1].map(|s| (_mm512_set1_epi64(s - 1), _mm512_set1_epi64(s)));
+    let mut k = 0;
+    while k < xs.len() {
+        let m: __mmask8 = if xs.len() - k >= W {
+            0xFF
+        } else {
+            (1u8 << (xs.len() - k)) - 1
+        };
+        let x = _mm512_maskz_loadu_pd(m, xs.as_ptr().add(k));
+        let inside =
+            _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, t0) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, tn);
+        let mut b = _mm512_setzero_si512();
+        for &(back, step) in &steps {
+            let probe = _mm512_permutex2var_pd(lo, _mm512_add_epi64(b, back), hi);
+            let ge = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, probe);
+            b = _mm512_mask_add_epi64(b, ge, b, step);
+        }
+        let b = _mm256_mask_mov_epi32(outside, inside, _mm512_cvtepi64_epi32(b));
         _mm256_mask_storeu_epi32(out.as_mut_ptr().add(k).cast(), m, b);
         k += W;
     }

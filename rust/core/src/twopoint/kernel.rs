@@ -175,6 +175,8 @@ fn sorted(
 
 /// The weight of a pair (i of side a, j of side b) counted into `table`.
 trait Weigher: Sync {
+    /// The weight is always w_i * w_j.
+    const PRODUCT: bool = false;
     fn weight(&self, a: &Side, i: usize, b: &Side, j: usize, table: usize) -> f64;
 }
 
@@ -182,6 +184,7 @@ trait Weigher: Sync {
 struct Product;
 
 impl Weigher for Product {
+    const PRODUCT: bool = true;
     #[inline(always)]
     fn weight(&self, a: &Side, i: usize, b: &Side, j: usize, _: usize) -> f64 {
         a.w[i] * b.w[j]
@@ -415,24 +418,16 @@ impl Kernel<'_> {
                 let ti = a.t[i] as usize;
                 if use_lanes {
                     // Bins from d^2 alone, no regions, every point owned: the
-                    // tightest loop, the lane index in a register.
-                    let data = sink.lanes.data_mut();
-                    for t in 0..n {
-                        // SAFETY: sbin and js hold one entry per hit; j indexes
-                        // `other`; lane * block + table * per + sb < 4 * block.
-                        unsafe {
-                            let sb = *sbin.get_unchecked(t);
-                            if sb == u32::from(OUT) {
-                                continue;
-                            }
-                            let j = *js.get_unchecked(t) as usize;
-                            let tj = *other.t.get_unchecked(j) as usize;
-                            let table = tables[ti][tj];
-                            let w = weigher.weight(a, i, other, j, table);
-                            *data.get_unchecked_mut(lane * block + table * per + sb as usize) += w;
-                        }
-                        lane = (lane + 1) & (LANES - 1);
-                    }
+                    // tightest loop.
+                    add_lanes(
+                        weigher,
+                        (a, i),
+                        other,
+                        (tables[ti], per, block),
+                        (&sbin[..n], &js[..n]),
+                        sink.lanes.data_mut(),
+                        &mut lane,
+                    );
                     continue;
                 }
                 for t in 0..n {
@@ -569,6 +564,67 @@ impl Kernel<'_> {
             flush(&mut within, acc, block, nregions, current);
         })
     }
+}
+
+/// Adds the weights of primary i's hits (separation bins `sbin` of points
+/// `js` of `other`, OUT skipped) to the lanes `data` (`LANES` blocks of
+/// `block`), going round them from `lane`. `tables`: the tables (of `per`
+/// bins) of a pair with a galaxy and with a random neighbour. A loop of its own, so that its few
+/// values stay in registers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_lanes<W: Weigher>(
+    weigher: &W,
+    (a, i): (&Side, usize),
+    other: &Side,
+    (tables, per, block): ([usize; 2], usize, usize),
+    (sbin, js): (&[u32], &[u32]),
+    data: &mut [f64],
+    lane: &mut usize,
+) {
+    let n = sbin.len().min(js.len());
+    let wi = a.w[i];
+    let (off0, off1) = (tables[0] * per, tables[1] * per);
+    let (kinds, ws) = (other.t.as_ptr(), other.w.as_ptr());
+    assert!(data.len() >= LANES * block);
+    let data = data.as_mut_ptr();
+    let mut l = *lane;
+    if let (true, Some(k), true) = (W::PRODUCT, other.kind, a.unit && other.unit) {
+        // Unit weights, one kind of neighbour: only the bins are read.
+        let off = if k == 0 { off0 } else { off1 };
+        for &sb in &sbin[..n] {
+            if sb == u32::from(OUT) {
+                continue;
+            }
+            // SAFETY: as below.
+            unsafe { *data.add(l * block + off + sb as usize) += 1.0 };
+            l = (l + 1) & (LANES - 1);
+        }
+        *lane = l;
+        return;
+    }
+    for t in 0..n {
+        // SAFETY: t < n; j indexes `other` (a grid range of it); kinds are
+        // 0 or 1; l < LANES and off[tj] + sb < block, so the slot lies in
+        // data (LANES * block entries).
+        unsafe {
+            let sb = *sbin.get_unchecked(t);
+            if sb == u32::from(OUT) {
+                continue;
+            }
+            let j = *js.get_unchecked(t) as usize;
+            let tj = *kinds.add(j);
+            let w = if W::PRODUCT {
+                wi * *ws.add(j)
+            } else {
+                weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
+            };
+            let off = if tj == 0 { off0 } else { off1 };
+            *data.add(l * block + off + sb as usize) += w;
+        }
+        l = (l + 1) & (LANES - 1);
+    }
+    *lane = l;
 }
 
 /// Where a pair's weight goes: the interleaved lanes, the lanes of pairs

@@ -29,6 +29,10 @@ pub(crate) struct Side {
     pub buffer: Vec<u8>,
     /// |p| of each point (for angular upweights); empty without.
     pub norm: Vec<f64>,
+    /// The kind of every point, when they are all of one kind.
+    pub kind: Option<u8>,
+    /// Every weight is 1 (a product of two is then exactly 1).
+    pub unit: bool,
 }
 
 impl Side {
@@ -86,7 +90,7 @@ impl Side {
             .iter()
             .any(|c| c.cross_weights.is_some())
             .then(|| map(&|c, i| c.cross_weights.map_or(c.sample.weight(i), |v| v[i])));
-        let t = order
+        let t: Vec<u8> = order
             .iter()
             .map(|&m| u8::from(get(m as usize).0.is_random))
             .collect();
@@ -150,7 +154,14 @@ impl Side {
         } else {
             Vec::new()
         };
+        let kind = match t.first() {
+            Some(&k) if t.iter().all(|&v| v == k) => Some(k),
+            _ => None,
+        };
+        let unit = w.iter().all(|&v| v == 1.0);
         Self {
+            kind,
+            unit,
             grid,
             cols,
             w,
