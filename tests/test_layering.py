@@ -46,6 +46,7 @@ CLUSTERING = [
     "build",
     "graph_file",
     "graph",
+    "mpi.timing",
     "mpi.collective",
     "mpi.load",
     "mpi.decompose",

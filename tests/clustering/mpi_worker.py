@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import astrograph  # noqa: E402
 import astrograph.errors  # noqa: E402
-from astrograph.clustering.mpi import load  # noqa: E402
+from astrograph.clustering.mpi import load, timing  # noqa: E402
 
 from mpi_cases import CASES, bins_for, count, flatten, make_case  # noqa: E402
 
@@ -55,6 +55,10 @@ def main() -> None:
                 results.update(flatten(f"{name}.{kind}", res))
             elif not allreduce:
                 assert res is None
+            if spec.get("timings") and rank == 0:
+                stages = timing.last()
+                results[f"{name}.{kind}.stage_names"] = np.array(list(stages))
+                results[f"{name}.{kind}.stage_seconds"] = np.array(list(stages.values()))
     if rank == 0:
         np.savez(sys.argv[2], **results)
 

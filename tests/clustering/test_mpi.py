@@ -130,6 +130,27 @@ def test_counts_match_single_process(nranks: int, reference, tmp_path: Path) -> 
     _compare(got, ref)
 
 
+def test_stage_timings_of_a_two_point_count(reference, tmp_path: Path) -> None:
+    """Rank 0 holds every rank's wall time per stage of the last two-point
+    count (pairs, then angles, of two tracers on 2 ranks), stage by stage
+    from the setup to the reduction."""
+    tmp, _ = reference
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"cases": ["cross_survey"], "tmp": str(tmp), "timings": True}))
+    out = tmp_path / "out.npz"
+    proc = _run(2, [sys.executable, str(WORKER), str(spec), str(out)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with np.load(out) as f:
+        for kind in ("pairs", "angular"):
+            names = list(f[f"cross_survey.{kind}.stage_names"])
+            seconds = f[f"cross_survey.{kind}.stage_seconds"]
+            assert names[0] == "setup" and names[-1] == "reduction"
+            assert {"load and scatter", "decomposition and buffers", "count",
+                    "waiting for the slowest rank"} <= set(names)  # fmt: skip
+            assert seconds.shape == (len(names), 2) and (seconds >= 0).all()
+            assert 0 < seconds.sum(axis=0).max() < 60
+
+
 def test_failing_rank_stops_every_rank(reference, tmp_path: Path) -> None:
     """A catalogue file missing on rank 1 only: all ranks exit non-zero, quickly."""
     tmp, _ = reference

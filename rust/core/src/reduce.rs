@@ -12,12 +12,31 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 
 const MAX_CHUNKS: usize = 512;
-/// Total bytes all chunk accumulators may take together.
+const MIN_CHUNKS: usize = 16;
+const ITEMS_PER_CHUNK: usize = 1 << 16;
+/// Total bytes the chunk accumulators of a wave may take together (more
+/// when the threads need more).
 const ACC_BUDGET: usize = 32 << 20;
 
 pub(crate) fn chunk_count(nitems: usize, acc_len: usize) -> usize {
-    let by_memory = (ACC_BUDGET / (8 * acc_len.max(1))).max(1);
+    // Chunks depend on the problem only (never on the threads), so the sums
+    // are the same bits on any machine. Large tables still get up to
+    // MIN_CHUNKS chunks where there are items enough to share among threads
+    // (each chunk zeroes and adds one table): the chunks are summed in waves
+    // (`chunked_sum_with`), not all held.
+    let shared = (nitems / ITEMS_PER_CHUNK).min(MIN_CHUNKS);
+    let by_memory = (ACC_BUDGET / (8 * acc_len.max(1))).max(shared).max(1);
     nitems.clamp(1, MAX_CHUNKS.min(by_memory))
+}
+
+/// Chunk accumulators alive at once: the budget's worth, and at least two
+/// per thread so that no thread waits long for the slowest of a wave.
+pub(crate) fn wave_len(nchunks: usize, acc_len: usize) -> usize {
+    let by_memory = ACC_BUDGET / (8 * acc_len.max(1));
+    by_memory
+        .max(2 * rayon::current_num_threads())
+        .min(nchunks)
+        .max(1)
 }
 
 pub(crate) fn chunk_range(c: usize, nchunks: usize, nitems: usize) -> Range<usize> {
@@ -51,15 +70,28 @@ where
     F: Fn(&mut S, Range<usize>, &mut [f64]) + Sync,
 {
     let nchunks = chunk_count(nitems, acc_len);
-    let parts = chunked(nchunks, control, init, |scratch, c| {
-        let mut acc = vec![0.0; acc_len];
-        f(scratch, chunk_range(c, nchunks, nitems), &mut acc);
-        acc
-    })?;
+    let wave = wave_len(nchunks, acc_len);
+    control.begin(nchunks as u64);
     let mut total = vec![0.0; acc_len];
-    for part in parts {
-        for (t, v) in total.iter_mut().zip(part) {
-            *t += v;
+    for first in (0..nchunks).step_by(wave) {
+        // A wave of chunks in parallel, then added to the total in chunk order.
+        let parts: Vec<Option<Vec<f64>>> = (first..(first + wave).min(nchunks))
+            .into_par_iter()
+            .map_init(&init, |scratch, c| {
+                if control.is_cancelled() {
+                    return None;
+                }
+                let mut acc = vec![0.0; acc_len];
+                f(scratch, chunk_range(c, nchunks, nitems), &mut acc);
+                control.tick();
+                Some(acc)
+            })
+            .collect();
+        control.check()?;
+        for part in parts.into_iter().flatten() {
+            for (t, v) in total.iter_mut().zip(part) {
+                *t += v;
+            }
         }
     }
     Ok(total)
@@ -95,8 +127,8 @@ where
 }
 
 /// Refuses, before anything is allocated, a count whose accumulators (one
-/// `acc_len` table per chunk, all held until they are added in order, plus
-/// the total), per-thread scratch (`scratch` bytes each) and `output` bytes
+/// `acc_len` table per chunk of a wave, held until they are added in order,
+/// plus the total), per-thread scratch (`scratch` bytes each) and `output` bytes
 /// of results exceed `max_memory`.
 pub(crate) fn check_tables(
     nitems: usize,
@@ -109,11 +141,10 @@ pub(crate) fn check_tables(
     let Some(budget) = max_memory else {
         return Ok(());
     };
-    let nchunks = chunk_count(nitems, acc_len) as u64;
+    let nchunks = chunk_count(nitems, acc_len);
+    let wave = wave_len(nchunks, acc_len) as u64;
     let threads = rayon::current_num_threads() as u64;
-    let tables = (nchunks + 1)
-        .saturating_mul(acc_len as u64)
-        .saturating_mul(8);
+    let tables = (wave + 1).saturating_mul(acc_len as u64).saturating_mul(8);
     let bytes = tables
         .saturating_add(threads.saturating_mul(scratch))
         .saturating_add(output);
@@ -123,7 +154,7 @@ pub(crate) fn check_tables(
             estimate_bytes: bytes,
             budget_bytes: budget,
             detail: format!(
-                "{acc_len} table entries in each of {nchunks} chunk accumulators, \
+                "{acc_len} table entries in each of {wave} chunk accumulators, \
                  {scratch} bytes of scratch for each of {threads} threads and {output} \
                  bytes of results"
             ),
@@ -261,5 +292,44 @@ impl Lanes {
             *a += s;
         }
         self.next = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Large tables are summed in waves; the bits are the same for every
+    /// thread count and equal the sum taken chunk after chunk in one loop.
+    #[test]
+    fn waves_of_large_tables_sum_in_chunk_order() {
+        let (nitems, acc_len) = (1 << 18, 3 << 20);
+        let nchunks = chunk_count(nitems, acc_len);
+        assert_eq!(nchunks, 4); // more chunks than the 32 MiB budget holds at once
+        let fill = |r: Range<usize>, acc: &mut [f64]| {
+            for i in r {
+                acc[(i * 7919) % acc_len] += 1.0 / (1.0 + i as f64);
+            }
+        };
+        let mut serial = vec![0.0; acc_len];
+        for c in 0..nchunks {
+            let mut part = vec![0.0; acc_len];
+            fill(chunk_range(c, nchunks, nitems), &mut part);
+            for (t, v) in serial.iter_mut().zip(part) {
+                *t += v;
+            }
+        }
+        for threads in [1, 2, 3] {
+            let got = crate::control::with_threads(Some(threads), || {
+                assert!(wave_len(nchunks, acc_len) < nchunks || threads > 1);
+                chunked_sum(nitems, acc_len, &Control::new(), fill)
+            })
+            .unwrap()
+            .unwrap();
+            assert!(got
+                .iter()
+                .zip(&serial)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
     }
 }

@@ -26,6 +26,7 @@ from .collective import agree, mpi, reduce_sum, stage
 from .decompose import decompose
 from .graph import rank_budget
 from .load import Meta, Points, load_one, split
+from .timing import Stages
 
 
 def _roles(data: Any, randoms: Any, data2: Any, randoms2: Any, dw, rw, d2w, r2w) -> list:
@@ -103,6 +104,7 @@ def count(
     by every rank; the result on rank 0 (every rank with ``allreduce``)."""
     rank = comm.Get_rank()
     angular = kind == "theta"
+    clock = Stages()
 
     def setup() -> tuple:
         if kind == "smu":
@@ -142,6 +144,7 @@ def count(
         (*setup_out[:5], [r for r, _, _ in roles]) if rank == 0 else None, root=0
     )
     rmax = _search_radius(binning)
+    clock.mark("setup")
 
     parts: dict[str, Points] = {}
     sizes: dict[str, int] = {}
@@ -178,6 +181,8 @@ def count(
             )
             agree(comm, bad if at else None)
 
+    clock.mark("load and scatter")
+
     # PIP: bitwise words and IIP weights of the galaxies, from rank 0's arrays
     def pip_setup() -> Any:
         return pip_spec(
@@ -202,7 +207,9 @@ def count(
         x = iip_weights(words, norm.__dict__) * (1.0 if w is None else w)
         parts[role].extra.update(words=words, x=x[:, None])
 
+    clock.mark("pip weights")
     nregions = stage(comm, _label, comm, regions, parts, sizes, box, names, rank)
+    clock.mark("regions")
     # one key space for every catalogue: rows numbered across them
     offset = 0
     for i, role in enumerate(names):
@@ -239,11 +246,13 @@ def count(
             comm.Allreduce(mpi().IN_PLACE, reg, op=mpi().SUM)
         sums[role] = WeightSums(tot, reg)
 
+    clock.mark("weight sums")
     allpts = Points.concat([parts[r] for r in names])
     del parts
     meta = Meta(offset, 0, False, True, True, box, line, nregions)
     local, flags, order = decompose(comm, allpts, meta, rmax)
     del allpts
+    clock.mark("decomposition and buffers")
     keys = (
         order.ids(local.pos, local.key) if order is not None else (local.key >> 1).astype(np.uint64)
     )
@@ -269,6 +278,7 @@ def count(
         prepared.pos[role], prepared.w[role] = pos, w
     prepared.sums = sums
     del local
+    clock.mark("core arrays")
 
     def run() -> tuple:
         r1 = sorted((r for r in names if r.startswith("R1.")), key=lambda r: int(r[3:]))
@@ -283,7 +293,7 @@ def count(
         budget = rank_budget(comm, max_memory)
         show = progress and rank == 0
         with progress_bar(twopoint._passes(prepared), show) as cb:
-            return _lib.count_two_point(
+            out = _lib.count_two_point(
                 data1=core["D1"],
                 randoms1=[core[r] for r in r1],
                 data2=core.get("D2"),
@@ -296,11 +306,16 @@ def count(
                 num_threads=inputs.num_threads(num_threads),
                 progress=cb,
             )
+        clock.mark("count")
+        return out
 
     raw = stage(comm, run)
+    clock.mark("waiting for the slowest rank")
     cnames, tables, regs = raw
     exact = not any(weighted.values()) and norm is None and twopoint_weights is None
     total = reduce_sum(comm, [*tables, regs], exact=exact, allreduce=allreduce)
+    clock.mark("reduction")
+    clock.gather(comm)
     if total is None:
         return None
     sanity.check_counts(cnames, total[:-1], sums)

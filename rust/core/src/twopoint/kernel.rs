@@ -356,9 +356,15 @@ impl Kernel<'_> {
             for i in lo..hi {
                 let p = a.pos(i);
                 grid.lattice.near_cells(cell, p, self.cut, &mut near);
+                // A buffer copy counts pairs only with owned points (`owns`):
+                // cells of buffer copies alone are not searched from it.
+                let copy = !owned && a.buffer.get(i).is_some_and(|&f| f != 0);
                 js.clear();
                 ds.clear();
                 for &c in &near {
+                    if copy && other.owned_cells.get(c).is_some_and(|&o| !o) {
+                        continue;
+                    }
                     let r = match b {
                         None if c < cell => continue,
                         None if c == cell => i + 1..here.end,

@@ -27,6 +27,8 @@ pub(crate) struct Side {
     /// point of the side is owned).
     pub key: Vec<u64>,
     pub buffer: Vec<u8>,
+    /// Per cell: does it hold an owned point? (empty when every point is owned)
+    pub owned_cells: Vec<bool>,
     /// |p| of each point (for angular upweights); empty without.
     pub norm: Vec<f64>,
     /// The kind of every point, when they are all of one kind.
@@ -154,12 +156,20 @@ impl Side {
         } else {
             Vec::new()
         };
+        let owned_cells = if buffer.is_empty() {
+            Vec::new()
+        } else {
+            (0..grid.ncells())
+                .map(|c| grid.range(c).any(|i| buffer[i] == 0))
+                .collect()
+        };
         let kind = match t.first() {
             Some(&k) if t.iter().all(|&v| v == k) => Some(k),
             _ => None,
         };
         let unit = w.iter().all(|&v| v == 1.0);
         Self {
+            owned_cells,
             kind,
             unit,
             grid,
