@@ -12,21 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import run_mpi
 
 BOX_3PCF = 250.0
-
-
-def _mpiexec() -> str:
-    local = Path(sys.executable).parent / "mpiexec"
-    return str(local) if local.exists() else "mpiexec"
 
 
 def _catalogue(task: str, n_points: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
@@ -180,29 +173,8 @@ def buffer_fraction(n_points: int, ranks: int, rmax: float, periodic: bool) -> d
 
 
 def _launch(ranks: int, task: str, n_points: int, rmax: float, threads: int) -> dict:
-    env = dict(os.environ, HYDRA_LAUNCHER="fork", OMP_NUM_THREADS="1")
-    cmd = [
-        _mpiexec(),
-        "-n",
-        str(ranks),
-        sys.executable,
-        __file__,
-        "--worker",
-        task,
-        "--n",
-        str(n_points),
-        "--rmax",
-        str(rmax),
-        "--threads",
-        str(threads),
-    ]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr)
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    res = json.loads(line[7:])
-    res["wall_with_startup"] = time.perf_counter() - t0
+    args = ["--worker", task, "--n", str(n_points), "--rmax", str(rmax), "--threads", str(threads)]
+    res = run_mpi(ranks, __file__, args)
     print(json.dumps(res), flush=True)
     return res
 

@@ -25,20 +25,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import loadavg, lscpu_model, write_json
-
-
-def _mpiexec() -> str:
-    local = Path(sys.executable).parent / "mpiexec"
-    return str(local) if local.exists() else "mpiexec"
+from common import loadavg, lscpu_model, run_mpi, write_json
 
 
 def worker(scale: float, threads: int, use_comm: bool) -> None:
@@ -72,17 +63,8 @@ def worker(scale: float, threads: int, use_comm: bool) -> None:
 
 
 def launch(ranks: int, threads: int, use_comm: bool, scale: float) -> dict[str, Any]:
-    env = dict(os.environ, HYDRA_LAUNCHER="fork", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    cmd = [_mpiexec(), "-n", str(ranks), sys.executable, __file__, "--worker",
-           "--threads", str(threads), "--scale", str(scale)] + (["--comm"] if use_comm else [])  # fmt: skip
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr)
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    res = json.loads(line[7:])
-    res["wall_with_startup"] = time.perf_counter() - t0
-    return res
+    args = ["--worker", "--threads", str(threads), "--scale", str(scale)]
+    return run_mpi(ranks, __file__, args + (["--comm"] if use_comm else []))
 
 
 def main() -> None:

@@ -251,3 +251,22 @@ def extension_build() -> dict[str, Any]:
         "mtime_utc": mtime.isoformat(timespec="seconds"),
         "sha256_16": digest,
     }
+
+
+def run_mpi(ranks: int, script: str, args: list[str], timeout: float = 3600) -> dict[str, Any]:
+    """Runs ``script args`` under ``mpiexec -n ranks`` (the venv's mpiexec when
+    there is one, ranks forked on this machine) and returns the JSON dict its
+    rank 0 printed on a line starting with ``RESULT ``, with the wall time
+    including start-up as ``wall_with_startup``."""
+    local = Path(sys.executable).parent / "mpiexec"
+    mpiexec = str(local) if local.exists() else "mpiexec"
+    env = dict(os.environ, HYDRA_LAUNCHER="fork", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    cmd = [mpiexec, "-n", str(ranks), sys.executable, script, *args]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    res = json.loads(line[7:])
+    res["wall_with_startup"] = time.perf_counter() - t0
+    return res

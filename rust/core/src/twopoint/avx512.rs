@@ -19,6 +19,23 @@ use super::block::MuSpec;
 /// Lanes per vector.
 const W: usize = 8;
 
+/// The lanes of the 8 from k that lie below len.
+#[inline(always)]
+fn tail(len: usize, k: usize) -> __mmask8 {
+    if len - k >= W {
+        0xFF
+    } else {
+        (1u8 << (len - k)) - 1
+    }
+}
+
+/// The lanes of x in [lo, hi).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn within(x: __m512d, lo: __m512d, hi: __m512d) -> __mmask8 {
+    _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, lo) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, hi)
+}
+
 /// Minimum image of 8 coordinate differences: d - l above l/2, d + l below
 /// -l/2 (both tested on d, as the scalar `wrap`).
 #[inline]
@@ -91,11 +108,7 @@ unsafe fn hits_in<const PERIODIC: bool>(
     let mut len = js.len();
     let mut k = range.start;
     while k < range.end {
-        let m: __mmask8 = if range.end - k >= W {
-            0xFF
-        } else {
-            (1u8 << (range.end - k)) - 1
-        };
+        let m = tail(range.end, k);
         // SAFETY (loads): masked-off lanes are not read; k + lane < range.end
         // <= len of the columns for the others.
         let x = _mm512_maskz_loadu_pd(m, xs.add(k));
@@ -151,14 +164,9 @@ pub(crate) unsafe fn bins(l: &Lookup, xs: &[f64], out: &mut [u32]) {
     let zero = _mm256_setzero_si256();
     let mut k = 0;
     while k < xs.len() {
-        let m: __mmask8 = if xs.len() - k >= W {
-            0xFF
-        } else {
-            (1u8 << (xs.len() - k)) - 1
-        };
+        let m = tail(xs.len(), k);
         let x = _mm512_maskz_loadu_pd(m, xs.as_ptr().add(k));
-        let inside =
-            _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, t0) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, tn);
+        let inside = within(x, t0, tn);
         // Rust's f64::max / min of non-NaN values, as the scalar clamp
         let xc = _mm512_min_pd(_mm512_max_pd(x, lov), hiv);
         let slot = _mm512_srlv_epi64(
@@ -203,14 +211,9 @@ unsafe fn bins_by_search(t: &[f64], xs: &[f64], out: &mut [u32]) {
     let steps = [8i64, 4, 2, 1].map(|s| (_mm512_set1_epi64(s - 1), _mm512_set1_epi64(s)));
     let mut k = 0;
     while k < xs.len() {
-        let m: __mmask8 = if xs.len() - k >= W {
-            0xFF
-        } else {
-            (1u8 << (xs.len() - k)) - 1
-        };
+        let m = tail(xs.len(), k);
         let x = _mm512_maskz_loadu_pd(m, xs.as_ptr().add(k));
-        let inside =
-            _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, t0) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, tn);
+        let inside = within(x, t0, tn);
         let mut b = _mm512_setzero_si512();
         for &(back, step) in &steps {
             let probe = _mm512_permutex2var_pd(lo, _mm512_add_epi64(b, back), hi);
@@ -272,11 +275,7 @@ pub(crate) unsafe fn mu_bins(
     let end = spec.los == Los::EndPoint;
     let mut k = 0;
     while k < n {
-        let m: __mmask8 = if n - k >= W {
-            0xFF
-        } else {
-            (1u8 << (n - k)) - 1
-        };
+        let m = tail(n, k);
         let j = _mm256_maskz_loadu_epi32(m, js.as_ptr().add(k).cast());
         let dd = _mm512_maskz_loadu_pd(m, ds.as_ptr().add(k));
         let (b1, b2) = match axis {
