@@ -13,7 +13,7 @@ use crate::simd::Simd;
 #[cfg(target_arch = "x86_64")]
 use super::avx512;
 use super::binning::Binning;
-use super::block::{hits, mu_bins, Mode};
+use super::block::{hits, mu_bins, Mode, MuSpec};
 use super::side::Side;
 use super::weights::{AngularWeights, Pip};
 use super::{Catalogue, Job, Options, TwoPointCounts};
@@ -436,6 +436,19 @@ impl Kernel<'_> {
                     );
                     continue;
                 }
+                if let (Some(spec), false, true) = (&mode.mu, jk, owned) {
+                    // (s, mu) bins, no regions, every point owned: the sums
+                    // of the loop below, in its order, in a loop of their own.
+                    add_mu(
+                        weigher,
+                        (a, i),
+                        other,
+                        (tables[ti], per, spec),
+                        (&sbin[..n], &js[..n], &m1[..n], &m2[..n]),
+                        acc,
+                    );
+                    continue;
+                }
                 for t in 0..n {
                     // SAFETY: sbin, js (and m1, m2) hold one entry per hit.
                     let sb = unsafe { *sbin.get_unchecked(t) };
@@ -569,6 +582,59 @@ impl Kernel<'_> {
             });
             flush(&mut within, acc, block, nregions, current);
         })
+    }
+}
+
+/// Adds the weights of primary i's hits (separation bins `sbin`, mu bins
+/// `m1` and, for a pair whose reverse orientation may differ, `m2`, of
+/// points `js` of `other`, OUT skipped) to `acc`, as `Kernel::chunk`'s
+/// general loop does without regions and buffers: the same terms in the
+/// same order, so the same bits.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn add_mu<W: Weigher>(
+    weigher: &W,
+    (a, i): (&Side, usize),
+    other: &Side,
+    (tables, per, spec): ([usize; 2], usize, &MuSpec),
+    (sbin, js, m1, m2): (&[u32], &[u32], &[u32], &[u32]),
+    acc: &mut [f64],
+) {
+    let n = sbin.len().min(js.len()).min(m1.len()).min(m2.len());
+    let nmu = spec.n;
+    let (off0, off1) = (tables[0] * per, tables[1] * per);
+    let unit = W::PRODUCT && a.unit && other.unit;
+    let wi = a.w[i];
+    let (kinds, ws) = (other.t.as_ptr(), other.w.as_ptr());
+    // every index below is < 4 * per (at most four tables) = acc's totals
+    assert!(acc.len() >= off0.max(off1) + per);
+    let acc = acc.as_mut_ptr();
+    for t in 0..n {
+        // SAFETY: t < n; j indexes `other`; kinds are 0 or 1; sb < nbins and
+        // k1, k2 < nmu, so off + sb * nmu + k < off + per (asserted above).
+        unsafe {
+            let sb = *sbin.get_unchecked(t);
+            if sb == u32::from(OUT) {
+                continue;
+            }
+            let j = *js.get_unchecked(t) as usize;
+            let tj = *kinds.add(j);
+            let w = if unit {
+                1.0
+            } else if W::PRODUCT {
+                wi * *ws.add(j)
+            } else {
+                weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
+            };
+            let base = if tj == 0 { off0 } else { off1 } + sb as usize * nmu;
+            let (k1, k2) = (*m1.get_unchecked(t) as usize, *m2.get_unchecked(t) as usize);
+            if !spec.halves || k1 == k2 {
+                *acc.add(base + k1) += w;
+            } else {
+                *acc.add(base + k1) += w * 0.5;
+                *acc.add(base + k2) += w * 0.5;
+            }
+        }
     }
 }
 
