@@ -1861,23 +1861,34 @@ def test_unit_weights_path_equals_the_weighted_one(threads):
     """Unit weights with neighbours of one kind take a loop that reads only
     the bins; weights of 2 (exact products of 4) take the general one, and
     DD, DR, RR counted in one call (neighbours of both kinds) the mixed one:
-    all agree exactly."""
+    all agree exactly, for separations, (s, mu) (both orientations' halves
+    with the first-point line of sight) and angles; with regions (another
+    loop again) the totals are the same too."""
     d = points("clustered", 400, 71)
     r = points("uniform", 700, 72)
-    bins = ag.Bins(np.linspace(0.5, 12.0, 9))
+    edges = np.linspace(0.5, 12.0, 9)
     sky = full_sky(np.random.default_rng(73), 900)
     theta = np.geomspace(0.5, 30.0, 12)
     kw = {"num_threads": threads}
-    for count, a, b, extra in ((ag.count_pairs, d, r, {"bins": bins}),
+    for count, a, b, extra in ((ag.count_pairs, d, r, {"bins": ag.Bins(edges)}),
+                               (ag.count_pairs, d, r, {"bins": ag.Bins(edges, 5)}),
+                               (ag.count_pairs, d, r, {"bins": ag.Bins(edges, 4, mu_min=-1),
+                                                       "los": "firstpoint"}),
                                (ag.count_angular, sky[:400], sky[400:], {"bins": theta})):  # fmt: skip
         unit = {n: count(x, **extra, **kw).counts["DD"] for n, x in (("DD", a), ("RR", b))}
-        unit["DR"] = count(a, **extra, data2=b, **kw).counts["D1D2"]
+        mixed = count(a, b, **extra, **kw).counts
+        # a cross count orients its pairs (first point from data): the same
+        # as DR of one tracer only where the line of sight is symmetric
+        symmetric = "los" not in extra
+        unit["DR"] = count(a, **extra, data2=b, **kw).counts["D1D2"] if symmetric else mixed["DR"]
         two = count(a, b, **extra, data_weights=np.full(len(a), 2.0),
                     random_weights=np.full(len(b), 2.0), **kw).counts  # fmt: skip
-        mixed = count(a, b, **extra, **kw).counts
+        labels = (np.arange(len(a)) % 3, np.arange(len(b)) % 3)
+        regions = count(a, b, **extra, regions=labels, **kw).counts
         for name in ("DD", "DR", "RR"):
             np.testing.assert_array_equal(two[name], 4.0 * unit[name], err_msg=name)
             np.testing.assert_array_equal(mixed[name], unit[name], err_msg=name)
+            np.testing.assert_array_equal(regions[name], unit[name], err_msg=name)
         assert unit["DD"].sum() > 0 and unit["DR"].sum() > 0
 
 
