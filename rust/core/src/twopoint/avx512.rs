@@ -86,20 +86,26 @@ pub(crate) unsafe fn hits(
     cut: f64,
     js: &mut Vec<u32>,
     ds: &mut Vec<f64>,
+    qs: Option<&mut [Vec<f64>; 3]>,
 ) {
-    match metric.boxsize {
-        None => hits_in::<false>(0.0, p, cols, range, cut, js, ds),
-        Some(l) => hits_in::<true>(l, p, cols, range, cut, js, ds),
+    match (metric.boxsize, qs) {
+        (None, None) => hits_in::<false, false>(0.0, p, cols, range, cut, js, ds, None),
+        (Some(l), None) => hits_in::<true, false>(l, p, cols, range, cut, js, ds, None),
+        (None, q) => hits_in::<false, true>(0.0, p, cols, range, cut, js, ds, q),
+        (Some(l), q) => hits_in::<true, true>(l, p, cols, range, cut, js, ds, q),
     }
 }
 
 /// `hits` with the minimum image (PERIODIC, box size `l`) or without. The
 /// hits of 8 candidates are compressed in a register and stored whole (the
 /// compress-to-memory form is microcoded on AMD's Zen 4 and 5): up to 8
-/// entries past the new length are scratch, hence the reserve.
+/// entries past the new length are scratch, hence the reserve. COORDS:
+/// the hits' coordinates are appended to `qs` too (for their mu bins,
+/// instead of gathering them again).
 #[inline]
 #[target_feature(enable = "avx512f,avx512vl,popcnt")]
-unsafe fn hits_in<const PERIODIC: bool>(
+#[allow(clippy::too_many_arguments)]
+unsafe fn hits_in<const PERIODIC: bool, const COORDS: bool>(
     l: f64,
     p: [f64; 3],
     cols: &Columns,
@@ -107,10 +113,19 @@ unsafe fn hits_in<const PERIODIC: bool>(
     cut: f64,
     js: &mut Vec<u32>,
     ds: &mut Vec<f64>,
+    mut qs: Option<&mut [Vec<f64>; 3]>,
 ) {
     let period = PERIODIC.then_some((l, 0.5 * l));
     js.reserve(range.len() + W);
     ds.reserve(range.len() + W);
+    let mut qp = [std::ptr::null_mut::<f64>(); 3];
+    if let (true, Some(q)) = (COORDS, qs.as_deref_mut()) {
+        for (a, v) in q.iter_mut().enumerate() {
+            debug_assert_eq!(v.len(), js.len());
+            v.reserve(range.len() + W);
+            qp[a] = v.as_mut_ptr();
+        }
+    }
     let (px, py, pz) = (
         _mm512_set1_pd(p[0]),
         _mm512_set1_pd(p[1]),
@@ -142,11 +157,22 @@ unsafe fn hits_in<const PERIODIC: bool>(
         // by at most the candidates of `range`).
         _mm512_storeu_pd(dp.add(len), _mm512_maskz_compress_pd(hit, d2));
         _mm256_storeu_si256(jp.add(len).cast(), _mm256_maskz_compress_epi32(hit, j));
+        if COORDS && !qp[0].is_null() {
+            // SAFETY: as above, each of qs was reserved alike.
+            _mm512_storeu_pd(qp[0].add(len), _mm512_maskz_compress_pd(hit, x));
+            _mm512_storeu_pd(qp[1].add(len), _mm512_maskz_compress_pd(hit, y));
+            _mm512_storeu_pd(qp[2].add(len), _mm512_maskz_compress_pd(hit, z));
+        }
         len += hit.count_ones() as usize;
         k += W;
     }
     js.set_len(len);
     ds.set_len(len);
+    if let (true, Some(q)) = (COORDS, qs) {
+        for v in q.iter_mut() {
+            v.set_len(len);
+        }
+    }
 }
 
 /// `Lookup::bins` of `xs` into `out`.
@@ -241,23 +267,25 @@ unsafe fn bins_by_search(t: &[f64], xs: &[f64], out: &mut [u32]) {
     }
 }
 
-/// `block::mu_bins` with AVX-512: the mu bins of the hits (js, ds).
+/// `block::mu_bins` with AVX-512: the mu bins of the hits (coordinates
+/// `qs`, squared separations `ds`), the same operations on the same values
+/// (the coordinates stored by `hits` rather than gathered).
 ///
 /// # Safety
-/// The CPU must have AVX-512F and AVX-512VL; every j of `js` indexes `cols`.
+/// The CPU must have AVX-512F and AVX-512VL; `qs` hold `ds.len()` entries.
 #[target_feature(enable = "avx512f,avx512vl")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn mu_bins(
     spec: &MuSpec,
     metric: &Metric,
     p: [f64; 3],
-    cols: &Columns,
-    js: &[u32],
+    qs: &[Vec<f64>; 3],
     ds: &[f64],
     m1: &mut Vec<u32>,
     m2: &mut Vec<u32>,
 ) {
-    let n = js.len();
+    let n = ds.len();
+    assert!(qs.iter().all(|q| q.len() == n));
     m1.resize(n, 0);
     m2.resize(n, 0);
     let period = metric.boxsize.map(|l| (l, 0.5 * l));
@@ -279,7 +307,7 @@ pub(crate) unsafe fn mu_bins(
         };
         _mm256_min_epu32(_mm512_cvttpd_epu32(tv), top)
     };
-    let (xs, ys, zs) = (cols.x.as_ptr(), cols.y.as_ptr(), cols.z.as_ptr());
+    let (xs, ys, zs) = (qs[0].as_ptr(), qs[1].as_ptr(), qs[2].as_ptr());
     let (px, py, pz) = (
         _mm512_set1_pd(p[0]),
         _mm512_set1_pd(p[1]),
@@ -291,7 +319,6 @@ pub(crate) unsafe fn mu_bins(
     let mut k = 0;
     while k < n {
         let m = tail(n, k);
-        let j = _mm256_maskz_loadu_epi32(m, js.as_ptr().add(k).cast());
         let dd = _mm512_maskz_loadu_pd(m, ds.as_ptr().add(k));
         let (b1, b2) = match axis {
             Some(a) => {
@@ -300,16 +327,16 @@ pub(crate) unsafe fn mu_bins(
                     1 => (ys, py),
                     _ => (zs, pz),
                 };
-                let q = _mm512_mask_i32gather_pd::<8>(zerov, m, j, ca.cast());
+                let q = _mm512_maskz_loadu_pd(m, ca.add(k));
                 let sa = wrap(_mm512_sub_pd(q, pa), period);
                 let num = _mm512_mul_pd(sa, sa);
                 let nsa = xor(sa, sign);
                 (bin(num, dd, sa), bin(num, dd, nsa))
             }
             None => {
-                let qx = _mm512_mask_i32gather_pd::<8>(zerov, m, j, xs.cast());
-                let qy = _mm512_mask_i32gather_pd::<8>(zerov, m, j, ys.cast());
-                let qz = _mm512_mask_i32gather_pd::<8>(zerov, m, j, zs.cast());
+                let qx = _mm512_maskz_loadu_pd(m, xs.add(k));
+                let qy = _mm512_maskz_loadu_pd(m, ys.add(k));
+                let qz = _mm512_maskz_loadu_pd(m, zs.add(k));
                 let (sx, sy, sz) = (
                     _mm512_sub_pd(qx, px),
                     _mm512_sub_pd(qy, py),

@@ -332,6 +332,8 @@ impl Kernel<'_> {
         let mut lane = 0;
         let mut near = Vec::new();
         let (mut js, mut ds, mut sbin) = (Vec::new(), Vec::new(), Vec::new());
+        // the hits' coordinates, for their mu bins (AVX-512 path)
+        let mut qs: [Vec<f64>; 3] = Default::default();
         let (mut m1, mut m2) = (Vec::new(), Vec::new());
         // The table of each pair of kinds.
         let tables = [
@@ -361,6 +363,9 @@ impl Kernel<'_> {
                 let copy = !owned && a.buffer.get(i).is_some_and(|&f| f != 0);
                 js.clear();
                 ds.clear();
+                for q in &mut qs {
+                    q.clear();
+                }
                 for &c in &near {
                     if copy && other.owned_cells.get(c).is_some_and(|&o| !o) {
                         continue;
@@ -375,7 +380,16 @@ impl Kernel<'_> {
                         // SAFETY: V only from chunk_avx512 (AVX-512F/VL detected).
                         #[cfg(target_arch = "x86_64")]
                         unsafe {
-                            avx512::hits(self.metric, p, &other.cols, r, self.cut, &mut js, &mut ds)
+                            avx512::hits(
+                                self.metric,
+                                p,
+                                &other.cols,
+                                r,
+                                self.cut,
+                                &mut js,
+                                &mut ds,
+                                mode.mu.is_some().then_some(&mut qs),
+                            )
                         };
                     } else {
                         hits(self.metric, p, &other.cols, r, self.cut, &mut js, &mut ds);
@@ -394,16 +408,7 @@ impl Kernel<'_> {
                     unsafe {
                         avx512::bins(mode.lookup, &ds, &mut sbin);
                         if let Some(spec) = &mode.mu {
-                            avx512::mu_bins(
-                                spec,
-                                self.metric,
-                                p,
-                                &other.cols,
-                                &js,
-                                &ds,
-                                &mut m1,
-                                &mut m2,
-                            );
+                            avx512::mu_bins(spec, self.metric, p, &qs, &ds, &mut m1, &mut m2);
                         }
                     }
                 } else {
