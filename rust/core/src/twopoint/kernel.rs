@@ -441,17 +441,25 @@ impl Kernel<'_> {
                     );
                     continue;
                 }
-                if let (Some(spec), false, true) = (&mode.mu, jk, owned) {
-                    // (s, mu) bins, no regions, every point owned: the sums
-                    // of the loop below, in its order, in a loop of their own.
-                    add_mu(
-                        weigher,
-                        (a, i),
-                        other,
-                        (tables[ti], per, spec),
-                        (&sbin[..n], &js[..n], &m1[..n], &m2[..n]),
-                        acc,
-                    );
+                if let Some(spec) = &mode.mu {
+                    // (s, mu) bins: the sums of the loop below, in its
+                    // order, in a loop of their own.
+                    let hits = (&sbin[..n], &js[..n], &m1[..n], &m2[..n]);
+                    let ends = (tables[ti], per, spec);
+                    if jk {
+                        let region = &other.region;
+                        add_mu(weigher, (a, i), other, ends, hits, |idx, w, j| {
+                            sink.add(acc, idx, w, ri, region[j])
+                        });
+                    } else {
+                        assert!(acc.len() >= block);
+                        let acc = acc.as_mut_ptr();
+                        // SAFETY: add_mu's indices lie in the totals of the
+                        // tables (block = tables * per entries).
+                        add_mu(weigher, (a, i), other, ends, hits, |idx, w, _| unsafe {
+                            *acc.add(idx) += w
+                        });
+                    }
                     continue;
                 }
                 for t in 0..n {
@@ -590,11 +598,12 @@ impl Kernel<'_> {
     }
 }
 
-/// Adds the weights of primary i's hits (separation bins `sbin`, mu bins
-/// `m1` and, for a pair whose reverse orientation may differ, `m2`, of
-/// points `js` of `other`, OUT skipped) to `acc`, as `Kernel::chunk`'s
-/// general loop does without regions and buffers: the same terms in the
-/// same order, so the same bits.
+/// Gives `put(index, weight, j)` the terms of primary i's hits (separation
+/// bins `sbin`, mu bins `m1` and, for a pair whose reverse orientation may
+/// differ, `m2`, of points `js` of `other`, OUT skipped and, under MPI,
+/// pairs counted on another rank), as `Kernel::chunk`'s general loop adds
+/// them: the same terms in the same order, so the same bits. Every index is
+/// below (the number of tables) * per.
 #[inline(always)]
 #[allow(clippy::type_complexity)]
 fn add_mu<W: Weigher>(
@@ -603,7 +612,7 @@ fn add_mu<W: Weigher>(
     other: &Side,
     (tables, per, spec): ([usize; 2], usize, &MuSpec),
     (sbin, js, m1, m2): (&[u32], &[u32], &[u32], &[u32]),
-    acc: &mut [f64],
+    mut put: impl FnMut(usize, f64, usize),
 ) {
     let n = sbin.len().min(js.len()).min(m1.len()).min(m2.len());
     let nmu = spec.n;
@@ -611,34 +620,33 @@ fn add_mu<W: Weigher>(
     let unit = W::PRODUCT && a.unit && other.unit;
     let wi = a.w[i];
     let (kinds, ws) = (other.t.as_ptr(), other.w.as_ptr());
-    // every index below is < 4 * per (at most four tables) = acc's totals
-    assert!(acc.len() >= off0.max(off1) + per);
-    let acc = acc.as_mut_ptr();
+    let owned = a.owned() && other.owned();
     for t in 0..n {
-        // SAFETY: t < n; j indexes `other`; kinds are 0 or 1; sb < nbins and
-        // k1, k2 < nmu, so off + sb * nmu + k < off + per (asserted above).
-        unsafe {
+        // SAFETY: t < n; j indexes `other`; kinds are 0 or 1.
+        let (sb, j, tj) = unsafe {
             let sb = *sbin.get_unchecked(t);
-            if sb == u32::from(OUT) {
-                continue;
-            }
             let j = *js.get_unchecked(t) as usize;
-            let tj = *kinds.add(j);
-            let w = if unit {
-                1.0
-            } else if W::PRODUCT {
-                wi * *ws.add(j)
-            } else {
-                weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
-            };
-            let base = if tj == 0 { off0 } else { off1 } + sb as usize * nmu;
-            let (k1, k2) = (*m1.get_unchecked(t) as usize, *m2.get_unchecked(t) as usize);
-            if !spec.halves || k1 == k2 {
-                *acc.add(base + k1) += w;
-            } else {
-                *acc.add(base + k1) += w * 0.5;
-                *acc.add(base + k2) += w * 0.5;
-            }
+            (sb, j, *kinds.add(j))
+        };
+        if sb == u32::from(OUT) || (!owned && !owns(a, i, other, j)) {
+            continue;
+        }
+        let w = if unit {
+            1.0
+        } else if W::PRODUCT {
+            // SAFETY: as above
+            wi * unsafe { *ws.add(j) }
+        } else {
+            weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
+        };
+        // sb < nbins and k1, k2 < nmu: base + k < off + per <= tables * per
+        let base = if tj == 0 { off0 } else { off1 } + sb as usize * nmu;
+        let (k1, k2) = unsafe { (*m1.get_unchecked(t) as usize, *m2.get_unchecked(t) as usize) };
+        if !spec.halves || k1 == k2 {
+            put(base + k1, w, j);
+        } else {
+            put(base + k1, w * 0.5, j);
+            put(base + k2, w * 0.5, j);
         }
     }
 }
