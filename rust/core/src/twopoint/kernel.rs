@@ -446,17 +446,23 @@ impl Kernel<'_> {
                     // order, in a loop of their own.
                     let hits = (&sbin[..n], &js[..n], &m1[..n], &m2[..n]);
                     let ends = (tables[ti], per, spec);
-                    if jk {
+                    if jk || !owned {
                         let region = &other.region;
-                        add_mu(weigher, (a, i), other, ends, hits, |idx, w, j| {
-                            sink.add(acc, idx, w, ri, region[j])
-                        });
+                        let put = |idx, w, j: usize| {
+                            let rj = if jk { region[j] } else { 0 };
+                            sink.add(acc, idx, w, ri, rj)
+                        };
+                        if owned {
+                            add_mu::<W, true>(weigher, (a, i), other, ends, hits, put);
+                        } else {
+                            add_mu::<W, false>(weigher, (a, i), other, ends, hits, put);
+                        }
                     } else {
                         assert!(acc.len() >= block);
                         let acc = acc.as_mut_ptr();
                         // SAFETY: add_mu's indices lie in the totals of the
                         // tables (block = tables * per entries).
-                        add_mu(weigher, (a, i), other, ends, hits, |idx, w, _| unsafe {
+                        add_mu::<W, true>(weigher, (a, i), other, ends, hits, |idx, w, _| unsafe {
                             *acc.add(idx) += w
                         });
                     }
@@ -606,7 +612,7 @@ impl Kernel<'_> {
 /// below (the number of tables) * per.
 #[inline(always)]
 #[allow(clippy::type_complexity)]
-fn add_mu<W: Weigher>(
+fn add_mu<W: Weigher, const OWNED: bool>(
     weigher: &W,
     (a, i): (&Side, usize),
     other: &Side,
@@ -620,17 +626,19 @@ fn add_mu<W: Weigher>(
     let unit = W::PRODUCT && a.unit && other.unit;
     let wi = a.w[i];
     let (kinds, ws) = (other.t.as_ptr(), other.w.as_ptr());
-    let owned = a.owned() && other.owned();
     for t in 0..n {
-        // SAFETY: t < n; j indexes `other`; kinds are 0 or 1.
-        let (sb, j, tj) = unsafe {
-            let sb = *sbin.get_unchecked(t);
-            let j = *js.get_unchecked(t) as usize;
-            (sb, j, *kinds.add(j))
-        };
-        if sb == u32::from(OUT) || (!owned && !owns(a, i, other, j)) {
+        // SAFETY: t < n.
+        let sb = unsafe { *sbin.get_unchecked(t) };
+        if sb == u32::from(OUT) {
             continue;
         }
+        // SAFETY: t < n; j indexes `other` (a grid range of it).
+        let j = unsafe { *js.get_unchecked(t) } as usize;
+        if !OWNED && !owns(a, i, other, j) {
+            continue;
+        }
+        // SAFETY: j indexes `other`; kinds are 0 or 1.
+        let tj = unsafe { *kinds.add(j) };
         let w = if unit {
             1.0
         } else if W::PRODUCT {
