@@ -446,12 +446,9 @@ impl Kernel<'_> {
                     // order, in a loop of their own.
                     let hits = (&sbin[..n], &js[..n], &m1[..n], &m2[..n]);
                     let ends = (tables[ti], per, spec);
-                    if jk || !owned {
+                    if jk {
                         let region = &other.region;
-                        let put = |idx, w, j: usize| {
-                            let rj = if jk { region[j] } else { 0 };
-                            sink.add(acc, idx, w, ri, rj)
-                        };
+                        let put = |idx, w, j: usize| sink.add(acc, idx, w, ri, region[j]);
                         if owned {
                             add_mu::<W, true>(weigher, (a, i), other, ends, hits, put);
                         } else {
@@ -462,9 +459,12 @@ impl Kernel<'_> {
                         let acc = acc.as_mut_ptr();
                         // SAFETY: add_mu's indices lie in the totals of the
                         // tables (block = tables * per entries).
-                        add_mu::<W, true>(weigher, (a, i), other, ends, hits, |idx, w, _| unsafe {
-                            *acc.add(idx) += w
-                        });
+                        let put = |idx: usize, w: f64, _| unsafe { *acc.add(idx) += w };
+                        if owned {
+                            add_mu::<W, true>(weigher, (a, i), other, ends, hits, put);
+                        } else {
+                            add_mu::<W, false>(weigher, (a, i), other, ends, hits, put);
+                        }
                     }
                     continue;
                 }
