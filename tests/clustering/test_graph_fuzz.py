@@ -5,6 +5,9 @@ without a crash. Never a panic, a signal or an unexpected exception type."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -84,3 +87,40 @@ def test_mutated_graph_files_never_crash(saved, tmp_path_factory, m):
 @given(m=mutation)
 def test_mutated_graph_files_never_crash_fuzz(saved, tmp_path_factory, m):
     test_mutated_graph_files_never_crash.hypothesis.inner_test(saved, tmp_path_factory, m)
+
+
+#: Mutates a saved graph file at random (seeded) and loads every mutant, in a
+#: child process so that a crash fails the test instead of ending the run.
+_CHILD = """
+import sys
+import numpy as np
+import astrograph as ag
+from astrograph import errors
+
+path, out, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data = open(path, "rb").read()
+rng = np.random.default_rng(seed)
+for _ in range(200):
+    b = bytearray(data)
+    for _ in range(rng.integers(1, 9)):
+        b[rng.integers(len(b))] ^= int(rng.integers(1, 256))
+    open(out, "wb").write(bytes(b))
+    for verify in (True, False):
+        try:
+            ag.NeighbourGraph.load(out, verify=verify)
+        except errors.GraphFormatError:
+            pass
+"""
+
+
+@pytest.mark.parametrize("seed", [9, 12, 15])
+def test_corrupt_offsets_are_refused_before_they_are_read(saved, tmp_path, seed):
+    """Seeds whose mutants once crashed the loader (pyarrow followed corrupt
+    offsets while the checksum read the columns): the file is now validated
+    in full before any column is read."""
+    data, _ = saved
+    path = tmp_path / "g.arrow"
+    path.write_bytes(data)
+    args = [sys.executable, "-c", _CHILD, str(path), str(tmp_path / "m.arrow"), str(seed)]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

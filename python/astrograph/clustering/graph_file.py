@@ -94,6 +94,9 @@ def load(path: str | Path, *, mmap: bool, verify: bool) -> Any:
                 f"{p}: expected one record batch, found {reader.num_record_batches}"
             )
         batch = reader.get_batch(0)
+        # Buffers and offsets checked before anything reads them (the
+        # checksum included): a corrupt offset must not be followed.
+        batch.validate(full=True)
         if verify:  # first: a corrupt file is reported as corrupt
             _verify(batch, p)
         batch = _canonical(batch, p)
