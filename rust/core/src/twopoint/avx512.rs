@@ -98,7 +98,8 @@ pub(crate) unsafe fn hits(
 
 /// `hits` with the minimum image (PERIODIC, box size `l`) or without. The
 /// hits of 8 candidates are compressed in a register and stored whole (the
-/// compress-to-memory form is microcoded on AMD's Zen 4 and 5): up to 8
+/// compress-to-memory form is slow on AMD Zen cores: 6 % of an angular
+/// count here, benchmarks/README.md): up to 8
 /// entries past the new length are scratch, hence the reserve. COORDS:
 /// the hits' coordinates are appended to `qs` too (for their mu bins,
 /// instead of gathering them again).
