@@ -17,7 +17,7 @@ from .. import plotting
 from ..bins import Bins
 from .norms import Norms
 from .pairs import PairCounts
-from .resampling import Resampled, Resampling
+from .resampling import Resampled, Resampling, load_regions, save_regions
 from .table import (
     PAIRS_KEY,
     UNITS,
@@ -28,10 +28,6 @@ from .table import (
     norms_json,
     norms_of,
     package_version,
-    region_columns,
-    region_tables,
-    sums_array,
-    sums_json,
     write,
     write_ascii,
 )
@@ -289,16 +285,9 @@ class QuadCounts(ResultTable, Resampled):
             header["chiral"] = np.asarray(self.chiral, dtype=bool).tolist()
         else:
             header["chiral"] = "column" if self.chiral is not None else None
-        rs = self.resampling
-        if rs is not None:
+        if self.resampling is not None:
             names = list(_NAMES) + (list(_ODD) if self.odd is not None else [])
-            tables = {"touch": rs.touch, "low": rs.low, "within": rs.within}
-            cols.update(region_columns(tables, names, (slice(None),)))
-            header["region_sums"] = {
-                "data": sums_json(rs.data_sums),
-                "randoms": sums_json(rs.random_sums),
-            }
-            header["weighted"] = list(rs.weighted)
+            save_regions(self.resampling, names, (slice(None),), cols, header)
         write(pa.table(cols), header, path, {PAIRS_KEY: embed(self.pairs)})
 
     @classmethod
@@ -322,23 +311,8 @@ class QuadCounts(ResultTable, Resampled):
         pairs = embedded(table, path)
         if not isinstance(pairs, PairCounts):
             raise InputError(f"{path}: the embedded pair counts are a {type(pairs).__name__}")
-        rs = None
-        k = int(h.get("nregions", 0))
-        if k:
-            names = list(_NAMES) + (list(_ODD) if odd is not None else [])
-            touch, low, within = (
-                region_tables(table, kind, names, k, (len(shapes),), (slice(None),))
-                for kind in ("touch", "low", "within")
-            )
-            sums = h["region_sums"]
-            rs = Resampling(
-                touch,
-                low,
-                within,
-                sums_array(sums["data"]),  # type: ignore[arg-type]
-                sums_array(sums["randoms"]),
-                (bool(h["weighted"][0]), bool(h["weighted"][1])),
-            )
+        names = list(_NAMES) + (list(_ODD) if odd is not None else [])
+        rs = load_regions(table, h, names, (len(shapes),), (slice(None),))
         data, randoms = norms_of(h["data"]), norms_of(h["randoms"])
         return cls(bins, shapes, counts, pairs, data, randoms, h["boxsize"], rs, odd, chiral)  # type: ignore[arg-type]
 

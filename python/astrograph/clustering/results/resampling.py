@@ -28,6 +28,7 @@ import numpy as np
 
 from ...errors import InputError
 from .norms import Norms
+from .table import region_columns, region_tables, sums_array, sums_json
 
 #: How to resample: delete-one jackknife or marked-point bootstrap over regions.
 METHODS = ("jackknife", "bootstrap")
@@ -217,6 +218,38 @@ ANALYTIC_RANDOMS = (
     "would be biased (more so at larger separations); pass randoms, e.g. "
     "uniform_randoms(2 * len(data), boxsize), with the same regions"
 )
+
+
+def save_regions(
+    rs: Resampling, names: list[str], rows: Any, cols: dict[str, Any], header: dict[str, Any]
+) -> None:
+    """Adds the region tables of ``rs`` (entries ``rows`` of each) to the
+    columns of a saved result, and its per-region weight sums to the header."""
+    tables = {"touch": rs.touch, "low": rs.low, "within": rs.within}
+    cols.update(region_columns(tables, names, rows))
+    header["region_sums"] = {"data": sums_json(rs.data_sums), "randoms": sums_json(rs.random_sums)}
+    header["weighted"] = list(rs.weighted)
+
+
+def load_regions(
+    table: Any, h: dict[str, Any], names: list[str], shape: tuple[int, ...], rows: Any
+) -> Resampling | None:
+    """The :class:`Resampling` that :func:`save_regions` wrote (None without regions)."""
+    k = int(h.get("nregions", 0))
+    if not k:
+        return None
+    touch, low, within = (
+        region_tables(table, kind, names, k, shape, rows) for kind in ("touch", "low", "within")
+    )
+    sums = h["region_sums"]
+    return Resampling(
+        touch,
+        low,
+        within,
+        sums_array(sums["data"]),  # type: ignore[arg-type]
+        sums_array(sums["randoms"]),
+        (bool(h["weighted"][0]), bool(h["weighted"][1])),
+    )
 
 
 def refuse_analytic_randoms(result: Any) -> None:

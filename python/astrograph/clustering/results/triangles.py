@@ -17,7 +17,7 @@ from ..bins import Bins
 from .analytic import sorted_mask, triangle_probability
 from .norms import Norms
 from .pairs import PairCounts
-from .resampling import Resampled, Resampling
+from .resampling import Resampled, Resampling, load_regions, save_regions
 from .table import (
     PAIRS_KEY,
     UNITS,
@@ -28,10 +28,6 @@ from .table import (
     norms_json,
     norms_of,
     package_version,
-    region_columns,
-    region_tables,
-    sums_array,
-    sums_json,
     write,
     write_ascii,
 )
@@ -312,13 +308,7 @@ class TriangleCounts(ResultTable, Resampled):
         header = self._header(complete=True)
         header["configurations"] = "sorted" if full else "all"
         if rs is not None:
-            tables = {"touch": rs.touch, "low": rs.low, "within": rs.within}
-            cols.update(region_columns(tables, list(_NAMES), rows))
-            header["region_sums"] = {
-                "data": sums_json(rs.data_sums),
-                "randoms": sums_json(rs.random_sums),
-            }
-            header["weighted"] = list(rs.weighted)
+            save_regions(rs, list(_NAMES), rows, cols, header)
         write(pa.table(cols), header, path, {PAIRS_KEY: embed(self.pairs)})
 
     @classmethod
@@ -337,22 +327,7 @@ class TriangleCounts(ResultTable, Resampled):
         pairs = embedded(table, path)
         if not isinstance(pairs, PairCounts):
             raise InputError(f"{path}: the embedded pair counts are a {type(pairs).__name__}")
-        rs = None
-        k = int(h.get("nregions", 0))
-        if k:
-            touch, low, within = (
-                region_tables(table, kind, list(_NAMES), k, (nb, nb, nb), rows)
-                for kind in ("touch", "low", "within")
-            )
-            sums = h["region_sums"]
-            rs = Resampling(
-                touch,
-                low,
-                within,
-                sums_array(sums["data"]),  # type: ignore[arg-type]
-                sums_array(sums["randoms"]),
-                (bool(h["weighted"][0]), bool(h["weighted"][1])),
-            )
+        rs = load_regions(table, h, list(_NAMES), (nb, nb, nb), rows)
         data = norms_of(h["data"])
         return cls(bins, *arrays, pairs, data, norms_of(h["randoms"]), h["boxsize"], rs)  # type: ignore[arg-type]
 
