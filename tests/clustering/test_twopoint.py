@@ -1894,9 +1894,11 @@ def test_unit_weights_path_equals_the_weighted_one(threads):
 
 @pytest.mark.parametrize("nbins", [3, 4, 15, 16, 17, 40])
 def test_vector_binning_changes_no_bit(monkeypatch, nbins):
-    """Separation and angle bins found by the vector search (up to 16 bins)
-    or the gathered table (more) equal the scalar lookup's, edges included:
-    points on a lattice put many separations exactly on the edges."""
+    """Separation and angle bins found by the vector search (up to 16 bins),
+    the gathered table (more) or, with unit weights, the cumulative counts
+    of whole cells (up to 16 bins, open space and box) equal the scalar
+    lookup's, edges included: points on a lattice put many separations
+    exactly on the edges, and cell bounds on the points."""
     rng = np.random.default_rng(nbins)
     g = np.arange(6, dtype=float)
     lattice = np.stack(np.meshgrid(g, g, g), -1).reshape(-1, 3)
@@ -1912,6 +1914,7 @@ def test_vector_binning_changes_no_bit(monkeypatch, nbins):
 
     def run():
         return (ag.count_pairs(d, r, bins=ag.Bins(edges), data_weights=w).counts,
+                ag.count_pairs(d, r, bins=ag.Bins(edges)).counts,
                 ag.count_pairs(d, r, bins=ag.Bins(edges), boxsize=12.0).counts,
                 ag.count_angular(sky[:300], sky[300:], bins=theta).counts)  # fmt: skip
 
@@ -1922,6 +1925,51 @@ def test_vector_binning_changes_no_bit(monkeypatch, nbins):
         for name in f:
             np.testing.assert_array_equal(f[name], b[name], err_msg=name)
     assert sum(float(np.sum(c)) for c in fast[0].values()) > 0
+
+
+@pytest.mark.filterwarnings("ignore:only .* randoms")
+@pytest.mark.parametrize("case", ["open", "box", "lattice", "angular", "angular cross"])
+def test_cumulative_counts_change_no_bit(monkeypatch, case):
+    """Unit-weight counts in well-filled cells (more than 24 points per
+    occupied cell) take the cumulative kernel: whole cells counted from
+    their nearest and farthest d^2, the rest compared with a few thresholds.
+    Its counts equal the baseline's hit by hit, with lattice separations and
+    cell bounds exactly on the thresholds, galaxies and randoms mixed."""
+    rng = np.random.default_rng(7)
+    if case in ("open", "box", "lattice"):
+        g = np.arange(0.0, 10.0, 0.5)  # exact doubles: d^2 hits the edges' squares
+        lattice = np.stack(np.meshgrid(g, g, g), -1).reshape(-1, 3)
+        d = np.vstack([lattice, points("clustered", 4000, 71, 10.0)])
+        r = np.vstack([lattice[::3], points("uniform", 6000, 72, 10.0)])
+        if case == "lattice":  # cell corners on the lattice too: bounds on the edges
+            d, r = lattice, lattice + 0.25
+        edges = np.sort(np.concatenate([[0.5, np.sqrt(0.5), 1.0, 1.5, 2.0, 2.5],
+                                        rng.uniform(0.3, 2.5, 6)]))  # fmt: skip
+        box = 10.0 if case == "box" else None
+
+        def run():
+            return ag.count_pairs(d, r, bins=ag.Bins(edges), boxsize=box).counts
+
+    else:
+        sky = np.column_stack([rng.uniform(0, 10, 20000), rng.uniform(0, 10, 20000)])
+        sky[:4000] = np.round(sky[:4000], 1)  # a lattice of 0.1 degrees
+        sky[4000:5000] = sky[:1000]  # duplicates
+        theta = np.geomspace(0.05, 1.0, 16)
+        two = (
+            {"data2": sky[12000:16000], "randoms2": sky[16000:]} if case == "angular cross" else {}
+        )
+        end = 8000 if two else 10000
+
+        def run():
+            return ag.count_angular(sky[:end], sky[end:12000], bins=theta, **two).counts
+
+    fast = run()
+    monkeypatch.setenv("ASTROGRAPH_SIMD", "baseline")
+    base = run()
+    for name in fast:
+        np.testing.assert_array_equal(fast[name], base[name], err_msg=name)
+        # every bin filled, but those between lattice separations
+        assert np.count_nonzero(fast[name]) >= (4 if case == "lattice" else fast[name].size), name
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ use crate::bins::{Lookup, OUT};
 use crate::geometry::{Los, Metric};
 use crate::grid::Columns;
 
-use super::block::MuSpec;
+use super::block::{Cumulative, MuSpec, Span};
 
 /// Lanes per vector.
 const W: usize = 8;
@@ -385,4 +385,97 @@ fn dot3(ax: __m512d, ay: __m512d, az: __m512d, bx: __m512d, by: __m512d, bz: __m
         _mm512_add_pd(_mm512_mul_pd(ax, bx), _mm512_mul_pd(ay, by)),
         _mm512_mul_pd(az, bz),
     )
+}
+
+/// Adds to `acc[kind][e]` the candidates of each span (points of `cols`, around
+/// `p`) with d^2 < t_e, for the span's thresholds: the same d^2 as `hits`
+/// (same operations, same order) against the same thresholds, so the same
+/// bins. Thresholds are taken four at a time in registers.
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512VL; every span lies in `cols`,
+/// `hi <= t.len() <= CUMULATIVE_MAX`.
+#[target_feature(enable = "avx512f,avx512vl")]
+pub(crate) unsafe fn cumulate(
+    metric: &Metric,
+    p: [f64; 3],
+    cols: &Columns,
+    spans: &[Span],
+    t: &[f64],
+    acc: &mut [Cumulative; 2],
+) {
+    let period = metric.boxsize.map(|l| (l, 0.5 * l));
+    for s in spans {
+        let (mut e, hi) = (s.lo as usize, s.hi as usize);
+        while e < hi {
+            let k = (hi - e).min(4);
+            let (range, th, out) = (
+                s.start as usize..s.end as usize,
+                &t[e..e + k],
+                &mut acc[s.kind as usize & 1][e..e + k],
+            );
+            match (k, period) {
+                (1, None) => compare::<false, 1>(0.0, p, cols, range, th, out),
+                (2, None) => compare::<false, 2>(0.0, p, cols, range, th, out),
+                (3, None) => compare::<false, 3>(0.0, p, cols, range, th, out),
+                (_, None) => compare::<false, 4>(0.0, p, cols, range, th, out),
+                (1, Some((l, _))) => compare::<true, 1>(l, p, cols, range, th, out),
+                (2, Some((l, _))) => compare::<true, 2>(l, p, cols, range, th, out),
+                (3, Some((l, _))) => compare::<true, 3>(l, p, cols, range, th, out),
+                (_, Some((l, _))) => compare::<true, 4>(l, p, cols, range, th, out),
+            }
+            e += k;
+        }
+    }
+}
+
+/// `cumulate` of one range for K thresholds, held with their counts in
+/// registers.
+#[inline]
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn compare<const PERIODIC: bool, const K: usize>(
+    l: f64,
+    p: [f64; 3],
+    cols: &Columns,
+    range: std::ops::Range<usize>,
+    t: &[f64],
+    acc: &mut [[i64; W]],
+) {
+    let period = PERIODIC.then_some((l, 0.5 * l));
+    let mut sums = [_mm512_setzero_si512(); K];
+    let mut tv = [_mm512_setzero_pd(); K];
+    for e in 0..K {
+        sums[e] = _mm512_loadu_si512(acc[e].as_ptr().cast());
+        tv[e] = _mm512_set1_pd(t[e]);
+    }
+    let one = _mm512_set1_epi64(1);
+    let (px, py, pz) = (
+        _mm512_set1_pd(p[0]),
+        _mm512_set1_pd(p[1]),
+        _mm512_set1_pd(p[2]),
+    );
+    let (xs, ys, zs) = (cols.x.as_ptr(), cols.y.as_ptr(), cols.z.as_ptr());
+    let mut k = range.start;
+    while k < range.end {
+        let m = tail(range.end, k);
+        // SAFETY: masked-off lanes are not read; the others lie in the range.
+        let x = _mm512_maskz_loadu_pd(m, xs.add(k));
+        let y = _mm512_maskz_loadu_pd(m, ys.add(k));
+        let z = _mm512_maskz_loadu_pd(m, zs.add(k));
+        let dx = wrap(_mm512_sub_pd(x, px), period);
+        let dy = wrap(_mm512_sub_pd(y, py), period);
+        let dz = wrap(_mm512_sub_pd(z, pz), period);
+        let d2 = _mm512_add_pd(
+            _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
+            _mm512_mul_pd(dz, dz),
+        );
+        for e in 0..K {
+            let below = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, d2, tv[e]);
+            sums[e] = _mm512_mask_add_epi64(sums[e], below, sums[e], one);
+        }
+        k += W;
+    }
+    for e in 0..K {
+        _mm512_storeu_si512(acc[e].as_mut_ptr().cast(), sums[e]);
+    }
 }

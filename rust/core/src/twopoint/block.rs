@@ -50,6 +50,27 @@ impl<'b> Mode<'b> {
     }
 }
 
+/// The most thresholds `cumulate` takes (16 bins).
+pub(crate) const CUMULATIVE_MAX: usize = 17;
+
+/// Per-lane (8 lanes) cumulative counts of `avx512::cumulate`, for counts with every weight 1 and one kind
+/// of neighbour: `acc[e]` counts the candidates with d^2 < t_e, so that bin
+/// k (t_k <= d^2 < t_{k+1}, as `Lookup::bins`) holds acc[k + 1] - acc[k].
+/// No hit is stored and no bin looked up.
+pub(crate) type Cumulative = [[i64; 8]; CUMULATIVE_MAX];
+
+/// A cell range of candidates and the thresholds `lo..hi` its d^2 must be
+/// compared with (the others lie below or above every candidate's d^2).
+#[derive(Clone, Copy)]
+pub(crate) struct Span {
+    pub start: u32,
+    pub end: u32,
+    pub lo: u8,
+    pub hi: u8,
+    /// The kind of its points (0 galaxies, 1 randoms): the counts it adds to.
+    pub kind: u8,
+}
+
 #[inline(always)]
 fn wrap(d: f64, period: Option<(f64, f64)>) -> f64 {
     match period {

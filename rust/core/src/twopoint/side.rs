@@ -35,6 +35,15 @@ pub(crate) struct Side {
     pub kind: Option<u8>,
     /// Every weight is 1 (a product of two is then exactly 1).
     pub unit: bool,
+    /// Per cell the bounding box of its points (lower x, y, z, upper x, y,
+    /// z); an empty cell's box is inverted.
+    pub bounds: Vec<[f64; 6]>,
+    /// Per cell the index of its first random: the catalogues come galaxies
+    /// first and the cell sort is stable, so each cell holds its galaxies,
+    /// then its randoms.
+    pub split: Vec<u32>,
+    /// Mean points per occupied cell.
+    pub occupancy: f64,
 }
 
 impl Side {
@@ -168,7 +177,41 @@ impl Side {
             _ => None,
         };
         let unit = w.iter().all(|&v| v == 1.0);
+        let bounds = (0..grid.ncells())
+            .map(|c| {
+                let mut b = [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ];
+                for i in grid.range(c) {
+                    for (a, col) in [&cols.x, &cols.y, &cols.z].into_iter().enumerate() {
+                        b[a] = b[a].min(col[i]);
+                        b[a + 3] = b[a + 3].max(col[i]);
+                    }
+                }
+                b
+            })
+            .collect();
+        let split = (0..grid.ncells())
+            .map(|c| {
+                let r = grid.range(c);
+                let g = t[r.clone()].iter().take_while(|&&k| k == 0).count();
+                debug_assert!(t[r.start + g..r.end].iter().all(|&k| k == 1));
+                (r.start + g) as u32
+            })
+            .collect();
+        let occupied = (0..grid.ncells())
+            .filter(|&c| !grid.range(c).is_empty())
+            .count();
+        let occupancy = n as f64 / occupied.max(1) as f64;
         Self {
+            occupancy,
+            split,
+            bounds,
             owned_cells,
             kind,
             unit,
@@ -188,6 +231,41 @@ impl Side {
 
     pub fn len(&self) -> usize {
         self.w.len()
+    }
+
+    /// Bounds on the squared distance from `p` of every point of cell c,
+    /// as `block::hits` computes it (`period`: the box size and its half,
+    /// for the minimum image): the same operations on the box's corners,
+    /// and rounding is monotonic, so no point's d^2 falls outside.
+    #[inline(always)]
+    pub fn d2_bounds(&self, c: usize, p: [f64; 3], period: Option<(f64, f64)>) -> (f64, f64) {
+        let b = &self.bounds[c];
+        let (mut near, mut far) = ([0.0; 3], [0.0; 3]);
+        for a in 0..3 {
+            // every coordinate difference lies in [u, v]
+            let (mut u, mut v) = (b[a] - p[a], b[a + 3] - p[a]);
+            if let Some((l, half)) = period {
+                if u > half {
+                    (u, v) = (u - l, v - l);
+                } else if v < -half {
+                    (u, v) = (u + l, v + l);
+                } else if u < -half || v > half {
+                    // some differences wrap, some not: |d| only shrinks
+                    far[a] = u.abs().max(v.abs());
+                    continue;
+                }
+            }
+            near[a] = if u > 0.0 {
+                u
+            } else if v < 0.0 {
+                -v
+            } else {
+                0.0
+            };
+            far[a] = u.abs().max(v.abs());
+        }
+        let sq = |v: [f64; 3]| (v[0] * v[0] + v[1] * v[1]) + v[2] * v[2];
+        (sq(near), sq(far))
     }
 
     #[inline(always)]
