@@ -476,6 +476,7 @@ def timing(n: int, threads: int, repeat: int, with_pycorr: bool) -> dict[str, An
 
 
 def main() -> None:
+    global REF
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--reference",
@@ -490,7 +491,6 @@ def main() -> None:
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--quick", action="store_true", help="timing on 1/10 of the catalogue, 1 round")
     args = ap.parse_args()
-    global REF
     REF = args.reference
     if not (REF / "catalogs").is_dir():
         raise SystemExit(

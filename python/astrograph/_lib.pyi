@@ -53,6 +53,7 @@ __all__ = [
     "count_quads",
     "count_multipoles",
     "intersect_sorted",
+    "nearest_centres",
     "Graph",
     "GRAPH_FORMAT",
     "GRAPH_FORMAT_VERSION",
@@ -122,6 +123,7 @@ def count_multipoles(
 ) -> _MultipoleArrays: ...
 def quad_shapes(nbins: int) -> _U8: ...
 def intersect_sorted(a: _U32, b: _U32) -> _U32: ...
+def nearest_centres(pos: _F64, centres: _F64) -> _U32: ...
 
 @final
 class Graph:

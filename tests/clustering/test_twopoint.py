@@ -1928,14 +1928,23 @@ def test_vector_binning_changes_no_bit(monkeypatch, nbins):
 
 
 @pytest.mark.filterwarnings("ignore:only .* randoms")
+@pytest.mark.parametrize("regions", [False, True])
 @pytest.mark.parametrize("case", ["open", "box", "lattice", "angular", "angular cross"])
-def test_cumulative_counts_change_no_bit(monkeypatch, case):
+def test_cumulative_counts_change_no_bit(monkeypatch, case, regions):
     """Unit-weight counts in well-filled cells (more than 24 points per
     occupied cell) take the cumulative kernel: whole cells counted from
     their nearest and farthest d^2, the rest compared with a few thresholds.
     Its counts equal the baseline's hit by hit, with lattice separations and
-    cell bounds exactly on the thresholds, galaxies and randoms mixed."""
+    cell bounds exactly on the thresholds, galaxies and randoms mixed; with
+    regions (slabs, a few points relabelled so that some cells mix regions)
+    the jackknife tables too."""
     rng = np.random.default_rng(7)
+
+    def labels(x, width):
+        lab = (np.floor(x / width) % 4).astype(np.int64)
+        lab[rng.random(len(lab)) < 0.01] = 3
+        return lab
+
     if case in ("open", "box", "lattice"):
         g = np.arange(0.0, 10.0, 0.5)  # exact doubles: d^2 hits the edges' squares
         lattice = np.stack(np.meshgrid(g, g, g), -1).reshape(-1, 3)
@@ -1946,30 +1955,39 @@ def test_cumulative_counts_change_no_bit(monkeypatch, case):
         edges = np.sort(np.concatenate([[0.5, np.sqrt(0.5), 1.0, 1.5, 2.0, 2.5],
                                         rng.uniform(0.3, 2.5, 6)]))  # fmt: skip
         box = 10.0 if case == "box" else None
+        kw = {"regions": (labels(d[:, 0], 2.5), labels(r[:, 0], 2.5))} if regions else {}
 
         def run():
-            return ag.count_pairs(d, r, bins=ag.Bins(edges), boxsize=box).counts
+            return ag.count_pairs(d, r, bins=ag.Bins(edges), boxsize=box, **kw)
 
     else:
         sky = np.column_stack([rng.uniform(0, 10, 20000), rng.uniform(0, 10, 20000)])
         sky[:4000] = np.round(sky[:4000], 1)  # a lattice of 0.1 degrees
         sky[4000:5000] = sky[:1000]  # duplicates
         theta = np.geomspace(0.05, 1.0, 16)
-        two = (
-            {"data2": sky[12000:16000], "randoms2": sky[16000:]} if case == "angular cross" else {}
-        )
-        end = 8000 if two else 10000
+        cross = case == "angular cross"
+        parts = [sky[:8000], sky[8000:12000], sky[12000:16000], sky[16000:]]
+        if not cross:
+            parts = [sky[:10000], sky[10000:12000]]
+        kw = {"regions": tuple(labels(p[:, 0], 2.5) for p in parts)} if regions else {}
+        two = {"data2": parts[2], "randoms2": parts[3]} if cross else {}
 
         def run():
-            return ag.count_angular(sky[:end], sky[end:12000], bins=theta, **two).counts
+            return ag.count_angular(parts[0], parts[1], bins=theta, **two, **kw)
 
     fast = run()
     monkeypatch.setenv("ASTROGRAPH_SIMD", "baseline")
     base = run()
-    for name in fast:
-        np.testing.assert_array_equal(fast[name], base[name], err_msg=name)
+    for name in fast.counts:
+        np.testing.assert_array_equal(fast.counts[name], base.counts[name], err_msg=name)
         # every bin filled, but those between lattice separations
-        assert np.count_nonzero(fast[name]) >= (4 if case == "lattice" else fast[name].size), name
+        filled = np.count_nonzero(fast.counts[name])
+        assert filled >= (4 if case == "lattice" else fast.counts[name].size), name
+    if regions:
+        for table in ("touch", "low", "within"):
+            f, b = getattr(fast.resampling, table), getattr(base.resampling, table)
+            np.testing.assert_array_equal(f, b, err_msg=table)
+        assert np.count_nonzero(fast.resampling.touch) > 0
 
 
 @pytest.mark.parametrize(

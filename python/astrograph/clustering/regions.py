@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _lib
 from ..errors import InputError
 
 #: Most regions a count accepts (each region adds one count array).
@@ -32,11 +33,12 @@ def _unit(pos: np.ndarray) -> np.ndarray:
 
 
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre (largest dot product of unit vectors), in blocks."""
-    out = np.empty(len(x), dtype=np.int64)
-    for s in range(0, len(x), 65536):
-        out[s : s + 65536] = np.argmax(x[s : s + 65536] @ centres.T, axis=1)
-    return out
+    """Index of the nearest centre (largest dot product of unit vectors, the
+    first of equals), in the core on every thread: no (N, k) matrix."""
+    pos = np.ascontiguousarray(x.T, dtype=np.float64)
+    return _lib.nearest_centres(pos, np.ascontiguousarray(centres, dtype=np.float64)).astype(
+        np.int64
+    )
 
 
 def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30) -> np.ndarray:
@@ -45,12 +47,13 @@ def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30)
     k-means++ seeding on a sample, then Lloyd iterations on the sphere
     (centres renormalised), deterministic for a given seed.
     """
-    x = _unit(np.asarray(pos, dtype=np.float64))
+    x = np.asarray(pos, dtype=np.float64)
     if not 1 <= k <= len(x):
         raise InputError(f"cannot make {k} patches from {len(x)} points")
     rng = np.random.default_rng(seed)
     if len(x) > KMEANS_SAMPLE:
         x = x[rng.choice(len(x), KMEANS_SAMPLE, replace=False)]
+    x = _unit(x)
     centres = [x[rng.integers(len(x))]]
     d2 = np.sum((x - centres[0]) ** 2, axis=1)
     for _ in range(1, k):
@@ -76,8 +79,15 @@ def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30)
 
 
 def sky_labels(pos: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """The patch of each point: the centre nearest its direction."""
-    return _nearest(_unit(np.asarray(pos, dtype=np.float64)), centres)
+    """The patch of each point ((N, 3)): the centre nearest its direction
+    (the largest dot product, which scaling a point does not change, so the
+    points are not normalised; a transposed (3, N) array is not copied)."""
+    cols = np.ascontiguousarray(np.asarray(pos, dtype=np.float64).T)
+    if ((cols * cols).sum(axis=0) == 0).any():
+        _unit(cols.T)  # raises, naming the problem
+    return _lib.nearest_centres(cols, np.ascontiguousarray(centres, dtype=np.float64)).astype(
+        np.int64
+    )
 
 
 def box_labels(pos: np.ndarray, boxsize: float, k: int) -> np.ndarray:

@@ -10,6 +10,7 @@ mod direct;
 mod graph;
 mod inputs;
 mod intersect;
+mod regions;
 mod run;
 mod twopoint;
 
@@ -22,6 +23,7 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(direct::count_quads, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_multipoles, m)?)?;
     m.add_function(wrap_pyfunction!(intersect::intersect_sorted, m)?)?;
+    m.add_function(wrap_pyfunction!(regions::nearest_centres, m)?)?;
     m.add_function(wrap_pyfunction!(twopoint::count_two_point, m)?)?;
     m.add_class::<graph::PyGraph>()?;
     m.add("GRAPH_FORMAT", arrow::FORMAT)?;

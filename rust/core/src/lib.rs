@@ -21,6 +21,7 @@ pub mod multipoles;
 pub mod pairs;
 pub mod projected;
 pub mod quads;
+pub mod regions;
 pub mod triangles;
 pub mod twopoint;
 

@@ -20,12 +20,16 @@ impl Simd {
             if std::env::var_os("ASTROGRAPH_SIMD").is_some_and(|v| v == "baseline") {
                 return Simd::Baseline;
             }
+            // popcnt: the variants count bits (mask sizes, PIP weights);
+            // every CPU with AVX2 has it
+            let popcnt = std::arch::is_x86_feature_detected!("popcnt");
             if std::arch::is_x86_feature_detected!("avx512f")
                 && std::arch::is_x86_feature_detected!("avx512vl")
+                && popcnt
             {
                 return Simd::Avx512;
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("avx2") && popcnt {
                 return Simd::Avx2;
             }
         }

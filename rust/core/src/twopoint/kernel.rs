@@ -13,9 +13,10 @@ use crate::simd::Simd;
 #[cfg(target_arch = "x86_64")]
 use super::avx512;
 use super::binning::Binning;
-use super::block::{hits, mu_bins, Cumulative, Mode, MuSpec, Span, CUMULATIVE_MAX};
+use super::block::{hits, mu_bins, Mode, MuSpec, CUMULATIVE_MAX};
+use super::cumulative::Cells;
 use super::side::Side;
-use super::weights::{AngularWeights, Pip};
+use super::weights::{AngularWeights, Pip, PipTable};
 use super::{Catalogue, Job, Options, TwoPointCounts};
 
 /// One pass: every unordered pair of one set, or every pair between two.
@@ -202,7 +203,7 @@ impl Weigher for Product {
 /// upweights of every pair but random-random ones, in pycorr's order:
 /// (pip * (w_i * w_j)) * upweight.
 struct Full<'o> {
-    pip: Option<&'o Pip>,
+    pip: Option<PipTable>,
     /// The angular upweights of each table (None: not upweighted).
     angular: &'o [Option<AngularWeights>],
 }
@@ -212,7 +213,7 @@ impl Weigher for Full<'_> {
     fn weight(&self, a: &Side, i: usize, b: &Side, j: usize, table: usize) -> f64 {
         let mut w = if a.t[i] == 0 && b.t[j] == 0 {
             let base = a.w[i] * b.w[j];
-            match self.pip {
+            match &self.pip {
                 Some(p) => p.weight(a.words(i), b.words(j)) * base,
                 None => base,
             }
@@ -251,7 +252,7 @@ impl Kernel<'_> {
         let oriented = self.cross_job;
         let mode = Mode::of(self.binning, self.metric, oriented);
         let full = Full {
-            pip: opts.pip.as_ref(),
+            pip: opts.pip.as_ref().map(Pip::table),
             angular: &opts.angular,
         };
         match (mode, plain) {
@@ -277,17 +278,17 @@ impl Kernel<'_> {
         let simd = Simd::detect();
         chunked_sum(a.len(), len, control, |nodes, acc| match simd {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the CPU has AVX-512F (detected above).
+            // SAFETY: the CPU has AVX-512F, VL and POPCNT (detected above).
             Simd::Avx512 => unsafe { self.chunk_avx512(a, b, weigher, &mode, nodes, acc) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: the CPU has AVX2 (detected above).
+            // SAFETY: the CPU has AVX2 and POPCNT (detected above).
             Simd::Avx2 => unsafe { self.chunk_avx2(a, b, weigher, &mode, nodes, acc) },
             Simd::Baseline => self.chunk::<W, false>(a, b, weigher, &mode, nodes, acc),
         })
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512vl,popcnt")]
     unsafe fn chunk_avx512<W: Weigher>(
         &self,
         a: &Side,
@@ -301,7 +302,7 @@ impl Kernel<'_> {
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,popcnt")]
     unsafe fn chunk_avx2<W: Weigher>(
         &self,
         a: &Side,
@@ -347,23 +348,21 @@ impl Kernel<'_> {
             [self.table(0, 0), self.table(0, 1)],
             [self.table(1, 0), self.table(1, 1)],
         ];
-        // Every weight 1: per-lane cumulative counts
-        // (`avx512::cumulate`), each cell compared only with the thresholds
-        // between its nearest and farthest possible d^2; no hit stored.
-        // Worth its per-cell work only in cells of a few vectors or more.
+        // Every weight 1, every point owned, bins of d^2 alone: whole cells
+        // (`cumulative`), worth their per-cell work only in cells of a few
+        // vectors of points or more. With regions, a cell within another
+        // region than the primary's is counted on its own and a cell of
+        // mixed regions pair by pair.
         let thresholds = &mode.lookup.thresholds[..];
         let cumulative = V
             && W::PRODUCT
-            && use_lanes
+            && mode.mu.is_none()
+            && owned
             && a.unit
             && other.unit
             && (2..=CUMULATIVE_MAX).contains(&thresholds.len())
             && other.occupancy >= CUMULATIVE_OCCUPANCY;
-        // per (primary kind, neighbour kind): counts of the compared spans and
-        // whole cell ranges below threshold e (a difference array over e)
-        let mut cum: [[Cumulative; 2]; 2] = [[[[0; 8]; CUMULATIVE_MAX]; 2]; 2];
-        let mut whole = [[[0i64; CUMULATIVE_MAX + 1]; 2]; 2];
-        let mut spans: Vec<Span> = Vec::new();
+        let mut cells = Cells::new();
         let period = self.metric.boxsize.map(|l| (l, 0.5 * l));
         let mut sink = Sink {
             lanes: &mut lanes,
@@ -386,9 +385,24 @@ impl Kernel<'_> {
                 // A buffer copy counts pairs only with owned points (`owns`):
                 // cells of buffer copies alone are not searched from it.
                 let copy = !owned && a.buffer.get(i).is_some_and(|&f| f != 0);
+                js.clear();
+                ds.clear();
                 if cumulative {
-                    spans.clear();
                     let ti = a.t[i] as usize;
+                    let ri = if jk { a.region[i] } else { 0 };
+                    if jk && current != Some(ri) {
+                        let r = current.unwrap_or(0);
+                        cells.drain(
+                            thresholds,
+                            (tables, per),
+                            sink.within,
+                            acc,
+                            (block, nregions),
+                            r,
+                        );
+                        flush(sink.within, acc, block, nregions, current);
+                        current = Some(ri);
+                    }
                     for &c in &near {
                         let r = match b {
                             None if c < cell => continue,
@@ -399,43 +413,30 @@ impl Kernel<'_> {
                         if r.is_empty() {
                             continue;
                         }
-                        let (dmin, dmax) = other.d2_bounds(c, p, period);
-                        let lo = thresholds.partition_point(|&t| t <= dmin);
-                        let hi = thresholds.partition_point(|&t| t <= dmax);
-                        // the cell's galaxies, then its randoms
-                        let s = (other.split[c] as usize).clamp(r.start, r.end);
-                        for (kind, part) in [(0u8, r.start..s), (1, s..r.end)] {
-                            if part.is_empty() {
+                        let between = Cells::between(thresholds, other.d2_bounds(c, p, period));
+                        // the cell's galaxies, then its randoms; with regions
+                        // each by region
+                        let s = other.split[c] as usize;
+                        let (cell_runs, mut from) = if jk {
+                            let k = other.run_start[c] as usize..other.run_start[c + 1] as usize;
+                            (&other.runs[k], other.grid.range(c).start)
+                        } else {
+                            (&[(s as u32, ri), (u32::MAX, ri)][..], 0)
+                        };
+                        for &(end, rc) in cell_runs {
+                            let run = from.max(r.start)..(end as usize).min(r.end);
+                            from = end as usize;
+                            if run.is_empty() {
                                 continue;
                             }
-                            whole[ti][kind as usize][hi] += part.len() as i64;
-                            if lo < hi {
-                                spans.push(Span {
-                                    start: part.start as u32,
-                                    end: part.end as u32,
-                                    lo: lo as u8,
-                                    hi: hi as u8,
-                                    kind,
-                                });
-                            }
+                            let kind = u8::from(run.start >= s);
+                            cells.add((ti, rc == ri), (kind, rc), run, between);
                         }
                     }
-                    // SAFETY: as `hits` below; the spans lie in `other`.
-                    #[cfg(target_arch = "x86_64")]
-                    unsafe {
-                        avx512::cumulate(
-                            self.metric,
-                            p,
-                            &other.cols,
-                            &spans,
-                            thresholds,
-                            &mut cum[ti],
-                        )
-                    };
+                    // SAFETY: V only from chunk_avx512; the runs lie in `other`.
+                    unsafe { cells.count(self.metric, p, &other.cols, ti, thresholds) };
                     continue;
                 }
-                js.clear();
-                ds.clear();
                 for q in &mut qs {
                     q.clear();
                 }
@@ -576,23 +577,35 @@ impl Kernel<'_> {
             }
             cell += 1;
         }
+        if cumulative {
+            let r = current.unwrap_or(0);
+            if jk {
+                cells.drain(
+                    thresholds,
+                    (tables, per),
+                    &mut within,
+                    acc,
+                    (block, nregions),
+                    r,
+                );
+            } else {
+                let mut own = vec![0.0; block];
+                cells.drain(
+                    thresholds,
+                    (tables, per),
+                    &mut own,
+                    acc,
+                    (block, nregions),
+                    r,
+                );
+                for (a, o) in acc.iter_mut().zip(&own) {
+                    *a += o;
+                }
+            }
+        }
         flush(&mut within, acc, block, nregions, current);
         if use_lanes {
             lanes.flush(acc);
-        }
-        if cumulative {
-            for (ti, tj) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let off = tables[ti][tj] * per;
-                let mut below = [0i64; CUMULATIVE_MAX];
-                let mut run = 0;
-                for (e, v) in below.iter_mut().enumerate() {
-                    run += whole[ti][tj][e];
-                    *v = run + cum[ti][tj][e].iter().sum::<i64>();
-                }
-                for k in 0..thresholds.len() - 1 {
-                    acc[off + k] += (below[k + 1] - below[k]) as f64;
-                }
-            }
         }
     }
 

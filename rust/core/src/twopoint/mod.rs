@@ -20,6 +20,7 @@
 mod avx512;
 mod binning;
 mod block;
+mod cumulative;
 mod kernel;
 mod side;
 mod weights;

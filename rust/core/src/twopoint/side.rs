@@ -39,11 +39,16 @@ pub(crate) struct Side {
     /// z); an empty cell's box is inverted.
     pub bounds: Vec<[f64; 6]>,
     /// Per cell the index of its first random: the catalogues come galaxies
-    /// first and the cell sort is stable, so each cell holds its galaxies,
-    /// then its randoms.
+    /// first and the cell sort is stable (and with regions sorts by kind
+    /// first), so each cell holds its galaxies, then its randoms.
     pub split: Vec<u32>,
     /// Mean points per occupied cell.
     pub occupancy: f64,
+    /// With regions: each cell's points sorted by kind, then region, in
+    /// runs of one kind and region, (end, region) each; the runs of cell c
+    /// are `runs[run_start[c]..run_start[c + 1]]`.
+    pub runs: Vec<(u32, u32)>,
+    pub run_start: Vec<u32>,
 }
 
 impl Side {
@@ -72,7 +77,7 @@ impl Side {
             .iter()
             .flat_map(|c| c.sample.pos.z.iter().copied())
             .collect();
-        let grid = Grid::on(
+        let mut grid = Grid::on(
             lattice,
             &crate::geometry::Positions {
                 x: &x,
@@ -81,6 +86,19 @@ impl Side {
             },
         );
         drop((x, y, z));
+        let labelled = parts.iter().any(|c| c.regions.is_some());
+        if labelled {
+            // Each cell's points by kind, then region (stably): runs of one
+            // kind and region, which whole-cell counts take as they are.
+            let key = |m: u32| {
+                let (c, i) = get(m as usize);
+                (u8::from(c.is_random), c.regions.map_or(0, |r| r[i]))
+            };
+            for c in 0..grid.ncells() {
+                let r = grid.range(c);
+                grid.order[r].sort_by_key(|&m| key(m));
+            }
+        }
         let order = &grid.order;
         let map = |f: &dyn Fn(&Catalogue, usize) -> f64| -> Vec<f64> {
             order
@@ -208,7 +226,26 @@ impl Side {
             .filter(|&c| !grid.range(c).is_empty())
             .count();
         let occupancy = n as f64 / occupied.max(1) as f64;
+        let (mut runs, mut run_start) = (Vec::new(), Vec::new());
+        if labelled {
+            run_start.push(0);
+            for c in 0..grid.ncells() {
+                let r = grid.range(c);
+                let mut k = r.start;
+                while k < r.end {
+                    let mut e = k + 1;
+                    while e < r.end && t[e] == t[k] && region[e] == region[k] {
+                        e += 1;
+                    }
+                    runs.push((e as u32, region[k]));
+                    k = e;
+                }
+                run_start.push(runs.len() as u32);
+            }
+        }
         Self {
+            runs,
+            run_start,
             occupancy,
             split,
             bounds,

@@ -47,6 +47,24 @@ impl Pip {
         })
     }
 
+    /// The PIP weight of every count of shared bits, 0 to 64 * nwords:
+    /// `weight`'s values, looked up instead of divided per pair.
+    pub fn table(&self) -> PipTable {
+        PipTable {
+            nwords: self.nwords,
+            by_count: (0..=64 * self.nwords as u32)
+                .map(|c| {
+                    let denom = self.noffset + c;
+                    if denom == 0 {
+                        self.default_value
+                    } else {
+                        self.nrealizations / denom as f64
+                    }
+                })
+                .collect(),
+        }
+    }
+
     /// The PIP weight of two galaxies' words.
     #[inline(always)]
     pub fn weight(&self, a: &[u64], b: &[u64]) -> f64 {
@@ -57,6 +75,27 @@ impl Pip {
         } else {
             self.nrealizations / denom as f64
         }
+    }
+}
+
+/// `Pip::weight` by the count of shared bits.
+#[derive(Clone, Debug)]
+pub struct PipTable {
+    nwords: usize,
+    by_count: Vec<f64>,
+}
+
+impl PipTable {
+    /// The PIP weight of two galaxies' words (`nwords` each).
+    #[inline(always)]
+    pub fn weight(&self, a: &[u64], b: &[u64]) -> f64 {
+        let c: u32 = if self.nwords == 1 {
+            (a[0] & b[0]).count_ones()
+        } else {
+            a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum()
+        };
+        // c <= 64 * nwords, the table's last entry
+        self.by_count[c as usize]
     }
 }
 
