@@ -7,7 +7,7 @@ use crate::control::Control;
 use crate::error::Result;
 use crate::geometry::{Metric, Positions};
 use crate::grid::Lattice;
-use crate::reduce::{check_tables, chunked_sum, flush, touch, Lanes, LANES};
+use crate::reduce::{check_tables, chunked_sum, flush, flush_tables, touch, Lanes, LANES};
 use crate::simd::Simd;
 
 #[cfg(target_arch = "x86_64")]
@@ -364,9 +364,11 @@ impl Kernel<'_> {
             && other.occupancy >= CUMULATIVE_OCCUPANCY;
         let mut cells = Cells::new();
         let period = self.metric.boxsize.map(|l| (l, 0.5 * l));
+        let mut across = vec![0.0; if jk { 2 * block } else { 0 }];
         let mut sink = Sink {
             lanes: &mut lanes,
             within: &mut within,
+            across: &mut across,
             use_lanes,
             jk,
             block,
@@ -400,7 +402,7 @@ impl Kernel<'_> {
                             (block, nregions),
                             r,
                         );
-                        flush(sink.within, acc, block, nregions, current);
+                        sink.flush(acc, current);
                         current = Some(ri);
                     }
                     for &c in &near {
@@ -471,7 +473,7 @@ impl Kernel<'_> {
                 }
                 let ri = if jk { a.region[i] } else { 0 };
                 if jk && current != Some(ri) {
-                    flush(sink.within, acc, block, nregions, current);
+                    sink.flush(acc, current);
                     current = Some(ri);
                 }
                 let n = js.len();
@@ -521,23 +523,24 @@ impl Kernel<'_> {
                     let hits = (&sbin[..n], &js[..n], &m1[..n], &m2[..n]);
                     let ends = (tables[ti], per, spec);
                     if jk {
-                        let region = &other.region;
-                        let put = |idx, w, j: usize| sink.add(acc, idx, w, ri, region[j]);
+                        let mut put = ByRegion {
+                            sink: &mut sink,
+                            acc,
+                            ri,
+                            region: &other.region,
+                        };
                         if owned {
-                            add_mu::<W, true>(weigher, (a, i), other, ends, hits, put);
+                            add_mu::<W, true>(weigher, (a, i), other, ends, hits, &mut put);
                         } else {
-                            add_mu::<W, false>(weigher, (a, i), other, ends, hits, put);
+                            add_mu::<W, false>(weigher, (a, i), other, ends, hits, &mut put);
                         }
                     } else {
                         assert!(acc.len() >= block);
-                        let acc = acc.as_mut_ptr();
-                        // SAFETY: add_mu's indices lie in the totals of the
-                        // tables (block = tables * per entries).
-                        let put = |idx: usize, w: f64, _| unsafe { *acc.add(idx) += w };
+                        let mut put = Totals(acc.as_mut_ptr());
                         if owned {
-                            add_mu::<W, true>(weigher, (a, i), other, ends, hits, put);
+                            add_mu::<W, true>(weigher, (a, i), other, ends, hits, &mut put);
                         } else {
-                            add_mu::<W, false>(weigher, (a, i), other, ends, hits, put);
+                            add_mu::<W, false>(weigher, (a, i), other, ends, hits, &mut put);
                         }
                     }
                     continue;
@@ -583,7 +586,7 @@ impl Kernel<'_> {
                 cells.drain(
                     thresholds,
                     (tables, per),
-                    &mut within,
+                    sink.within,
                     acc,
                     (block, nregions),
                     r,
@@ -603,7 +606,7 @@ impl Kernel<'_> {
                 }
             }
         }
-        flush(&mut within, acc, block, nregions, current);
+        sink.flush(acc, current);
         if use_lanes {
             lanes.flush(acc);
         }
@@ -718,7 +721,7 @@ fn add_mu<W: Weigher, const OWNED: bool>(
     other: &Side,
     (tables, per, spec): ([usize; 2], usize, &MuSpec),
     (sbin, js, m1, m2): (&[u32], &[u32], &[u32], &[u32]),
-    mut put: impl FnMut(usize, f64, usize),
+    put: &mut impl Put,
 ) {
     let n = sbin.len().min(js.len()).min(m1.len()).min(m2.len());
     let nmu = spec.n;
@@ -751,10 +754,10 @@ fn add_mu<W: Weigher, const OWNED: bool>(
         let base = if tj == 0 { off0 } else { off1 } + sb as usize * nmu;
         let (k1, k2) = unsafe { (*m1.get_unchecked(t) as usize, *m2.get_unchecked(t) as usize) };
         if !spec.halves || k1 == k2 {
-            put(base + k1, w, j);
+            put.put(base + k1, w, j);
         } else {
-            put(base + k1, w * 0.5, j);
-            put(base + k2, w * 0.5, j);
+            put.put(base + k1, w * 0.5, j);
+            put.put(base + k2, w * 0.5, j);
         }
     }
 }
@@ -820,11 +823,49 @@ fn add_lanes<W: Weigher>(
     *lane = l;
 }
 
+/// Where `add_mu` puts a pair's weight: `put(index, weight, j)` (j: the
+/// neighbour). Structs with inlined methods rather than closures: a closure
+/// is compiled apart from the kernel's vector variant and may stay a call
+/// per pair (perf: 42 % of an (s, mu) count with regions in the closure).
+trait Put {
+    fn put(&mut self, idx: usize, w: f64, j: usize);
+}
+
+/// Into the totals (of `block` entries, which every index lies below).
+struct Totals(*mut f64);
+
+impl Put for Totals {
+    #[inline(always)]
+    fn put(&mut self, idx: usize, w: f64, _: usize) {
+        // SAFETY: add_mu's indices lie in the totals (see `Totals`).
+        unsafe { *self.0.add(idx) += w };
+    }
+}
+
+/// Through the sink, by the regions of the primary and the neighbour.
+struct ByRegion<'p, 's> {
+    sink: &'p mut Sink<'s>,
+    acc: &'p mut [f64],
+    ri: u32,
+    region: &'p [u32],
+}
+
+impl Put for ByRegion<'_, '_> {
+    #[inline(always)]
+    fn put(&mut self, idx: usize, w: f64, j: usize) {
+        self.sink.add(self.acc, idx, w, self.ri, self.region[j]);
+    }
+}
+
 /// Where a pair's weight goes: the interleaved lanes, the lanes of pairs
 /// within the primary's region, or the totals and the region tables.
 struct Sink<'s> {
     lanes: &'s mut Lanes,
     within: &'s mut [f64],
+    /// Pairs from the primary's region to a larger region, then to a
+    /// smaller one (2 blocks): their share of the primary's region's tables
+    /// (touch and low, touch only), added in bulk like `within`.
+    across: &'s mut [f64],
     use_lanes: bool,
     jk: bool,
     block: usize,
@@ -843,9 +884,31 @@ impl Sink<'_> {
                 self.within[idx] += w;
                 return;
             }
-            touch(acc, self.block, self.nregions, [ri, rj], idx, w);
+            // as `touch(acc, .., [ri, rj], idx, w)` and the total: the
+            // primary's region's part in bulk (`flush`), rj's here
+            let (b, r) = (self.block, rj as usize);
+            acc[(1 + r) * b + idx] += w;
+            if ri < rj {
+                self.across[idx] += w;
+            } else {
+                self.across[b + idx] += w;
+                acc[(1 + self.nregions + r) * b + idx] += w;
+            }
+            return;
         }
         acc[idx] += w;
+    }
+
+    /// Adds the pairs of the primaries of region `current` held in bulk to
+    /// the totals and the region's tables (when the primaries' region
+    /// changes, and at the end).
+    fn flush(&mut self, acc: &mut [f64], current: Option<u32>) {
+        flush(self.within, acc, self.block, self.nregions, current);
+        if let Some(r) = current {
+            let (lower, higher) = self.across.split_at_mut(self.block);
+            flush_tables(lower, acc, self.block, self.nregions, r, 2);
+            flush_tables(higher, acc, self.block, self.nregions, r, 1);
+        }
     }
 }
 
