@@ -72,6 +72,31 @@ fn wrap(d: __m512d, period: Option<(f64, f64)>) -> __m512d {
     }
 }
 
+/// The 8 points from k of three columns (lanes outside `m` zero, unread).
+///
+/// # Safety
+/// Every lane of `m` lies within the columns.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn load3(cols: [*const f64; 3], k: usize, m: __mmask8) -> [__m512d; 3] {
+    cols.map(|c| _mm512_maskz_loadu_pd(m, c.add(k)))
+}
+
+/// The squared separations of 8 points from p, as the scalar code computes
+/// them: (dx dx + dy dy) + dz dz of the (minimum-image) differences, no
+/// fused multiply-add.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn d2_of(q: [__m512d; 3], p: [__m512d; 3], period: Option<(f64, f64)>) -> __m512d {
+    let dx = wrap(_mm512_sub_pd(q[0], p[0]), period);
+    let dy = wrap(_mm512_sub_pd(q[1], p[1]), period);
+    let dz = wrap(_mm512_sub_pd(q[2], p[2]), period);
+    _mm512_add_pd(
+        _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
+        _mm512_mul_pd(dz, dz),
+    )
+}
+
 /// `block::hits`: appends (j, d^2) of the points of `range` with d^2 < cut.
 ///
 /// # Safety
@@ -142,16 +167,8 @@ unsafe fn hits_in<const PERIODIC: bool, const COORDS: bool>(
         let m = tail(range.end, k);
         // SAFETY (loads): masked-off lanes are not read; k + lane < range.end
         // <= len of the columns for the others.
-        let x = _mm512_maskz_loadu_pd(m, xs.add(k));
-        let y = _mm512_maskz_loadu_pd(m, ys.add(k));
-        let z = _mm512_maskz_loadu_pd(m, zs.add(k));
-        let dx = wrap(_mm512_sub_pd(x, px), period);
-        let dy = wrap(_mm512_sub_pd(y, py), period);
-        let dz = wrap(_mm512_sub_pd(z, pz), period);
-        let d2 = _mm512_add_pd(
-            _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
-            _mm512_mul_pd(dz, dz),
-        );
+        let [x, y, z] = load3([xs, ys, zs], k, m);
+        let d2 = d2_of([x, y, z], [px, py, pz], period);
         let hit = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, d2, cutv);
         let j = _mm256_add_epi32(lane, _mm256_set1_epi32(k as i32));
         // SAFETY (stores): len + 8 <= the capacity reserved above (len grows
@@ -459,16 +476,7 @@ unsafe fn compare<const PERIODIC: bool, const K: usize>(
     while k < range.end {
         let m = tail(range.end, k);
         // SAFETY: masked-off lanes are not read; the others lie in the range.
-        let x = _mm512_maskz_loadu_pd(m, xs.add(k));
-        let y = _mm512_maskz_loadu_pd(m, ys.add(k));
-        let z = _mm512_maskz_loadu_pd(m, zs.add(k));
-        let dx = wrap(_mm512_sub_pd(x, px), period);
-        let dy = wrap(_mm512_sub_pd(y, py), period);
-        let dz = wrap(_mm512_sub_pd(z, pz), period);
-        let d2 = _mm512_add_pd(
-            _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy)),
-            _mm512_mul_pd(dz, dz),
-        );
+        let d2 = d2_of(load3([xs, ys, zs], k, m), [px, py, pz], period);
         for e in 0..K {
             let below = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, d2, tv[e]);
             sums[e] = _mm512_mask_add_epi64(sums[e], below, sums[e], one);
