@@ -355,3 +355,25 @@ def test_bad_corrections_are_refused():
     mp = ag.count_triangle_multipoles(d, r, bins=[0.5, 2.0, 4.0], lmax=2, regions=(dl, rl))
     with pytest.raises(errors.InputError, match="correction must be one of"):
         mp.std(correction="MP")
+
+
+def test_sky_labels_are_the_nearest_centre():
+    """Patch labels (assigned in the core, points not normalised) equal a
+    brute-force argmax of the dot products of unit vectors, (N, 3) rows and
+    transposed (3, N) views alike; a point at the observer and a missing
+    centre are refused."""
+    rng = np.random.default_rng(11)
+    pos = rng.normal(size=(3000, 3)) * rng.uniform(0.5, 2000.0, (3000, 1))
+    centres = rng.normal(size=(12, 3))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    unit = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+    want = np.argmax(unit @ centres.T, axis=1)
+    dots = np.sort(unit @ centres.T, axis=1)
+    clear = dots[:, -1] - dots[:, -2] > 1e-12  # no near-tie that rounding may flip
+    got = sky_labels(pos, centres)
+    np.testing.assert_array_equal(got[clear], want[clear])
+    np.testing.assert_array_equal(sky_labels(np.ascontiguousarray(pos.T).T, centres), got)
+    with pytest.raises(errors.InputError, match="away from the observer"):
+        sky_labels(np.vstack([pos, [0.0, 0.0, 0.0]]), centres)
+    with pytest.raises(errors.InputError, match="centres"):
+        sky_labels(pos, np.empty((0, 3)))

@@ -22,23 +22,26 @@ MAX_REGIONS = 10_000
 KMEANS_SAMPLE = 20_000
 
 
+_AT_ORIGIN = (
+    "sky patches need every point away from the observer at the origin; "
+    "pass regions as labels instead"
+)
+
+
 def _unit(pos: np.ndarray) -> np.ndarray:
     r = np.linalg.norm(pos, axis=1, keepdims=True)
     if (r == 0).any():
-        raise InputError(
-            "sky patches need every point away from the observer at the origin; "
-            "pass regions as labels instead"
-        )
+        raise InputError(_AT_ORIGIN)
     return pos / r
 
 
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre (largest dot product of unit vectors, the
-    first of equals), in the core on every thread: no (N, k) matrix."""
+    """Index of the nearest centre of each point of ``x`` (N, 3): the largest
+    dot product, the first of equals, in the core on every thread (no (N, k)
+    matrix; a transposed (3, N) array is not copied)."""
     pos = np.ascontiguousarray(x.T, dtype=np.float64)
-    return _lib.nearest_centres(pos, np.ascontiguousarray(centres, dtype=np.float64)).astype(
-        np.int64
-    )
+    centres = np.ascontiguousarray(centres, dtype=np.float64)
+    return _lib.nearest_centres(pos, centres).astype(np.int64)
 
 
 def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30) -> np.ndarray:
@@ -81,13 +84,11 @@ def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30)
 def sky_labels(pos: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """The patch of each point ((N, 3)): the centre nearest its direction
     (the largest dot product, which scaling a point does not change, so the
-    points are not normalised; a transposed (3, N) array is not copied)."""
-    cols = np.ascontiguousarray(np.asarray(pos, dtype=np.float64).T)
-    if ((cols * cols).sum(axis=0) == 0).any():
-        _unit(cols.T)  # raises, naming the problem
-    return _lib.nearest_centres(cols, np.ascontiguousarray(centres, dtype=np.float64)).astype(
-        np.int64
-    )
+    points are not normalised)."""
+    p = np.asarray(pos, dtype=np.float64)
+    if not (p != 0).any(axis=1).all():
+        raise InputError(_AT_ORIGIN)
+    return _nearest(p, centres)
 
 
 def box_labels(pos: np.ndarray, boxsize: float, k: int) -> np.ndarray:

@@ -147,20 +147,23 @@ impl Cells {
     }
 
     /// Adds the counts so far and clears them: the pairs within the region
-    /// to `own` (the tables' totals, or the region's lanes for
-    /// `reduce::flush`), those with other regions to the totals and region
-    /// tables of `acc` (`reduce::touch`, `region`: the primaries').
-    #[allow(clippy::too_many_arguments)]
+    /// to `own` (the region's lanes for `reduce::flush`; None: the totals
+    /// of `acc`), those with other regions to the totals and region tables
+    /// of `acc` (`reduce::touch`, `region`: the primaries').
     pub fn drain(
         &mut self,
         thresholds: &[f64],
         (tables, per): ([[usize; 2]; 2], usize),
-        own: &mut [f64],
+        own: Option<&mut [f64]>,
         acc: &mut [f64],
         (block, nregions): (usize, usize),
         region: u32,
     ) {
         let nbins = thresholds.len() - 1;
+        let own = match own {
+            Some(lanes) => lanes,
+            None => &mut *acc,
+        };
         self.slots[0].drain(nbins, tables, per, |idx, n| own[idx] += n);
         for s in self.slots.drain(1..) {
             let mut s = s;

@@ -394,14 +394,8 @@ impl Kernel<'_> {
                     let ri = if jk { a.region[i] } else { 0 };
                     if jk && current != Some(ri) {
                         let r = current.unwrap_or(0);
-                        cells.drain(
-                            thresholds,
-                            (tables, per),
-                            sink.within,
-                            acc,
-                            (block, nregions),
-                            r,
-                        );
+                        let own = Some(&mut *sink.within);
+                        cells.drain(thresholds, (tables, per), own, acc, (block, nregions), r);
                         sink.flush(acc, current);
                         current = Some(ri);
                     }
@@ -561,50 +555,16 @@ impl Kernel<'_> {
                     let base = table * per;
                     let w = weigher.weight(a, i, other, j, table);
                     let rj = if jk { other.region[j] } else { 0 };
-                    match &mode.mu {
-                        None => sink.add(acc, base + sb as usize, w, ri, rj),
-                        Some(spec) => {
-                            let base = base + sb as usize * spec.n;
-                            let (k1, k2) = unsafe {
-                                (*m1.get_unchecked(t) as usize, *m2.get_unchecked(t) as usize)
-                            };
-                            if !spec.halves || k1 == k2 {
-                                sink.add(acc, base + k1, w, ri, rj);
-                            } else {
-                                sink.add(acc, base + k1, w * 0.5, ri, rj);
-                                sink.add(acc, base + k2, w * 0.5, ri, rj);
-                            }
-                        }
-                    }
+                    // (s, mu) bins went to `add_mu` above
+                    sink.add(acc, base + sb as usize, w, ri, rj);
                 }
             }
             cell += 1;
         }
         if cumulative {
+            let own = if jk { Some(&mut *sink.within) } else { None };
             let r = current.unwrap_or(0);
-            if jk {
-                cells.drain(
-                    thresholds,
-                    (tables, per),
-                    sink.within,
-                    acc,
-                    (block, nregions),
-                    r,
-                );
-            } else {
-                let mut own = vec![0.0; block];
-                cells.drain(
-                    thresholds,
-                    (tables, per),
-                    &mut own,
-                    acc,
-                    (block, nregions),
-                    r,
-                );
-                for (a, o) in acc.iter_mut().zip(&own) {
-                    *a += o;
-                }
-            }
+            cells.drain(thresholds, (tables, per), own, acc, (block, nregions), r);
         }
         sink.flush(acc, current);
         if use_lanes {

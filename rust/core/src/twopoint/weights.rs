@@ -47,28 +47,8 @@ impl Pip {
         })
     }
 
-    /// The PIP weight of every count of shared bits, 0 to 64 * nwords:
-    /// `weight`'s values, looked up instead of divided per pair.
-    pub fn table(&self) -> PipTable {
-        PipTable {
-            nwords: self.nwords,
-            by_count: (0..=64 * self.nwords as u32)
-                .map(|c| {
-                    let denom = self.noffset + c;
-                    if denom == 0 {
-                        self.default_value
-                    } else {
-                        self.nrealizations / denom as f64
-                    }
-                })
-                .collect(),
-        }
-    }
-
-    /// The PIP weight of two galaxies' words.
-    #[inline(always)]
-    pub fn weight(&self, a: &[u64], b: &[u64]) -> f64 {
-        let c: u32 = a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum();
+    /// The PIP weight of two galaxies sharing `c` bits.
+    pub fn of_count(&self, c: u32) -> f64 {
         let denom = self.noffset + c;
         if denom == 0 {
             self.default_value
@@ -76,9 +56,20 @@ impl Pip {
             self.nrealizations / denom as f64
         }
     }
+
+    /// `of_count` for every count of shared bits, 0 to 64 * nwords: looked
+    /// up per pair instead of divided.
+    pub fn table(&self) -> PipTable {
+        PipTable {
+            nwords: self.nwords,
+            by_count: (0..=64 * self.nwords as u32)
+                .map(|c| self.of_count(c))
+                .collect(),
+        }
+    }
 }
 
-/// `Pip::weight` by the count of shared bits.
+/// `Pip::of_count` by table.
 #[derive(Clone, Debug)]
 pub struct PipTable {
     nwords: usize,
