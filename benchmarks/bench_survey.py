@@ -5,11 +5,14 @@ clumps of 8, sigma 3 Mpc/h) and uniform randoms in an open 2000 Mpc/h cube,
 xi(s, mu) with 40 linear s bins to 200 Mpc/h and 100 mu bins (line of sight
 z), 50 jackknife regions (k-means patches on the directions seen from the
 origin), randoms as 20 splits (RR within each split, DR over all of them).
-Reports wall and CPU time, peak memory (against the catalogue arrays and the
-count tables), pairs per second, cycles per pair, and the time the same
-kernel would take for the DESI DR1 LRG sample (assumptions printed with it).
+The randoms are written to a Parquet file (one row group per split) and
+streamed from it split by split (``ag.RandomSplits``); ``--in-memory`` holds
+them all as arrays instead. Reports wall and CPU time, peak memory (against
+the catalogue arrays and the count tables), pairs per second, cycles per
+pair, and the time the same kernel would take for the DESI DR1 LRG sample
+(assumptions printed with it).
 
-    python benchmarks/bench_survey.py [--scale 1] [--splits 20] [--threads 2]
+    python benchmarks/bench_survey.py [--scale 1] [--splits 20] [--threads 2] [--in-memory]
 
 ``--scale 0.01`` runs the same thing on a 100th of the points (seconds).
 Writes benchmarks/results/bench_survey.json.
@@ -18,10 +21,14 @@ Writes benchmarks/results/bench_survey.json.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 from common import cpu_mhz, loadavg, lscpu_model, proc_status_mib, reset_peak_rss, write_json
 
 import astrograph as ag
@@ -47,24 +54,49 @@ def main() -> None:
     ap.add_argument("--splits", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--regions", type=int, default=50)
+    ap.add_argument("--in-memory", action="store_true", help="hold every random split as arrays")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(args, Path(tmp))
+
+
+def write_splits(path: Path, n: int, box: float, splits: int) -> None:
+    """The random splits in one Parquet file, one row group each, made and
+    written one at a time."""
+    schema = pa.schema([(c, pa.float64()) for c in "xyz"])
+    with pq.ParquetWriter(path, schema) as w:
+        for k in range(splits):
+            r = ag.uniform_randoms(n, box, seed=100 + k)
+            w.write_table(pa.table(dict(zip("xyz", r.T, strict=True)), schema=schema),
+                          row_group_size=n)  # fmt: skip
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
     box = 2000.0 * args.scale ** (1.0 / 3.0)
     n = int(1_000_000 * args.scale)
-    interpreter = proc_status_mib("VmRSS")  # Python, numpy and astrograph loaded
+    interpreter = proc_status_mib("VmRSS")  # Python, numpy, pyarrow and astrograph loaded
     t0 = time.perf_counter()
     data = ag.thomas_process(n // 8, 8.0, 3.0, box, seed=21, periodic=False)
-    randoms = [ag.uniform_randoms(n, box, seed=100 + k) for k in range(args.splits)]
+    randoms: Any
+    if args.in_memory:
+        randoms = [ag.uniform_randoms(n, box, seed=100 + k) for k in range(args.splits)]
+    else:
+        write_splits(tmp / "randoms.parquet", n, box, args.splits)
+        randoms = ag.RandomSplits(tmp / "randoms.parquet")
     made = time.perf_counter() - t0
-    arrays = (data.nbytes + sum(r.nbytes for r in randoms)) / 2**20
+    # every catalogue array of the count, whether held or streamed
+    arrays = (data.nbytes + args.splits * n * 3 * 8) / 2**20
     bins = ag.Bins(np.linspace(0.0, 200.0, 41), 100)
     tables = 8 * 40 * 100 * 3 * (1 + 3 * args.regions) / 2**20
     rss_before = proc_status_mib("VmRSS")
     peak_known = reset_peak_rss()
     print(f"{lscpu_model()}; {len(data)} data + {args.splits} x {n} randoms in a {box:.0f} Mpc/h "
-          f"cube (made in {made:.1f} s); {args.threads} threads; load {loadavg()}", flush=True)  # fmt: skip
+          f"cube (made in {made:.1f} s); {args.threads} threads; randoms "
+          f"{'in memory' if args.in_memory else 'streamed from Parquet'}; load {loadavg()}",
+          flush=True)  # fmt: skip
     w0, c0 = time.perf_counter(), time.process_time()
     res = ag.count_pairs(data, randoms, bins=bins, los="z", regions=args.regions,
-                         num_threads=args.threads)  # fmt: skip
+                         num_threads=args.threads, progress=True)  # fmt: skip
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     peak = proc_status_mib("VmHWM")
     # memory the count and its inputs hold, beyond the interpreter and libraries
@@ -84,6 +116,9 @@ def main() -> None:
         "box": box,
         "regions": args.regions,
         "threads": args.threads,
+        "randoms": "in memory"
+        if args.in_memory
+        else "streamed from Parquet, one row group a split",
         "wall_s": wall,
         "cpu_s": cpu,
         "pairs_counted": pairs,
@@ -107,7 +142,7 @@ def main() -> None:
           f"+ tables {tables:.0f} MiB: {out['held_over_arrays_and_tables']:.2f}x")  # fmt: skip
     print(f"DESI DR1 LRG (assumed {DESI_LRG}): {desi_pairs:.2e} pairs, "
           f"{desi_core_hours:.1f} core-hours at these cycles per pair")  # fmt: skip
-    write_json("bench_survey", out)
+    write_json("bench_survey" + ("_in_memory" if args.in_memory else ""), out)
 
 
 if __name__ == "__main__":

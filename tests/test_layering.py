@@ -25,6 +25,7 @@ CLUSTERING = [
     "regions",
     "io",
     "catalog",
+    "splits",
     "mocks",
     "footprint",
     "plotting",

@@ -55,6 +55,7 @@ _LAZY = {
         "Bins",
         "Catalog",
         "read_catalog",
+        "RandomSplits",
         "count_pairs",
         "count_triangles",
         "count_quads",

@@ -76,6 +76,7 @@ def count_two_point(
     max_memory: int | None = None,
     num_threads: int | None = None,
     progress: _Progress = None,
+    carry: _F64 | None = None,
 ) -> _TwoPointArrays: ...
 def count_triangles(
     data: _F64,

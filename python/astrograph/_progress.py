@@ -99,3 +99,62 @@ def _open(
     bar.start_t = start
     bar.last_print_t = clock()
     return bar
+
+
+class _Parts:
+    """One bar over work done in several core calls (random splits read one
+    at a time): each call advances it over its share of the items, and the
+    rate of what the calls produce (pairs) is shown beside it."""
+
+    def __init__(self, total: int, unit: str, rate_unit: str, clock: Callable[[], float]) -> None:
+        from tqdm.auto import tqdm  # lazy: only when a bar is shown
+
+        self.start, self.clock, self.offset = clock(), clock, 0
+        self.rate_unit = rate_unit
+        self.bar = tqdm(total=total, unit=unit, unit_scale=True, leave=False, smoothing=0,
+                        delay=DELAY)  # fmt: skip
+
+    def part(self, items: int, steps: int) -> ProgressCallback:
+        """The callback of a core call over ``items`` items in ``steps`` steps."""
+        offset = self.offset
+        self.offset += items
+
+        def update(stage: int, done: int, chunks: int) -> None:
+            if stage < 1 or chunks < 1:
+                return
+            frac = (min(stage, steps) - 1 + min(done, chunks) / chunks) / steps
+            self._show(offset + round(items * frac))
+
+        return update
+
+    def produced(self, amount: float) -> None:
+        """The call just made is done, with ``amount`` produced so far (e.g.
+        pairs counted): shows the rate."""
+        elapsed = max(self.clock() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{amount / elapsed:.3g} {self.rate_unit}/s", refresh=False)
+        self._show(self.offset)
+
+    def _show(self, n: int) -> None:
+        self.bar.n = n
+        if self.clock() - self.start >= DELAY:  # a short run shows nothing
+            self.bar.refresh()
+
+
+@contextmanager
+def parts_bar(
+    enabled: bool,
+    total: int,
+    unit: str = "randoms",
+    rate_unit: str = "pairs",
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[_Parts | None]:
+    """One bar over ``total`` items processed in several core calls (None
+    when disabled); shown once the work has run :data:`DELAY` seconds."""
+    if not enabled:
+        yield None
+        return
+    parts = _Parts(total, unit, rate_unit, clock)
+    try:
+        yield parts
+    finally:
+        parts.bar.close()

@@ -442,6 +442,15 @@ TWO_POINT_BAD_ARGUMENTS = [
     (["wtheta", "--data", "ran.parquet", "--thetamin", "1", "--thetamax", "2"], "ra and dec"),
     (["wtheta", "--data", "badsky.txt", "--thetamin", "1", "--thetamax", "2"],
      "row 1, RA 10, Dec 95"),
+    (["2pcf", "--data", "gal.txt", "--random-splits", "2"], "give --randoms"),
+    (["2pcf", "--data", "gal.txt", "--randoms", "gal.txt", "--random-splits", "x"],
+     "positive integer"),
+    (["2pcf", "--data", "gal.txt", "--randoms", "gal.txt", "--randoms", "gal.txt",
+      "--random-splits", "2"], "give --randoms once"),
+    (["2pcf", "--data", "gal.txt", "--randoms", "gal.txt", "--random-splits", "2"],
+     "parsed whole"),
+    (["wtheta", "--data", "sky.parquet", "--randoms", "sky.parquet", "--random-splits", "2",
+      "--thetamin", "1", "--thetamax", "2"], "applies to 2pcf and wp"),
 ]
 # fmt: on
 
@@ -580,6 +589,21 @@ def test_random_splits_and_axis_line_of_sight_match_the_library(tmp_path, tracer
     assert want.nsplits == 2
     _assert_counts(tmp_path / "s", want, rtol=0)
     assert "randoms in 2 splits" in open(tmp_path / "s.txt").readline()
+    # the same splits as the row groups of one file, streamed one at a time
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(c, pa.float64()) for c in "xyz"])
+    with pq.ParquetWriter(tmp_path / "r1.parquet", schema) as w:
+        for part in (t["r1"][:700], t["r1"][700:]):
+            w.write_table(pa.table(dict(zip("xyz", part.T, strict=True)), schema=schema))
+    res = run(
+        "2pcf", "--data", "d1.parquet", "--randoms", "r1.parquet", "--random-splits", "groups",
+        "--los", "x", "--nmu", "3", "--rmin", "2", "--rmax", "20", "--nbins", "3",
+        "--out", "g", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    _assert_counts(tmp_path / "g", want, rtol=0)
 
 
 def test_pip_and_angular_weights_match_the_library(tmp_path, tracers):

@@ -31,6 +31,7 @@ from ..clustering.catalog import (
 )
 from ..clustering.io import reader
 from ..clustering.mpi.collective import stage
+from ..clustering.splits import RandomSplits
 from ..errors import CatalogFormatError, InputError
 
 #: astropy's named cosmologies (astropy.cosmology.realizations.available).
@@ -192,9 +193,14 @@ class _SplitFile(CatalogFile):
 
 
 def randoms_of(paths: list[str] | None, args: argparse.Namespace, comm: Any, tracer: int) -> Any:
-    """One random catalogue, or a list of them (random splits)."""
+    """One random catalogue, or a list of them (random splits), or with
+    --random-splits one file's splits streamed one at a time."""
     if not paths:
+        if tracer == 1 and getattr(args, "random_splits", None) is not None:
+            raise InputError("--random-splits reads the --randoms file as splits: give --randoms")
         return None
+    if getattr(args, "random_splits", None) is not None:
+        return streamed(paths, args, comm, tracer)
     if len(paths) == 1:
         return catalogue(paths[0], args, comm, tracer)
     if comm is None:
@@ -206,6 +212,29 @@ def randoms_of(paths: list[str] | None, args: argparse.Namespace, comm: Any, tra
         _SplitFile(s.path, columns=s.columns, coords=s.coords, weight=s.weight, cli=True)
         for s in specs
     ]
+
+
+def streamed(paths: list[str], args: argparse.Namespace, comm: Any, tracer: int) -> Any:
+    """--random-splits: the splits of one random file, read one at a time."""
+    if len(paths) != 1:
+        raise InputError("--random-splits reads one random file as splits: give --randoms once")
+    if comm is not None:
+        raise InputError(
+            "--random-splits streams the randoms through one process; under MPI give the "
+            "splits as several --randoms files, which every rank reads in slices"
+        )
+    s = spec(paths[0], args, tracer)
+    cosmo = getattr(args, "cosmology", None)
+    n = args.random_splits
+    return RandomSplits(
+        s.path,
+        splits=None if n == "groups" else n,
+        columns=s.columns,
+        coords=s.coords,
+        weight=s.weight,
+        cosmology=None if cosmo is None else cosmo.model,
+        zrange=zrange(args),
+    )
 
 
 def kept_rows(path: str, args: argparse.Namespace, tracer: int = 1) -> np.ndarray | None:

@@ -218,6 +218,19 @@ def add_randoms_args(p: argparse.ArgumentParser) -> None:
         "(random-random pairs counted within each split, data-random over all) (default: "
         "none; with --boxsize the random counts are then analytic)",
     )
+    p.add_argument(
+        "--random-splits",
+        type=split_count,
+        metavar="N|groups",
+        help="read the --randoms file (and --randoms2) as random splits, one split at a "
+        "time, so that randoms larger than memory stream through: N consecutive row ranges, "
+        "or 'groups' for a Parquet file's row groups (default: each file held whole)",
+    )
+
+
+def split_count(text: str) -> int | str:
+    """--random-splits: a positive integer or 'groups'."""
+    return "groups" if text == "groups" else positive_int(text)
 
 
 def add_two_point_args(p: argparse.ArgumentParser, sky: bool) -> None:

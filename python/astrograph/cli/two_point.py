@@ -120,6 +120,9 @@ def _two_point_inputs(args: argparse.Namespace, comm: Any, angular: bool = False
     if args.data2 is not None:
         tracers.append((2, "2", args.data2, args.randoms2))
 
+    if angular and getattr(args, "random_splits", None) is not None:
+        raise InputError("--random-splits applies to 2pcf and wp; wtheta reads RA/Dec tables whole")
+
     def root() -> dict[str, Any]:
         out: dict[str, Any] = {}
         for t, sfx, data, randoms in tracers:

@@ -15,6 +15,7 @@ _LAZY = {
     "Bins": "astrograph.clustering.bins",
     "Catalog": "astrograph.clustering.catalog",
     "read_catalog": "astrograph.clustering.catalog",
+    "RandomSplits": "astrograph.clustering.splits",
     "count_pairs": "astrograph.clustering.api",
     "count_triangles": "astrograph.clustering.api",
     "count_quads": "astrograph.clustering.api",

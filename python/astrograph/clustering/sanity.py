@@ -156,8 +156,8 @@ def _stacked(pos: Mapping[str, np.ndarray]) -> None:
         )
 
 
-def _few_randoms(d: np.ndarray, rs: list[np.ndarray], tracer: str) -> None:
-    nd, nr = d.shape[1], sum(r.shape[1] for r in rs)
+def _few_randoms(d: np.ndarray, rs: list[np.ndarray], tracer: str, rows: int | None) -> None:
+    nd, nr = d.shape[1], sum(r.shape[1] for r in rs) if rows is None else rows
     if nd >= MIN_OTHER and nr < MIN_RANDOMS_PER_GALAXY * nd:
         splits = f" (over {len(rs)} splits)" if len(rs) > 1 else ""
         warn(
@@ -213,7 +213,10 @@ def _extents(d: np.ndarray, r: np.ndarray, tracer: str, boxsize: Any, angular: b
 
 
 def check_catalogues(
-    pos: Mapping[str, np.ndarray | None], boxsize: Any = None, angular: bool = False
+    pos: Mapping[str, np.ndarray | None],
+    boxsize: Any = None,
+    angular: bool = False,
+    random_rows: Mapping[str, int] | None = None,
 ) -> None:
     """Warns about catalogues that look wrong together.
 
@@ -227,6 +230,9 @@ def check_catalogues(
         observer and directions.
     angular : bool
         Directions only.
+    random_rows : mapping of tracer ("1", "2") to rows, optional
+        All the randoms' rows, when ``pos`` holds only their first split
+        (randoms streamed from a file).
     """
     given = {k: v for k, v in pos.items() if v is not None}
     sampled = {k: _sample(v) for k, v in given.items()}
@@ -239,7 +245,8 @@ def check_catalogues(
         if not roles:
             continue
         tracer = "" if t == "1" else "2"
-        _few_randoms(given["D" + t], [given[k] for k in roles], tracer)
+        rows = None if random_rows is None else random_rows.get(t)
+        _few_randoms(given["D" + t], [given[k] for k in roles], tracer, rows)
         r = np.concatenate([sampled[k] for k in roles], axis=1)
         _extents(sampled["D" + t], _sample(r), tracer, boxsize, angular)
 

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from .. import _lib
-from .._progress import progress_bar
+from .._progress import parts_bar, progress_bar
 from ..errors import BinningError, BoxError, InputError
 from . import inputs, sanity
 from .bins import Bins, as_bins
 from .regions import MAX_REGIONS, box_labels, sky_centres, sky_labels
 from .regions import labels as check_labels
 from .results import AngularCounts, PairCounts, ProjectedCounts, Resampling
+from .splits import RandomSplits
 from .weights import PipSpec, WeightSums, angular_tables, iip_weights, pip_spec, popcount
 
 #: Lines of sight: survey (observer at the origin) and plane-parallel axes.
@@ -110,6 +111,8 @@ class Prepared:
     pip: PipSpec | None = None
     boxsize: float | None = None
     los: str = "midpoint"
+    #: Sky patch centres of ``regions=K`` (None: box sub-cubes or given labels).
+    centres: np.ndarray | None = None
 
     @property
     def cross(self) -> bool:
@@ -128,7 +131,7 @@ class Prepared:
             self.w[role],
             self.x.get(role),
             self.bits.get(role),
-            None if lab is None else lab.astype(np.uint32),
+            None if lab is None else lab.astype(np.uint32, copy=False),
             keys,
             buffer,
         )
@@ -178,8 +181,11 @@ def prepare(
     los: str | None = None,
     regions: Any = None,
     angular: bool = False,
+    random_rows: Mapping[str, int] | None = None,
 ) -> Prepared:
-    """Validates every catalogue and its weights and labels the regions."""
+    """Validates every catalogue and its weights and labels the regions.
+    ``random_rows``: the randoms' rows by tracer ("1", "2") when only their
+    first split is given here (streamed), for the sanity checks."""
     if boxsize is not None:
         boxsize = float(boxsize)
         if not (np.isfinite(boxsize) and boxsize > 0):
@@ -223,20 +229,24 @@ def prepare(
             w = p.w[role]
             p.x[role] = iip_weights(words, attrs) * (1.0 if w is None else w)
     p.labels, p.nregions = region_labels(regions, p)
-    nbits = p.pip.norm.nbits if p.pip else 0
-    for role, pos in p.pos.items():
-        bits = p.bits.get(role)
-        p.sums[role] = WeightSums.of(
-            p.w[role],
-            pos.shape[1],
-            x=p.x.get(role),
-            counts=None if bits is None else popcount(bits),
-            nbits=nbits,
-            labels=p.labels.get(role),
-            nregions=p.nregions,
-        )
-    sanity.check_catalogues(p.pos, boxsize, angular)
+    for role in p.pos:
+        add_sums(p, role)
+    sanity.check_catalogues(p.pos, boxsize, angular, random_rows)
     return p
+
+
+def add_sums(p: Prepared, role: str) -> None:
+    """The weight sums of catalogue ``role``, whole and by region."""
+    bits = p.bits.get(role)
+    p.sums[role] = WeightSums.of(
+        p.w[role],
+        p.pos[role].shape[1],
+        x=p.x.get(role),
+        counts=None if bits is None else popcount(bits),
+        nbits=p.pip.norm.nbits if p.pip else 0,
+        labels=p.labels.get(role),
+        nregions=p.nregions,
+    )
 
 
 def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
@@ -252,10 +262,10 @@ def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
         if not 2 <= k <= MAX_REGIONS:
             raise InputError(f"regions must be between 2 and {MAX_REGIONS}, got {k}")
         if p.boxsize is not None:
-            return {r: box_labels(v.T, p.boxsize, k) for r, v in p.pos.items()}, k
+            return {r: _u32(box_labels(v.T, p.boxsize, k)) for r, v in p.pos.items()}, k
         data = np.concatenate([p.pos[r] for r in ("D1", "D2") if r in p.pos], axis=1)
-        centres = sky_centres(data.T, k)
-        return {r: sky_labels(v.T, centres) for r, v in p.pos.items()}, k
+        p.centres = sky_centres(data.T, k)
+        return {r: _u32(sky_labels(v.T, p.centres)) for r, v in p.pos.items()}, k
     if isinstance(spec, Mapping):
         given = dict(spec)
     elif isinstance(spec, (tuple, list)):
@@ -283,7 +293,7 @@ def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
     for role, pos in p.pos.items():
         if role not in given:
             raise InputError(f"region labels are missing for the {role} catalogue")
-        out[role] = check_labels(given[role], pos.shape[1], role)
+        out[role] = _u32(check_labels(given[role], pos.shape[1], role))
     extra = set(given) - set(p.pos)
     if extra:
         raise InputError(
@@ -293,6 +303,20 @@ def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
     if k < 2:
         raise InputError("jackknife errors need at least 2 regions")
     return out, k
+
+
+def labels_of(p: Prepared, pos: np.ndarray) -> np.ndarray:
+    """Region labels of a further catalogue (a random split read later) by
+    the rule ``regions=K`` set for the others: sub-cube or nearest patch."""
+    if p.boxsize is not None:
+        return _u32(box_labels(pos.T, p.boxsize, p.nregions))
+    assert p.centres is not None
+    return _u32(sky_labels(pos.T, p.centres))
+
+
+def _u32(labels: np.ndarray) -> np.ndarray:
+    """Region labels (below MAX_REGIONS) as the core reads them, held once."""
+    return labels.astype(np.uint32)
 
 
 def core_options(p: Prepared, twopoint_weights: Any) -> dict[str, Any]:
@@ -392,6 +416,30 @@ def _passes(p: Prepared) -> list[str]:
     return names
 
 
+def _core(
+    p: Prepared,
+    binning: tuple,
+    twopoint_weights: Any,
+    max_memory: Any,
+    num_threads: Any,
+    progress: Any,
+    carry: np.ndarray | None = None,
+) -> tuple:
+    """One call of the core on the catalogues of ``p`` (continuing the
+    totals ``carry`` of earlier random splits)."""
+    return _lib.count_two_point(
+        **p.core_args(),
+        binning_args=binning,
+        boxsize=p.boxsize,
+        los=p.los,
+        **core_options(p, twopoint_weights),
+        max_memory=inputs.budget(max_memory),
+        num_threads=inputs.num_threads(num_threads),
+        progress=progress,
+        carry=carry,
+    )
+
+
 def _count(
     p: Prepared,
     binning: tuple,
@@ -401,18 +449,96 @@ def _count(
     progress: bool,
 ) -> tuple:
     with progress_bar(_passes(p), progress) as cb:
-        raw = _lib.count_two_point(
-            **p.core_args(),
-            binning_args=binning,
-            boxsize=p.boxsize,
-            los=p.los,
-            **core_options(p, twopoint_weights),
-            max_memory=inputs.budget(max_memory),
-            num_threads=inputs.num_threads(num_threads),
-            progress=cb,
-        )
+        raw = _core(p, binning, twopoint_weights, max_memory, num_threads, cb)
     sanity.check_counts(raw[0], raw[1], p.sums)
     return raw
+
+
+def _streamed(
+    args: Mapping[str, Any],
+    geometry: Mapping[str, Any],
+    binning: tuple,
+    progress: bool,
+) -> tuple[tuple, Prepared]:
+    """The count of ``args`` whose randoms are :class:`RandomSplits`: one
+    core call per split, each continuing the totals of the splits before
+    it, with only the data and the current split in memory."""
+    given = {t: args[k] for t, k in (("1", "randoms"), ("2", "randoms2")) if args[k] is not None}
+    if not all(isinstance(s, RandomSplits) for s in given.values()):
+        raise InputError(
+            "randoms streamed from a file (RandomSplits) for one tracer need the other "
+            "tracer's randoms streamed too"
+        )
+    nsplits = {len(s) for s in given.values()}
+    if len(nsplits) > 1:
+        raise InputError(
+            f"both tracers' randoms must come in the same number of splits, got {sorted(nsplits)}"
+        )
+    for key in ("random_weights", "random2_weights"):
+        if args[key] is not None:
+            raise InputError(
+                f"{key} cannot be given with randoms streamed from a file: name their weight "
+                "column(s) with RandomSplits(..., weight=)"
+            )
+    regions = args["regions"]
+    if regions is not None and (
+        isinstance(regions, bool) or not isinstance(regions, (int, np.integer))
+    ):
+        raise InputError(
+            "with randoms streamed from a file, give regions as a number K: each split is "
+            "labelled as it is read (sub-cubes of the box, or the data's sky patches)"
+        )
+    rows = {t: s.row_count() for t, s in given.items()}
+    first = {**args, **{k: s.read(0) for k, s in (("randoms", args["randoms"]),
+                                                   ("randoms2", args["randoms2"])) if s is not None}}  # fmt: skip
+    p = prepare_args(first, **geometry, random_rows=rows)
+    del first  # the core reads p's copies: the catalogues read are not kept
+    read = sky_directions if geometry.get("angular") else inputs.positions
+    weights = (args["twopoint_weights"], args["max_memory"], args["num_threads"])
+    with parts_bar(progress, sum(rows.values())) as bar:
+        raw = None
+        for k in range(nsplits.pop()):
+            if k:
+                for t, src in given.items():
+                    for table in (p.pos, p.w, p.labels):
+                        table.pop(f"R{t}.{k - 1}", None)  # dropped before the next is read
+                    role, cat = f"R{t}.{k}", src.read(k)
+                    what = f"random{'' if t == '1' else '2'} split {k}"
+                    p.pos[role] = read(cat, what)
+                    p.w[role] = inputs.weights(cat.weights, p.pos[role].shape[1], what)
+                    del cat
+                    if p.nregions:
+                        p.labels[role] = labels_of(p, p.pos[role])
+                    add_sums(p, role)
+            carry = None if raw is None else np.concatenate([*raw[1], raw[2]])
+            items = sum(src.rows(k) for src in given.values())
+            cb = None if bar is None else bar.part(items, 1 if k == 0 else 2)
+            raw = _core(p, binning, *weights, cb, carry)
+            if bar is not None:
+                bar.produced(sum(float(np.sum(t)) for t in raw[1]))
+    assert raw is not None
+    sanity.check_counts(raw[0], raw[1], p.sums)
+    return raw, p
+
+
+def _counted(
+    cls: type,
+    b: Bins,
+    binning: tuple,
+    args: Mapping[str, Any],
+    geometry: Mapping[str, Any],
+    **extra: Any,
+) -> Any:
+    """A two-point count of a public function's arguments: in one core call,
+    or split by split when the randoms are streamed from a file."""
+    progress = args["progress"]
+    if isinstance(args["randoms"], RandomSplits) or isinstance(args["randoms2"], RandomSplits):
+        raw, p = _streamed(args, geometry, binning, progress)
+    else:
+        p = prepare_args(args, **geometry)
+        tw, mm, nt = args["twopoint_weights"], args["max_memory"], args["num_threads"]
+        raw = _count(p, binning, tw, mm, nt, progress)
+    return result_of(cls, b, raw, p, **extra)
 
 
 def smu_binning(bins: Bins | Any) -> tuple:
@@ -545,9 +671,7 @@ def count_pairs(
     progress: bool = False,
 ) -> PairCounts:
     b = as_bins(bins)
-    p = prepare_args(locals(), boxsize=boxsize, los=los)
-    raw = _count(p, smu_binning(b), twopoint_weights, max_memory, num_threads, progress)
-    return result_of(PairCounts, b, raw, p)
+    return _counted(PairCounts, b, smu_binning(b), locals(), {"boxsize": boxsize, "los": los})
 
 
 count_pairs.__doc__ = f"""Exact pair counts in (s, mu) bins, of one tracer or two.
@@ -609,9 +733,10 @@ def count_pairs_rppi(
     progress: bool = False,
 ) -> ProjectedCounts:
     b = rppi_bins(rp_bins, pimax, npi, signed)
-    p = prepare_args(locals(), boxsize=boxsize, los=los)
-    raw = _count(p, rppi_binning(b, pimax), twopoint_weights, max_memory, num_threads, progress)
-    return result_of(ProjectedCounts, b, raw, p, pimax=float(pimax))
+    geometry = {"boxsize": boxsize, "los": los}
+    return _counted(
+        ProjectedCounts, b, rppi_binning(b, pimax), locals(), geometry, pimax=float(pimax)
+    )
 
 
 count_pairs_rppi.__doc__ = f"""Exact pair counts in bins of rp and pi, for xi(rp, pi) and wp(rp).
@@ -661,9 +786,7 @@ def count_angular(
     progress: bool = False,
 ) -> AngularCounts:
     b = theta_bins(bins)
-    p = prepare_args(locals(), angular=True)
-    raw = _count(p, theta_binning(b), twopoint_weights, max_memory, num_threads, progress)
-    return result_of(AngularCounts, b, raw, p)
+    return _counted(AngularCounts, b, theta_binning(b), locals(), {"angular": True})
 
 
 count_angular.__doc__ = f"""Exact angular pair counts w(theta), of one tracer or two.

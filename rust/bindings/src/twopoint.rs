@@ -80,9 +80,11 @@ pub fn binning((kind, edges, pimax, n, signed): BinningArgs) -> astrograph_core:
 }
 
 /// Two-point counts of one tracer (data1, random splits) or two; returns
-/// the table names, the flat tables and the resampling tables.
+/// the table names, the flat tables and the resampling tables. `carry`:
+/// the totals of earlier random splits (tables then resampling tables,
+/// flat), which this count of later splits continues.
 #[pyfunction]
-#[pyo3(signature = (data1, randoms1, data2, randoms2, binning_args, boxsize, los, nregions=0, pip=None, angular=Vec::new(), max_memory=None, num_threads=None, progress=None))]
+#[pyo3(signature = (data1, randoms1, data2, randoms2, binning_args, boxsize, los, nregions=0, pip=None, angular=Vec::new(), max_memory=None, num_threads=None, progress=None, carry=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn count_two_point<'py>(
     py: Python<'py>,
@@ -99,6 +101,7 @@ pub fn count_two_point<'py>(
     max_memory: Option<u64>,
     num_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    carry: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<TwoPointArrays<'py>> {
     let m = metric(py, boxsize, los)?;
     let b = binning(binning_args).map_err(|e| to_pyerr(py, e))?;
@@ -133,6 +136,7 @@ pub fn count_two_point<'py>(
         pip,
         angular,
         max_memory,
+        carry: slice(&carry)?.map(<[f64]>::to_vec).unwrap_or_default(),
     };
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         twopoint::count(&job, &b, &m, &opts, ctl)

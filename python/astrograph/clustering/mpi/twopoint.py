@@ -21,6 +21,7 @@ from .. import inputs, sanity, twopoint
 from ..regions import KMEANS_SAMPLE, MAX_REGIONS, box_labels, sky_centres, sky_labels
 from ..regions import labels as check_labels
 from ..results import AUTO, CROSS, AngularCounts, PairCounts, ProjectedCounts
+from ..splits import RandomSplits
 from ..weights import WeightSums, angular_tables, iip_weights, pip_spec, popcount
 from .collective import agree, mpi, reduce_sum, stage
 from .decompose import decompose
@@ -107,6 +108,12 @@ def count(
     clock = Stages()
 
     def setup() -> tuple:
+        if isinstance(randoms, RandomSplits) or isinstance(randoms2, RandomSplits):
+            raise InputError(
+                "randoms streamed split by split (RandomSplits) are counted on one process; "
+                "under MPI give the splits as a list of catalogue files, which every rank "
+                "reads in row slices"
+            )
         if kind == "smu":
             b = twopoint.as_bins(bins)
             binning: tuple = twopoint.smu_binning(b)

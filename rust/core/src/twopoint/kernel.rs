@@ -27,26 +27,33 @@ enum Pass<'j, 'a> {
 
 /// The passes of a job: the first holds every catalogue's first split; each
 /// further random split adds its pairs with the data and within itself.
-fn plan<'j, 'a>(job: &'j Job<'a>) -> Vec<Pass<'j, 'a>> {
+/// `later`: every split given is a further one (the count continues
+/// earlier splits', whose first pass counted the data pairs).
+fn plan<'j, 'a>(job: &'j Job<'a>, later: bool) -> Vec<Pass<'j, 'a>> {
     let mut passes = Vec::new();
     let (r1, r2) = (&job.randoms1, &job.randoms2);
+    let first = usize::from(!later);
     match &job.data2 {
         None => {
-            passes.push(Pass::Auto(
-                std::iter::once(&job.data1).chain(r1.first()).collect(),
-            ));
-            for r in r1.iter().skip(1) {
+            if !later {
+                passes.push(Pass::Auto(
+                    std::iter::once(&job.data1).chain(r1.first()).collect(),
+                ));
+            }
+            for r in r1.iter().skip(first) {
                 passes.push(Pass::Cross(vec![&job.data1], vec![r]));
                 passes.push(Pass::Auto(vec![r]));
             }
         }
         Some(d2) => {
-            passes.push(Pass::Cross(
-                std::iter::once(&job.data1).chain(r1.first()).collect(),
-                std::iter::once(d2).chain(r2.first()).collect(),
-            ));
+            if !later {
+                passes.push(Pass::Cross(
+                    std::iter::once(&job.data1).chain(r1.first()).collect(),
+                    std::iter::once(d2).chain(r2.first()).collect(),
+                ));
+            }
             let n = r1.len().max(r2.len());
-            for k in 1..n {
+            for k in first..n {
                 let mut a = vec![&job.data1];
                 a.extend(r1.get(k));
                 if let Some(r) = r2.get(k) {
@@ -100,7 +107,7 @@ pub(super) fn run(
     let per = binning.per();
     let block = ntables * per;
     let len = block * (1 + 3 * opts.nregions);
-    let passes = plan(job);
+    let passes = plan(job, !opts.carry.is_empty());
     // The largest pass holds its sides while the tables are summed.
     let biggest = passes
         .iter()
@@ -130,7 +137,11 @@ pub(super) fn run(
         cross_job,
         cut: binning.cut(),
     };
-    let mut total = vec![0.0; len];
+    let mut total = if opts.carry.is_empty() {
+        vec![0.0; len]
+    } else {
+        opts.carry.clone()
+    };
     for pass in &passes {
         control.check()?;
         let part = match pass {

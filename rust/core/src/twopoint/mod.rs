@@ -108,6 +108,14 @@ pub struct Options {
     /// none (pycorr's D1D2_twopoint_weights, D1R2_..., one per count).
     pub angular: Vec<Option<AngularWeights>>,
     pub max_memory: Option<u64>,
+    /// Empty: a whole count. Otherwise the totals of a count's earlier
+    /// random splits (flat tables, then resampling tables, as
+    /// `TwoPointCounts` lays them out), which this count continues: the
+    /// randoms given are later splits (pairs with the data and within
+    /// themselves, no data-data pass), added pass by pass to these totals in
+    /// the order one call over all splits would add them, so a count
+    /// streamed split by split gives the same bits.
+    pub carry: Vec<f64>,
 }
 
 impl Options {
@@ -197,6 +205,21 @@ fn validate(job: &Job, binning: &Binning, metric: &Metric, opts: &Options) -> Re
             job.names().len()
         )));
     }
+    if !opts.carry.is_empty() {
+        let len = job.names().len() * binning.per() * (1 + 3 * opts.nregions);
+        if opts.carry.len() != len {
+            return Err(CoreError::InvalidInput(format!(
+                "the totals carried from earlier random splits hold {} values, this count {len}",
+                opts.carry.len()
+            )));
+        }
+        if job.randoms1.is_empty() && job.randoms2.is_empty() {
+            return Err(CoreError::InvalidInput(
+                "a count carried on from earlier random splits needs the next split's randoms"
+                    .into(),
+            ));
+        }
+    }
     if opts.has_angular() && metric.boxsize.is_some() {
         return Err(CoreError::InvalidBox(
             "angular upweights need an observer at the origin, not a periodic box".into(),
@@ -219,4 +242,100 @@ fn validate(job: &Job, binning: &Binning, metric: &Metric, opts: &Options) -> Re
         )));
     }
     metric.check_rmax(binning.rmax())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::{Los, Positions};
+    use crate::Bins;
+
+    fn cloud(n: usize, seed: u64) -> [Vec<f64>; 3] {
+        // a small LCG: points on a 0.5 lattice in a cube of 10 at 30 from the observer
+        let mut s = seed;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            30.0 + ((s >> 33) % 20) as f64 * 0.5
+        };
+        let mut c = [vec![], vec![], vec![]];
+        for _ in 0..n {
+            for axis in &mut c {
+                axis.push(next());
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn a_count_continued_split_by_split_is_the_whole_count() {
+        let pts: Vec<[Vec<f64>; 3]> = (0..4).map(|k| cloud(150, 7 + k)).collect();
+        let w: Vec<Vec<f64>> = (0..4)
+            .map(|k| {
+                (0..150)
+                    .map(|i| 0.5 + ((i * 7 + k) % 5) as f64 * 0.25)
+                    .collect()
+            })
+            .collect();
+        let labels: Vec<Vec<u32>> = (0..4)
+            .map(|k| (0..150).map(|i| ((i + k) % 3) as u32).collect())
+            .collect();
+        let cats: Vec<Catalogue> = (0..4)
+            .map(|k| {
+                let pos = Positions::new(&pts[k][0], &pts[k][1], &pts[k][2]).unwrap();
+                let mut c = Catalogue::new(Sample::new(pos, Some(&w[k])), k > 0);
+                c.regions = Some(&labels[k]);
+                c
+            })
+            .collect();
+        let binning = Binning::SMu {
+            bins: Bins::new(vec![0.0, 1.0, 2.5, 4.0], 3).unwrap(),
+            signed: false,
+        };
+        let metric = Metric::new(None, Los::Midpoint).unwrap();
+        let opts = Options {
+            nregions: 3,
+            ..Options::default()
+        };
+        let ctl = Control::new();
+        fn job<'a>(cats: &[Catalogue<'a>], r: std::ops::Range<usize>) -> Job<'a> {
+            Job {
+                data1: cats[0],
+                randoms1: cats[r].to_vec(),
+                data2: None,
+                randoms2: vec![],
+            }
+        }
+        let whole = count(&job(&cats, 1..4), &binning, &metric, &opts, &ctl).unwrap();
+        let mut part = count(&job(&cats, 1..2), &binning, &metric, &opts, &ctl).unwrap();
+        for k in 2..4 {
+            let carry = part
+                .counts
+                .concat()
+                .into_iter()
+                .chain(part.regions)
+                .collect();
+            let o = Options {
+                carry,
+                ..opts.clone()
+            };
+            part = count(&job(&cats, k..k + 1), &binning, &metric, &o, &ctl).unwrap();
+        }
+        assert_eq!(part, whole);
+        assert!(whole.counts.iter().all(|t| t.iter().sum::<f64>() > 0.0));
+        let bad = Options {
+            carry: vec![0.0; 5],
+            ..opts.clone()
+        };
+        let err = count(&job(&cats, 2..3), &binning, &metric, &bad, &ctl).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("carried from earlier random splits"));
+        let none = Options {
+            carry: vec![0.0; whole.counts.concat().len() + whole.regions.len()],
+            ..opts
+        };
+        assert!(count(&job(&cats, 1..1), &binning, &metric, &none, &ctl).is_err());
+    }
 }
