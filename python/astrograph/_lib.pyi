@@ -54,6 +54,7 @@ __all__ = [
     "count_multipoles",
     "intersect_sorted",
     "nearest_centres",
+    "sky_centres",
     "Graph",
     "GRAPH_FORMAT",
     "GRAPH_FORMAT_VERSION",
@@ -125,6 +126,7 @@ def count_multipoles(
 def quad_shapes(nbins: int) -> _U8: ...
 def intersect_sorted(a: _U32, b: _U32) -> _U32: ...
 def nearest_centres(pos: _F64, centres: _F64) -> _U32: ...
+def sky_centres(pos: _F64, draws: list[float], iterations: int) -> _F64: ...
 
 @final
 class Graph:

@@ -28,13 +28,6 @@ _AT_ORIGIN = (
 )
 
 
-def _unit(pos: np.ndarray) -> np.ndarray:
-    r = np.linalg.norm(pos, axis=1, keepdims=True)
-    if (r == 0).any():
-        raise InputError(_AT_ORIGIN)
-    return pos / r
-
-
 def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index of the nearest centre of each point of ``x`` (N, 3): the largest
     dot product, the first of equals, in the core on every thread (no (N, k)
@@ -47,38 +40,18 @@ def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
 def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30) -> np.ndarray:
     """``k`` patch centres (unit vectors) from k-means on the directions of ``pos`` (N, 3).
 
-    k-means++ seeding on a sample, then Lloyd iterations on the sphere
-    (centres renormalised), deterministic for a given seed.
+    k-means++ seeding on a sample of :data:`KMEANS_SAMPLE` points, then
+    Lloyd iterations on the sphere (centres renormalised), in the core;
+    deterministic for a given seed, whatever the thread count.
     """
     x = np.asarray(pos, dtype=np.float64)
     if not 1 <= k <= len(x):
         raise InputError(f"cannot make {k} patches from {len(x)} points")
     rng = np.random.default_rng(seed)
+    cols = x.T  # a (3, N) catalogue passed as its transpose is gathered by rows
     if len(x) > KMEANS_SAMPLE:
-        x = x[rng.choice(len(x), KMEANS_SAMPLE, replace=False)]
-    x = _unit(x)
-    centres = [x[rng.integers(len(x))]]
-    d2 = np.sum((x - centres[0]) ** 2, axis=1)
-    for _ in range(1, k):
-        c = x[rng.choice(len(x), p=d2 / d2.sum())] if d2.sum() > 0 else x[rng.integers(len(x))]
-        centres.append(c)
-        d2 = np.minimum(d2, np.sum((x - c) ** 2, axis=1))
-    c = np.array(centres)
-    previous = None
-    for _ in range(iterations):
-        lab = _nearest(x, c)
-        if previous is not None and np.array_equal(lab, previous):
-            break  # the same patches give the same centres: converged
-        previous = lab
-        new = np.stack([np.bincount(lab, weights=x[:, a], minlength=k) for a in range(3)], 1)
-        norm = np.linalg.norm(new, axis=1, keepdims=True)
-        empty = norm[:, 0] == 0
-        new[~empty] /= norm[~empty]
-        new[empty] = c[empty]  # an empty patch keeps its centre
-        if np.allclose(new, c, atol=1e-12):
-            break
-        c = new
-    return c
+        cols = cols[:, np.sort(rng.choice(len(x), KMEANS_SAMPLE, replace=False))]
+    return _lib.sky_centres(np.ascontiguousarray(cols), rng.random(k).tolist(), iterations)
 
 
 def sky_labels(pos: np.ndarray, centres: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(direct::count_multipoles, m)?)?;
     m.add_function(wrap_pyfunction!(intersect::intersect_sorted, m)?)?;
     m.add_function(wrap_pyfunction!(regions::nearest_centres, m)?)?;
+    m.add_function(wrap_pyfunction!(regions::sky_centres, m)?)?;
     m.add_function(wrap_pyfunction!(twopoint::count_two_point, m)?)?;
     m.add_class::<graph::PyGraph>()?;
     m.add("GRAPH_FORMAT", arrow::FORMAT)?;

@@ -345,7 +345,11 @@ impl Kernel<'_> {
         let owned = a.owned() && other.owned();
         // As `pass`: lanes only where the graph kernel uses them too.
         let use_lanes = mode.mu.is_none() && !jk && owned;
-        let mut within = vec![0.0; if jk { block } else { 0 }];
+        // Pairs within the primary's region, as lanes when they are added
+        // pair by pair (`add_regions`).
+        let region_lanes = jk && mode.mu.is_none() && owned;
+        let within_len = if region_lanes { LANES * block } else { block };
+        let mut within = vec![0.0; if jk { within_len } else { 0 }];
         let mut lanes = Lanes::new(if use_lanes { block } else { 0 });
         let mut current = None;
         let mut lane = 0;
@@ -550,6 +554,18 @@ impl Kernel<'_> {
                     }
                     continue;
                 }
+                if region_lanes {
+                    add_regions(
+                        weigher,
+                        (a, i),
+                        other,
+                        (tables[ti], per, block),
+                        (&sbin[..n], &js[..n]),
+                        (&mut sink, acc, ri),
+                        &mut lane,
+                    );
+                    continue;
+                }
                 for t in 0..n {
                     // SAFETY: sbin, js (and m1, m2) hold one entry per hit.
                     let sb = unsafe { *sbin.get_unchecked(t) };
@@ -733,6 +749,60 @@ fn add_mu<W: Weigher, const OWNED: bool>(
     }
 }
 
+/// As `add_lanes` with regions (every point owned): a pair within the
+/// primary's region `ri` goes to the lanes of `sink.within` (`LANES` blocks),
+/// round them from `lane`, so that an add never waits for the previous one
+/// to the same bin; a pair across regions through `Sink::across`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_regions<W: Weigher>(
+    weigher: &W,
+    (a, i): (&Side, usize),
+    other: &Side,
+    (tables, per, block): ([usize; 2], usize, usize),
+    (sbin, js): (&[u32], &[u32]),
+    (sink, acc, ri): (&mut Sink, &mut [f64], u32),
+    lane: &mut usize,
+) {
+    let n = sbin.len().min(js.len());
+    let unit = W::PRODUCT && a.unit && other.unit;
+    let wi = a.w[i];
+    let (off0, off1) = (tables[0] * per, tables[1] * per);
+    let (kinds, ws, regions) = (other.t.as_ptr(), other.w.as_ptr(), other.region.as_ptr());
+    assert!(sink.within.len() >= LANES * block && other.region.len() == other.t.len());
+    let within = sink.within.as_mut_ptr();
+    let mut l = *lane;
+    for t in 0..n {
+        // SAFETY: t < n; j indexes `other` (a grid range of it), whose kinds
+        // (0 or 1) and regions hold one entry per point; l < LANES and
+        // off + sb < block, so the slot lies in `within`.
+        unsafe {
+            let sb = *sbin.get_unchecked(t);
+            if sb == u32::from(OUT) {
+                continue;
+            }
+            let j = *js.get_unchecked(t) as usize;
+            let tj = *kinds.add(j);
+            let w = if unit {
+                1.0
+            } else if W::PRODUCT {
+                wi * *ws.add(j)
+            } else {
+                weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
+            };
+            let idx = if tj == 0 { off0 } else { off1 } + sb as usize;
+            let rj = *regions.add(j);
+            if rj == ri {
+                *within.add(l * block + idx) += w;
+                l = (l + 1) & (LANES - 1);
+            } else {
+                sink.across(acc, idx, w, ri, rj);
+            }
+        }
+    }
+    *lane = l;
+}
+
 /// Adds the weights of primary i's hits (separation bins `sbin` of points
 /// `js` of `other`, OUT skipped) to the lanes `data` (`LANES` blocks of
 /// `block`), going round them from `lane`. `tables`: the tables (of `per`
@@ -853,34 +923,55 @@ impl Sink<'_> {
         if self.jk {
             if rj == ri {
                 self.within[idx] += w;
-                return;
-            }
-            // as `touch(acc, .., [ri, rj], idx, w)` and the total: the
-            // primary's region's part in bulk (`flush`), rj's here
-            let (b, r) = (self.block, rj as usize);
-            acc[(1 + r) * b + idx] += w;
-            if ri < rj {
-                self.across[idx] += w;
             } else {
-                self.across[b + idx] += w;
-                acc[(1 + self.nregions + r) * b + idx] += w;
+                self.across(acc, idx, w, ri, rj);
             }
             return;
         }
         acc[idx] += w;
     }
 
+    /// A pair across regions: as `touch(acc, .., [ri, rj], idx, w)` and the
+    /// total, the primary's region's part in bulk (`flush`), rj's here.
+    #[inline(always)]
+    fn across(&mut self, acc: &mut [f64], idx: usize, w: f64, ri: u32, rj: u32) {
+        let (b, r) = (self.block, rj as usize);
+        acc[(1 + r) * b + idx] += w;
+        if ri < rj {
+            self.across[idx] += w;
+        } else {
+            self.across[b + idx] += w;
+            acc[(1 + self.nregions + r) * b + idx] += w;
+        }
+    }
+
     /// Adds the pairs of the primaries of region `current` held in bulk to
     /// the totals and the region's tables (when the primaries' region
     /// changes, and at the end).
     fn flush(&mut self, acc: &mut [f64], current: Option<u32>) {
-        flush(self.within, acc, self.block, self.nregions, current);
+        let first = fold_lanes(self.within, self.block);
+        flush(first, acc, self.block, self.nregions, current);
         if let Some(r) = current {
             let (lower, higher) = self.across.split_at_mut(self.block);
             flush_tables(lower, acc, self.block, self.nregions, r, 2);
             flush_tables(higher, acc, self.block, self.nregions, r, 1);
         }
     }
+}
+
+/// Adds the lanes of `lanes` (blocks of `block`) to the first, in lane
+/// order, and clears them: one vector pass, so that flushing the lanes of a
+/// region costs little when the primaries' region changes often (cells
+/// across region borders hold several regions). Returns the first block.
+#[inline(always)]
+fn fold_lanes(lanes: &mut [f64], block: usize) -> &mut [f64] {
+    let (first, rest) = lanes.split_at_mut(block.min(lanes.len()));
+    for lane in rest.chunks_exact_mut(block) {
+        for (f, v) in first.iter_mut().zip(lane) {
+            *f += std::mem::take(v);
+        }
+    }
+    first
 }
 
 /// Is the pair counted on this rank? Yes when its smaller-key point is
