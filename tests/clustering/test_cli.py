@@ -576,34 +576,30 @@ def test_cross_correlation_matches_the_library(tmp_path, tracers):
 
 
 def test_random_splits_and_axis_line_of_sight_match_the_library(tmp_path, tracers):
-    """--randoms given twice: random splits (RR within each split)."""
-    t = tracers
-    res = run(
-        "2pcf", "--data", "d1.parquet", "--randoms", "r1a.parquet", "--randoms", "r1b.parquet",
-        "--los", "x", "--nmu", "3", "--rmin", "2", "--rmax", "20", "--nbins", "3",
-        "--out", "s", cwd=tmp_path,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stderr
-    want = ag.count_pairs(t["d1"], [t["r1"][:700], t["r1"][700:]],
-                          bins=ag.Bins.log(2, 20, 3, 3), los="x")  # fmt: skip
-    assert want.nsplits == 2
-    _assert_counts(tmp_path / "s", want, rtol=0)
-    assert "randoms in 2 splits" in open(tmp_path / "s.txt").readline()
-    # the same splits as the row groups of one file, streamed one at a time
+    """--randoms given twice: random splits (RR within each split); the same
+    splits as the row groups of one file, streamed (--random-splits groups)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    t = tracers
     schema = pa.schema([(c, pa.float64()) for c in "xyz"])
     with pq.ParquetWriter(tmp_path / "r1.parquet", schema) as w:
         for part in (t["r1"][:700], t["r1"][700:]):
             w.write_table(pa.table(dict(zip("xyz", part.T, strict=True)), schema=schema))
-    res = run(
-        "2pcf", "--data", "d1.parquet", "--randoms", "r1.parquet", "--random-splits", "groups",
-        "--los", "x", "--nmu", "3", "--rmin", "2", "--rmax", "20", "--nbins", "3",
-        "--out", "g", cwd=tmp_path,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stderr
-    _assert_counts(tmp_path / "g", want, rtol=0)
+    want = ag.count_pairs(t["d1"], [t["r1"][:700], t["r1"][700:]],
+                          bins=ag.Bins.log(2, 20, 3, 3), los="x")  # fmt: skip
+    assert want.nsplits == 2
+    for out, randoms in (
+        ("s", ["--randoms", "r1a.parquet", "--randoms", "r1b.parquet"]),
+        ("g", ["--randoms", "r1.parquet", "--random-splits", "groups"]),
+    ):
+        res = run(
+            "2pcf", "--data", "d1.parquet", *randoms, "--los", "x", "--nmu", "3", "--rmin", "2",
+            "--rmax", "20", "--nbins", "3", "--out", out, cwd=tmp_path,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        _assert_counts(tmp_path / out, want, rtol=0)
+        assert "randoms in 2 splits" in open(tmp_path / f"{out}.txt").readline()
 
 
 def test_pip_and_angular_weights_match_the_library(tmp_path, tracers):

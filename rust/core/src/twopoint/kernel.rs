@@ -395,6 +395,16 @@ impl Kernel<'_> {
         let mut cell = grid.start.partition_point(|&s| s as usize <= nodes.start) - 1;
         while cell < grid.ncells() && (grid.start[cell] as usize) < nodes.end {
             let here = grid.range(cell);
+            // A cell of buffer copies whose every neighbour cell holds
+            // buffer copies only has no pair counted here: skipped whole
+            // (the buffer is mostly such cells).
+            if !owned && !a.has_owned(cell) {
+                grid.neighbours(cell, &mut near);
+                if !near.iter().any(|&c| other.has_owned(c)) {
+                    cell += 1;
+                    continue;
+                }
+            }
             let (lo, hi) = (here.start.max(nodes.start), here.end.min(nodes.end));
             for i in lo..hi {
                 let p = a.pos(i);
@@ -452,7 +462,7 @@ impl Kernel<'_> {
                     q.clear();
                 }
                 for &c in &near {
-                    if copy && other.owned_cells.get(c).is_some_and(|&o| !o) {
+                    if copy && !other.has_owned(c) {
                         continue;
                     }
                     let r = match b {
@@ -485,6 +495,9 @@ impl Kernel<'_> {
                     sink.flush(acc, current);
                     current = Some(ri);
                 }
+                // An owned primary whose cells hold owned points only (most
+                // of a rank's domain) counts all its pairs: no owner test.
+                let mine = owned || (!copy && near.iter().all(|&c| other.all_owned(c)));
                 let n = js.len();
                 sbin.resize(n, 0);
                 if V {
@@ -538,7 +551,7 @@ impl Kernel<'_> {
                             ri,
                             region: &other.region,
                         };
-                        if owned {
+                        if mine {
                             add_mu::<W, true>(weigher, (a, i), other, ends, hits, &mut put);
                         } else {
                             add_mu::<W, false>(weigher, (a, i), other, ends, hits, &mut put);
@@ -546,7 +559,7 @@ impl Kernel<'_> {
                     } else {
                         assert!(acc.len() >= block);
                         let mut put = Totals(acc.as_mut_ptr());
-                        if owned {
+                        if mine {
                             add_mu::<W, true>(weigher, (a, i), other, ends, hits, &mut put);
                         } else {
                             add_mu::<W, false>(weigher, (a, i), other, ends, hits, &mut put);
@@ -573,7 +586,7 @@ impl Kernel<'_> {
                         continue;
                     }
                     let j = unsafe { *js.get_unchecked(t) } as usize;
-                    if !owned && !owns(a, i, other, j) {
+                    if !mine && !owns(a, i, other, j) {
                         continue;
                     }
                     // SAFETY: j indexes a point of `other` (a grid range of it).
@@ -765,30 +778,18 @@ fn add_regions<W: Weigher>(
     lane: &mut usize,
 ) {
     let n = sbin.len().min(js.len());
-    let unit = W::PRODUCT && a.unit && other.unit;
-    let wi = a.w[i];
     let (off0, off1) = (tables[0] * per, tables[1] * per);
-    let (kinds, ws, regions) = (other.t.as_ptr(), other.w.as_ptr(), other.region.as_ptr());
+    let regions = other.region.as_ptr();
     assert!(sink.within.len() >= LANES * block && other.region.len() == other.t.len());
     let within = sink.within.as_mut_ptr();
     let mut l = *lane;
     for t in 0..n {
-        // SAFETY: t < n; j indexes `other` (a grid range of it), whose kinds
-        // (0 or 1) and regions hold one entry per point; l < LANES and
-        // off + sb < block, so the slot lies in `within`.
+        // SAFETY: t < n; the hit's j indexes `other`, whose regions hold one
+        // entry per point; l < LANES and off + sb < block, so the slot lies
+        // in `within`.
         unsafe {
-            let sb = *sbin.get_unchecked(t);
-            if sb == u32::from(OUT) {
+            let Some((sb, j, tj, w)) = hit(weigher, (a, i), other, tables, (sbin, js), t) else {
                 continue;
-            }
-            let j = *js.get_unchecked(t) as usize;
-            let tj = *kinds.add(j);
-            let w = if unit {
-                1.0
-            } else if W::PRODUCT {
-                wi * *ws.add(j)
-            } else {
-                weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
             };
             let idx = if tj == 0 { off0 } else { off1 } + sb as usize;
             let rj = *regions.add(j);
@@ -801,6 +802,36 @@ fn add_regions<W: Weigher>(
         }
     }
     *lane = l;
+}
+
+/// Hit t of primary i (separation bin `sbin[t]` of point `js[t]` of
+/// `other`): its bin, point, kind and pair weight; None out of the bins.
+///
+/// # Safety
+/// t < sbin.len(), js.len(); js[t] indexes `other`, whose kinds are 0 or 1.
+#[inline(always)]
+unsafe fn hit<W: Weigher>(
+    weigher: &W,
+    (a, i): (&Side, usize),
+    other: &Side,
+    tables: [usize; 2],
+    (sbin, js): (&[u32], &[u32]),
+    t: usize,
+) -> Option<(u32, usize, u8, f64)> {
+    let sb = *sbin.get_unchecked(t);
+    if sb == u32::from(OUT) {
+        return None;
+    }
+    let j = *js.get_unchecked(t) as usize;
+    let tj = *other.t.get_unchecked(j);
+    let w = if W::PRODUCT && a.unit && other.unit {
+        1.0
+    } else if W::PRODUCT {
+        a.w[i] * *other.w.get_unchecked(j)
+    } else {
+        weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
+    };
+    Some((sb, j, tj, w))
 }
 
 /// Adds the weights of primary i's hits (separation bins `sbin` of points
@@ -820,9 +851,7 @@ fn add_lanes<W: Weigher>(
     lane: &mut usize,
 ) {
     let n = sbin.len().min(js.len());
-    let wi = a.w[i];
     let (off0, off1) = (tables[0] * per, tables[1] * per);
-    let (kinds, ws) = (other.t.as_ptr(), other.w.as_ptr());
     assert!(data.len() >= LANES * block);
     let data = data.as_mut_ptr();
     let mut l = *lane;
@@ -845,16 +874,8 @@ fn add_lanes<W: Weigher>(
         // 0 or 1; l < LANES and off[tj] + sb < block, so the slot lies in
         // data (LANES * block entries).
         unsafe {
-            let sb = *sbin.get_unchecked(t);
-            if sb == u32::from(OUT) {
+            let Some((sb, _, tj, w)) = hit(weigher, (a, i), other, tables, (sbin, js), t) else {
                 continue;
-            }
-            let j = *js.get_unchecked(t) as usize;
-            let tj = *kinds.add(j);
-            let w = if W::PRODUCT {
-                wi * *ws.add(j)
-            } else {
-                weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
             };
             let off = if tj == 0 { off0 } else { off1 };
             *data.add(l * block + off + sb as usize) += w;

@@ -29,6 +29,8 @@ pub(crate) struct Side {
     pub buffer: Vec<u8>,
     /// Per cell: does it hold an owned point? (empty when every point is owned)
     pub owned_cells: Vec<bool>,
+    /// Per cell: are all its points owned? (empty when every point is owned)
+    pub pure_cells: Vec<bool>,
     /// |p| of each point (for angular upweights); empty without.
     pub norm: Vec<f64>,
     /// The kind of every point, when they are all of one kind.
@@ -183,12 +185,15 @@ impl Side {
         } else {
             Vec::new()
         };
-        let owned_cells = if buffer.is_empty() {
-            Vec::new()
+        let (owned_cells, pure_cells) = if buffer.is_empty() {
+            (Vec::new(), Vec::new())
         } else {
             (0..grid.ncells())
-                .map(|c| grid.range(c).any(|i| buffer[i] == 0))
-                .collect()
+                .map(|c| {
+                    let mut r = grid.range(c);
+                    (r.clone().any(|i| buffer[i] == 0), r.all(|i| buffer[i] == 0))
+                })
+                .unzip()
         };
         let kind = match t.first() {
             Some(&k) if t.iter().all(|&v| v == k) => Some(k),
@@ -250,6 +255,7 @@ impl Side {
             split,
             bounds,
             owned_cells,
+            pure_cells,
             kind,
             unit,
             grid,
@@ -323,6 +329,18 @@ impl Side {
 
     pub fn owned(&self) -> bool {
         self.buffer.is_empty()
+    }
+
+    /// Does cell c hold an owned point (or none at all)?
+    #[inline(always)]
+    pub fn has_owned(&self, c: usize) -> bool {
+        self.owned_cells.get(c).copied().unwrap_or(true)
+    }
+
+    /// Are all the points of cell c owned?
+    #[inline(always)]
+    pub fn all_owned(&self, c: usize) -> bool {
+        self.pure_cells.get(c).copied().unwrap_or(true)
     }
 }
 
