@@ -80,6 +80,11 @@ def test_streamed_counts_are_the_bits_of_splits_in_memory(tmp_path, regions, wei
     streamed = ag.count_pairs(d, src, **kw)
     same(held, streamed)
     assert streamed.nsplits == 4
+    streamed.save(tmp_path / "streamed.parquet")  # saves and loads back whole
+    back = ag.TwoPointCounts.load(tmp_path / "streamed.parquet")
+    same(back, streamed)
+    assert back.nsplits == 4
+    np.testing.assert_array_equal(back.xi(), streamed.xi())
     # and the splits' counts are the brute-force ones
     want = R.counts(R.smu(EDGES, 4), d, splits, dw=dw, rw=rw, los="midpoint")
     for n, t in want.items():

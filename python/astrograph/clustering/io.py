@@ -165,20 +165,28 @@ class ParquetReader(_ArrowTableReader):
     def _row_count(self) -> int:
         return self._file().metadata.num_rows
 
+    def row_groups(self) -> np.ndarray:
+        """Row bounds of the row groups: group i is rows [b[i], b[i + 1])."""
+        return self._guard(lambda: _group_bounds(self._file().metadata))
+
     def _read(self, columns: list[str], rows: Rows) -> dict[str, np.ndarray]:
         pf = self._file()
         if rows is None:
             return self._convert(pf.read(columns=columns), columns)
         # only the row groups that overlap [start, stop)
         start, stop = rows
-        md = pf.metadata
-        bounds = np.cumsum([0] + [md.row_group(i).num_rows for i in range(md.num_row_groups)])
-        groups = [i for i in range(md.num_row_groups) if bounds[i] < stop and bounds[i + 1] > start]
+        bounds = _group_bounds(pf.metadata)
+        groups = [i for i in range(len(bounds) - 1) if bounds[i] < stop and bounds[i + 1] > start]
         if not groups:
             return self._convert(pf.schema_arrow.empty_table().select(columns), columns)
         table = pf.read_row_groups(groups, columns=columns)
         table = table.slice(start - int(bounds[groups[0]]), stop - start)
         return self._convert(table, columns)
+
+
+def _group_bounds(md: Any) -> np.ndarray:
+    """Row bounds of a Parquet file's row groups (from its metadata)."""
+    return np.cumsum([0] + [md.row_group(i).num_rows for i in range(md.num_row_groups)])
 
 
 class ArrowReader(_ArrowTableReader):

@@ -28,15 +28,6 @@ _AT_ORIGIN = (
 )
 
 
-def _nearest(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre of each point of ``x`` (N, 3): the largest
-    dot product, the first of equals, in the core on every thread (no (N, k)
-    matrix; a transposed (3, N) array is not copied)."""
-    pos = np.ascontiguousarray(x.T, dtype=np.float64)
-    centres = np.ascontiguousarray(centres, dtype=np.float64)
-    return _lib.nearest_centres(pos, centres).astype(np.int64)
-
-
 def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30) -> np.ndarray:
     """``k`` patch centres (unit vectors) from k-means on the directions of ``pos`` (N, 3).
 
@@ -54,14 +45,18 @@ def sky_centres(pos: np.ndarray, k: int, *, seed: int = 0, iterations: int = 30)
     return _lib.sky_centres(np.ascontiguousarray(cols), rng.random(k).tolist(), iterations)
 
 
-def sky_labels(pos: np.ndarray, centres: np.ndarray) -> np.ndarray:
+def sky_labels(pos: np.ndarray, centres: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
     """The patch of each point ((N, 3)): the centre nearest its direction
-    (the largest dot product, which scaling a point does not change, so the
-    points are not normalised)."""
+    (the largest dot product, the first of equals, which scaling a point
+    does not change, so the points are not normalised), in the core on
+    every thread (no (N, k) matrix; a transposed (3, N) array is not
+    copied). Labels as ``dtype`` (the core's uint32 are not copied)."""
     p = np.asarray(pos, dtype=np.float64)
     if not (p != 0).any(axis=1).all():
         raise InputError(_AT_ORIGIN)
-    return _nearest(p, centres)
+    cols = np.ascontiguousarray(p.T)
+    centres = np.ascontiguousarray(centres, dtype=np.float64)
+    return _lib.nearest_centres(cols, centres).astype(dtype, copy=False)
 
 
 def box_labels(pos: np.ndarray, boxsize: float, k: int) -> np.ndarray:

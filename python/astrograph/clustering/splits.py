@@ -82,9 +82,7 @@ class RandomSplits:
                     f"{self.file.path}: give splits= (the number of random splits); only a "
                     "Parquet file's row groups make the splits by default"
                 )
-            md = self._reader._file().metadata
-            sizes = [md.row_group(i).num_rows for i in range(md.num_row_groups)]
-            return np.cumsum([0] + [s for s in sizes if s > 0])
+            return np.unique(self._reader.row_groups())  # empty row groups make no split
         if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or splits < 1:
             raise InputError(f"splits must be a positive number of splits, got {splits!r}")
         if splits > n:

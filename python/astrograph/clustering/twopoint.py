@@ -193,7 +193,6 @@ def prepare(
         if angular:
             raise InputError("angular counts are on the sky: boxsize does not apply")
     los = resolve_los(los, boxsize, angular)
-    read = sky_directions if angular else inputs.positions
     tracers = [("1", data, randoms, data_weights, random_weights)]
     if data2 is not None:
         tracers.append(("2", data2, randoms2, data2_weights, random2_weights))
@@ -202,20 +201,14 @@ def prepare(
     p = Prepared({}, {}, boxsize=boxsize, los=los)
     for t, d, r, dw, rw in tracers:
         sfx = "" if t == "1" else "2"
-        dname = "data" + sfx
-        p.pos["D" + t] = read(d, dname)
-        p.w["D" + t] = inputs.weights(
-            inputs.catalogue_weights(d, dw), p.pos["D" + t].shape[1], dname
-        )
+        put_catalogue(p, "D" + t, d, dw, "data" + sfx, angular)
         splits = _as_list(r)
         if not splits and rw is not None:
             raise InputError(f"random{sfx}_weights were given without randoms{sfx}")
         ws = _weights_list(rw, len(splits), f"random{sfx} weights")
         for k, (rk, wk) in enumerate(zip(splits, ws, strict=True)):
             what = f"random{sfx}" + (f" split {k}" if len(splits) > 1 else "")
-            role = f"R{t}.{k}"
-            p.pos[role] = read(rk, what)
-            p.w[role] = inputs.weights(inputs.catalogue_weights(rk, wk), p.pos[role].shape[1], what)
+            put_catalogue(p, f"R{t}.{k}", rk, wk, what, angular)
     sizes = {r: v.shape[1] for r, v in p.pos.items()}
     p.pip = pip_spec({"D1": data_bitwise_weights, "D2": data2_bitwise_weights}, sizes, weight_attrs)
     if p.pip is not None:
@@ -233,6 +226,13 @@ def prepare(
         add_sums(p, role)
     sanity.check_catalogues(p.pos, boxsize, angular, random_rows)
     return p
+
+
+def put_catalogue(p: Prepared, role: str, cat: Any, w: Any, what: str, angular: bool) -> None:
+    """Catalogue ``role``'s positions (directions for angular counts) and
+    weights (``w``, else the catalogue's own), checked."""
+    p.pos[role] = (sky_directions if angular else inputs.positions)(cat, what)
+    p.w[role] = inputs.weights(inputs.catalogue_weights(cat, w), p.pos[role].shape[1], what)
 
 
 def add_sums(p: Prepared, role: str) -> None:
@@ -265,7 +265,7 @@ def region_labels(spec: Any, p: Prepared) -> tuple[dict[str, np.ndarray], int]:
             return {r: _u32(box_labels(v.T, p.boxsize, k)) for r, v in p.pos.items()}, k
         data = np.concatenate([p.pos[r] for r in ("D1", "D2") if r in p.pos], axis=1)
         p.centres = sky_centres(data.T, k)
-        return {r: _u32(sky_labels(v.T, p.centres)) for r, v in p.pos.items()}, k
+        return {r: sky_labels(v.T, p.centres, np.uint32) for r, v in p.pos.items()}, k
     if isinstance(spec, Mapping):
         given = dict(spec)
     elif isinstance(spec, (tuple, list)):
@@ -311,7 +311,7 @@ def labels_of(p: Prepared, pos: np.ndarray) -> np.ndarray:
     if p.boxsize is not None:
         return _u32(box_labels(pos.T, p.boxsize, p.nregions))
     assert p.centres is not None
-    return _u32(sky_labels(pos.T, p.centres))
+    return sky_labels(pos.T, p.centres, np.uint32)
 
 
 def _u32(labels: np.ndarray) -> np.ndarray:
@@ -493,7 +493,7 @@ def _streamed(
                                                    ("randoms2", args["randoms2"])) if s is not None}}  # fmt: skip
     p = prepare_args(first, **geometry, random_rows=rows)
     del first  # the core reads p's copies: the catalogues read are not kept
-    read = sky_directions if geometry.get("angular") else inputs.positions
+    angular = bool(geometry.get("angular"))
     weights = (args["twopoint_weights"], args["max_memory"], args["num_threads"])
     with parts_bar(progress, sum(rows.values())) as bar:
         raw = None
@@ -502,11 +502,8 @@ def _streamed(
                 for t, src in given.items():
                     for table in (p.pos, p.w, p.labels):
                         table.pop(f"R{t}.{k - 1}", None)  # dropped before the next is read
-                    role, cat = f"R{t}.{k}", src.read(k)
-                    what = f"random{'' if t == '1' else '2'} split {k}"
-                    p.pos[role] = read(cat, what)
-                    p.w[role] = inputs.weights(cat.weights, p.pos[role].shape[1], what)
-                    del cat
+                    role, what = f"R{t}.{k}", f"random{'' if t == '1' else '2'} split {k}"
+                    put_catalogue(p, role, src.read(k), None, what, angular)
                     if p.nregions:
                         p.labels[role] = labels_of(p, p.pos[role])
                     add_sums(p, role)

@@ -190,8 +190,9 @@ impl Side {
         } else {
             (0..grid.ncells())
                 .map(|c| {
-                    let mut r = grid.range(c);
-                    (r.clone().any(|i| buffer[i] == 0), r.all(|i| buffer[i] == 0))
+                    let r = grid.range(c);
+                    let owned = r.clone().filter(|&i| buffer[i] == 0).count();
+                    (owned > 0, owned == r.len())
                 })
                 .unzip()
         };
