@@ -68,6 +68,8 @@ _LAZY = {
         "sky_randoms",
         "count_triangle_multipoles",
         "TriangleMultipoles",
+        "count_quad_multipoles",
+        "QuadMultipoles",
         "ProjectedCounts",
         "build_graph",
         "NeighbourGraph",

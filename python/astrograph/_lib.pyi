@@ -42,6 +42,7 @@ _TwoPointArrays = tuple[list[str], list[_F64], _F64]
 #: DDD, DDR, DRR, RRR (flat nbins^3) and the jackknife tables (flat (nregions, 4, nbins^3)).
 _TriangleArrays = tuple[list[_F64], _F64]
 _MultipoleArrays = tuple[_F64, _F64, float, _F64, _F64]
+_QuadMultipoleArrays = tuple[_F64, _F64, float, _U8, _U8]
 #: Shapes (n, 6), counts by number of randoms (5 arrays of n), the jackknife
 #: tables, the parity-odd counts (flat (5, n); empty without parity), chiral shapes.
 _QuadArrays = tuple[_U8, list[_F64], _F64, _F64, _Bool]
@@ -52,6 +53,7 @@ __all__ = [
     "count_triangles",
     "count_quads",
     "count_multipoles",
+    "count_quad_multipoles",
     "intersect_sorted",
     "nearest_centres",
     "sky_centres",
@@ -123,6 +125,21 @@ def count_multipoles(
     num_threads: int | None = None,
     progress: _Progress = None,
 ) -> _MultipoleArrays: ...
+def count_quad_multipoles(
+    data: _F64,
+    data_weights: _F64 | None,
+    randoms: _F64 | None,
+    random_weights: _F64 | None,
+    edges: list[float],
+    lmax: int,
+    parity: str,
+    boxsize: float | None,
+    max_memory: int | None = None,
+    primaries: npt.NDArray[np.bool_] | None = None,
+    random_scale: float | None = None,
+    num_threads: int | None = None,
+    progress: _Progress = None,
+) -> _QuadMultipoleArrays: ...
 def quad_shapes(nbins: int) -> _U8: ...
 def intersect_sorted(a: _U32, b: _U32) -> _U32: ...
 def nearest_centres(pos: _F64, centres: _F64) -> _U32: ...

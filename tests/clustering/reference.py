@@ -205,3 +205,80 @@ def legendre_multipoles(points, weights, *, edges, lmax, box=None):
             out[ell] += w[i] * onehot.T @ (eval_legendre(ell, mu) * ww) @ onehot
         scale += abs(w[i]) * onehot.T @ np.abs(ww) @ onehot
     return out, scale
+
+
+def wigner_3j(l1, l2, l3, m1, m2, m3):
+    """The Wigner 3j symbol by Racah's formula, summed in exact fractions."""
+    from fractions import Fraction
+    from math import factorial, prod, sqrt
+
+    if m1 + m2 + m3 or abs(m1) > l1 or abs(m2) > l2 or abs(m3) > l3:
+        return 0.0
+    if not abs(l1 - l2) <= l3 <= l1 + l2:
+        return 0.0
+    total = Fraction(0)
+    for k in range(l1 + l2 + l3 + 1):
+        args = (k, l3 - l2 + k + m1, l3 - l1 + k - m2, l1 + l2 - l3 - k, l1 - k - m1, l2 - k + m2)
+        if min(args) >= 0:
+            total += Fraction((-1) ** k, prod(factorial(a) for a in args))
+    triangle = Fraction(
+        factorial(l1 + l2 - l3) * factorial(l1 - l2 + l3) * factorial(-l1 + l2 + l3),
+        factorial(l1 + l2 + l3 + 1),
+    )
+    tails = prod(factorial(x) for x in (l1 + m1, l1 - m1, l2 + m2, l2 - m2, l3 + m3, l3 - m3))
+    return (-1) ** (l1 - l2 - m3) * sqrt(triangle * tails) * float(total)
+
+
+def spherical_harmonics(ell, u):
+    """Y_lm(u), m = -l..l (scipy's, Condon-Shortley phase), shape (n, 2l + 1)."""
+    from scipy.special import sph_harm_y
+
+    theta = np.arccos(np.clip(u[:, 2], -1.0, 1.0))
+    phi = np.arctan2(u[:, 1], u[:, 0])
+    return np.stack([sph_harm_y(ell, m, theta, phi) for m in range(-ell, ell + 1)], axis=1)
+
+
+def isotropic_basis(ells, u1, u2, u3):
+    """P_l1l2l3(u1, u2, u3) of Cahn & Slepian (2020) for every combination of
+    the rows of u1, u2, u3: (-1)^(l1+l2+l3) sum_m (3j) Y Y Y, shape (n1, n2, n3)."""
+    l1, l2, l3 = ells
+    threej = np.array(
+        [
+            [
+                [wigner_3j(l1, l2, l3, a, b, c) for c in range(-l3, l3 + 1)]
+                for b in range(-l2, l2 + 1)
+            ]
+            for a in range(-l1, l1 + 1)
+        ]
+    )
+    y1, y2, y3 = (spherical_harmonics(ell, u) for ell, u in zip(ells, (u1, u2, u3), strict=True))
+    return (-1) ** (l1 + l2 + l3) * np.einsum("ja,kb,lc,abc->jkl", y1, y2, y3, threej)
+
+
+def isotropic_multipoles(points, weights, *, edges, ells, box=None):
+    """N_L(b1, b2, b3) = sum_i w_i sum_{j, k, l} w_j w_k w_l P_L(rhat_ij,
+    rhat_ik, rhat_il), r_ij in b1 < r_ik in b2 < r_il in b3, by evaluating the
+    basis on every quad (O(N^4)); complex, shape (len(ells), n_triplets) with
+    the triplets b1 < b2 < b3 in lexicographic order; also the same sum of
+    |w_i w_j w_k w_l| per triplet (the scale rounding errors are relative to)."""
+    from itertools import combinations
+
+    p, w = np.asarray(points, float), np.asarray(weights, float)
+    edges = np.asarray(edges, float)
+    triplets = list(combinations(range(len(edges) - 1), 3))
+    out = np.zeros((len(ells), len(triplets)), complex)
+    scale = np.zeros(len(triplets))
+    for i in range(len(p)):
+        s, d = separation(p[i], p, box)
+        d[i] = -1.0
+        b = bin_of(d, edges)
+        for t, bins in enumerate(triplets):
+            members = [np.flatnonzero(b == x) for x in bins]
+            if any(m.size == 0 for m in members):
+                continue
+            u = [s[m] / d[m, None] for m in members]
+            ww = w[i] * np.einsum("j,k,l->jkl", *(w[m] for m in members))
+            scale[t] += np.abs(ww).sum()
+            for a, ell in enumerate(ells):
+                out[a, t] += (ww * isotropic_basis(ell, *u)).sum()
+    return out, scale

@@ -28,6 +28,8 @@ _LAZY = {
     "sky_randoms": "astrograph.clustering.footprint",
     "count_triangle_multipoles": "astrograph.clustering.api",
     "TriangleMultipoles": "astrograph.clustering.results",
+    "count_quad_multipoles": "astrograph.clustering.api",
+    "QuadMultipoles": "astrograph.clustering.results",
     "ProjectedCounts": "astrograph.clustering.results",
     "build_graph": "astrograph.clustering.api",
     "NeighbourGraph": "astrograph.clustering.graph",

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import direct, multipoles, twopoint
+from . import direct, multipoles, quad_multipoles, twopoint
 from .graph import NeighbourGraph
 from .mpi import graph as mpi_graph
 from .mpi import multipoles as mpi_multipoles
@@ -66,3 +66,5 @@ build_graph.__name__ = build_graph.__qualname__ = "build_graph"
 count_triangle_multipoles = _with_comm(
     multipoles.count_triangle_multipoles, mpi_multipoles.count_triangle_multipoles
 )
+
+count_quad_multipoles = quad_multipoles.count_quad_multipoles

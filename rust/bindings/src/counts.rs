@@ -1,7 +1,7 @@
 //! The core's count results (`twopoint`, `triangles`, `quads`, `multipoles`) as numpy arrays.
 
 use astrograph_core::twopoint::TwoPointCounts;
-use astrograph_core::{MultipoleCounts, QuadCounts, TriangleCounts};
+use astrograph_core::{MultipoleCounts, QuadCounts, QuadMultipoleCounts, TriangleCounts};
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 
@@ -60,6 +60,34 @@ pub fn multipoles(py: Python<'_>, c: MultipoleCounts) -> MultipoleArrays<'_> {
         c.random_scale,
         PyArray1::from_vec(py, c.typed),
         PyArray1::from_vec(py, c.regions),
+    )
+}
+
+/// N_l1l2l3(b1, b2, b3) of the field and of the randoms (flat (triples,
+/// triplets); the second empty without randoms), the random scale, the
+/// triples (l1, l2, l3) and the bin triplets, each (n, 3).
+pub type QuadMultipoleArrays<'py> = (
+    F64<'py>,
+    F64<'py>,
+    f64,
+    Bound<'py, PyArray2<u8>>,
+    Bound<'py, PyArray2<u8>>,
+);
+
+pub fn quad_multipoles(py: Python<'_>, c: QuadMultipoleCounts) -> QuadMultipoleArrays<'_> {
+    let rows = |v: &[[usize; 3]]| {
+        let rows: Vec<Vec<u8>> = v.iter().map(|t| t.map(|x| x as u8).to_vec()).collect();
+        if rows.is_empty() {
+            return numpy::PyArray2::zeros(py, [0, 3], false);
+        }
+        PyArray2::from_vec2(py, &rows).expect("rows of three")
+    };
+    (
+        PyArray1::from_vec(py, c.field),
+        PyArray1::from_vec(py, c.randoms),
+        c.random_scale,
+        rows(&c.triples),
+        rows(&c.triplets),
     )
 }
 

@@ -2,11 +2,12 @@
 //! Python functions: borrow the catalogues, count through `run` (GIL
 //! released), wrap the result.
 
-use astrograph_core::{direct, CountOptions, MultipoleOptions, QuadShapes, Regions};
+use astrograph_core::{direct, CountOptions, MultipoleOptions, Parity, QuadShapes, Regions};
 use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::counts::{self, MultipoleArrays, QuadArrays, TriangleArrays};
+use crate::counts::{self, MultipoleArrays, QuadArrays, QuadMultipoleArrays, TriangleArrays};
 use crate::inputs::{bins, catalogues, metric};
 use crate::run::{run, to_pyerr};
 
@@ -120,4 +121,50 @@ pub fn count_multipoles<'py>(
         direct::count_multipoles(&d, r.as_ref(), &b, lmax, &m, opts, mo, ctl)
     })?;
     Ok(counts::multipoles(py, c))
+}
+
+/// Multipoles N_l1l2l3(b1, b2, b3) of the 4-point counts in the isotropic
+/// basis, l <= lmax of the given parity ("even", "odd" or "both"), for bin
+/// triplets b1 < b2 < b3: the field and the randoms, each flat (triples,
+/// triplets), with the triples and triplets as (n, 3) arrays.
+#[pyfunction]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, lmax, parity, boxsize, max_memory=None, primaries=None, random_scale=None, num_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn count_quad_multipoles<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray2<'py, f64>,
+    data_weights: Option<PyReadonlyArray1<'py, f64>>,
+    randoms: Option<PyReadonlyArray2<'py, f64>>,
+    random_weights: Option<PyReadonlyArray1<'py, f64>>,
+    edges: Vec<f64>,
+    lmax: usize,
+    parity: &str,
+    boxsize: Option<f64>,
+    max_memory: Option<u64>,
+    primaries: Option<PyReadonlyArray1<'py, bool>>,
+    random_scale: Option<f64>,
+    num_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<QuadMultipoleArrays<'py>> {
+    let parity = match parity {
+        "even" => Parity::Even,
+        "odd" => Parity::Odd,
+        "both" => Parity::Both,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "parity must be 'even', 'odd' or 'both', got {other:?}"
+            )))
+        }
+    };
+    let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
+    let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
+    let opts = options(max_memory, &None, 0, false)?;
+    let mo = MultipoleOptions {
+        primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
+        random_scale,
+    };
+    let c = run(py, num_threads, progress.as_ref(), |ctl| {
+        direct::count_quad_multipoles(&d, r.as_ref(), &b, lmax, parity, &m, opts, mo, ctl)
+    })?;
+    Ok(counts::quad_multipoles(py, c))
 }

@@ -22,6 +22,7 @@ fn _lib(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(direct::count_triangles, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_quads, m)?)?;
     m.add_function(wrap_pyfunction!(direct::count_multipoles, m)?)?;
+    m.add_function(wrap_pyfunction!(direct::count_quad_multipoles, m)?)?;
     m.add_function(wrap_pyfunction!(intersect::intersect_sorted, m)?)?;
     m.add_function(wrap_pyfunction!(regions::nearest_centres, m)?)?;
     m.add_function(wrap_pyfunction!(regions::sky_centres, m)?)?;

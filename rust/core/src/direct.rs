@@ -12,6 +12,7 @@ use crate::geometry::Metric;
 use crate::multipoles::{multipoles_on_grid, MultipoleCounts, MultipoleOptions};
 use crate::pairs::PairCounts;
 use crate::projected::RpPiBins;
+use crate::quad_multipoles::{quad_multipoles_on_grid, Parity, QuadMultipoleCounts};
 use crate::quads::{quads_on, QuadCounts, QuadShapes};
 use crate::search::{Regions, Search};
 use crate::triangles::{triangles_on, TriangleCounts};
@@ -153,4 +154,24 @@ pub fn count_multipoles(
 ) -> Result<MultipoleCounts> {
     let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
     multipoles_on_grid(&s, bins, lmax, multipoles, opts.max_memory, control)
+}
+
+/// Multipoles of the 4-point counts in the isotropic basis, l <= `lmax` of
+/// the given parity, for bin triplets b1 < b2 < b3 of the three sides from a
+/// common vertex, for the data minus the scaled randoms and for the randoms
+/// alone, in one pass over the cell grid.
+#[allow(clippy::too_many_arguments)]
+pub fn count_quad_multipoles(
+    data: &Sample,
+    randoms: Option<&Sample>,
+    bins: &Bins,
+    lmax: usize,
+    parity: Parity,
+    metric: &Metric,
+    opts: CountOptions,
+    multipoles: MultipoleOptions,
+    control: &Control,
+) -> Result<QuadMultipoleCounts> {
+    let s = Search::new(data, randoms, metric, bins.rmax(), opts.regions)?;
+    quad_multipoles_on_grid(&s, bins, lmax, parity, multipoles, opts.max_memory, control)
 }

@@ -6,7 +6,8 @@
 //! straight away, `Graph::build` stores it, and the `Graph` methods of the
 //! same names count from the stored edges. The kernels live in `pairs`,
 //! `triangles` and `quads`; `multipoles` gives the Legendre multipoles of
-//! the triangle counts without enumerating triangles (large scales).
+//! the triangle counts without enumerating triangles (large scales), and
+//! `quad_multipoles` those of the 4-point counts in the isotropic basis.
 
 pub mod bins;
 pub mod catalogue;
@@ -20,6 +21,7 @@ pub mod intersect;
 pub mod multipoles;
 pub mod pairs;
 pub mod projected;
+pub mod quad_multipoles;
 pub mod quads;
 pub mod regions;
 pub mod triangles;
@@ -35,7 +37,8 @@ pub use bins::Bins;
 pub use catalogue::Sample;
 pub use control::{with_threads, Control};
 pub use direct::{
-    count_multipoles, count_pairs, count_pairs_rppi, count_quads, count_triangles, CountOptions,
+    count_multipoles, count_pairs, count_pairs_rppi, count_quad_multipoles, count_quads,
+    count_triangles, CountOptions,
 };
 pub use error::{CoreError, Result};
 pub use geometry::{Los, Metric, Positions};
@@ -43,6 +46,7 @@ pub use graph::{BuildOptions, EdgeEstimate, Graph, GraphCountOptions, GraphMeta}
 pub use multipoles::{MultipoleCounts, MultipoleOptions};
 pub use pairs::PairCounts;
 pub use projected::RpPiBins;
+pub use quad_multipoles::{Parity, QuadMultipoleCounts};
 pub use quads::{QuadCounts, QuadShapes};
 pub use search::Regions;
 pub use triangles::TriangleCounts;

@@ -56,7 +56,7 @@ type Coeffs = (Vec<f64>, Vec<f64>);
 /// (slot, kind, bin) (slot: the region of the neighbour, in order of first
 /// sight, always 0 without regions; kind: data 0, random 1), the lane sums,
 /// the coefficients of every slot and kind, and their sums over slots.
-struct Scratch {
+pub(crate) struct Scratch {
     blocks: Vec<Vec<Block>>,
     fill: Vec<usize>,
     lanes: Vec<[f64; LANES]>,
@@ -66,9 +66,9 @@ struct Scratch {
     parts: Vec<Coeffs>,
     squares: Vec<Vec<f64>>,
     /// Sums over slots, per kind; the field; and scratch for the delete-one terms.
-    total: [Coeffs; 2],
-    total_sq: [Vec<f64>; 2],
-    field: Coeffs,
+    pub(crate) total: [Coeffs; 2],
+    pub(crate) total_sq: [Vec<f64>; 2],
+    pub(crate) field: Coeffs,
     field_sq: Vec<f64>,
     less: [Coeffs; 2],
     less_sq: [Vec<f64>; 2],
@@ -79,15 +79,16 @@ struct Scratch {
 
 /// Sizes every per-primary array shares.
 #[derive(Clone, Copy)]
-struct Dims {
-    nb: usize,
-    nlm: usize,
-    lmax: usize,
-    per: usize,
+pub(crate) struct Dims {
+    pub nb: usize,
+    pub nlm: usize,
+    pub lmax: usize,
+    /// Entries of one count table (the typed scratch holds three).
+    pub per: usize,
 }
 
 impl Scratch {
-    fn new(d: Dims) -> Self {
+    pub(crate) fn new(d: Dims) -> Self {
         let coeffs = || (vec![0.0; d.nb * d.nlm], vec![0.0; d.nb * d.nlm]);
         Self {
             blocks: Vec::new(),
@@ -187,8 +188,62 @@ impl Scratch {
         }
     }
 
+    /// Gathers primary i's neighbours in `found` (by slot, kind and bin) and
+    /// computes their coefficients; returns how many coincide with i (no
+    /// direction: flagged, not gathered).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gather(
+        &mut self,
+        s: &Search,
+        i: usize,
+        found: &[(u32, f64)],
+        bins: &Bins,
+        h: &Harmonics,
+        d: Dims,
+    ) -> f64 {
+        let (pts, jk) = (&s.pts, s.nregions > 0);
+        let pi = pts.p[i];
+        let mut coincident = 0.0;
+        for &(j, d2) in found {
+            let j = j as usize;
+            let b = bins.bin_d2(d2);
+            if b == OUT {
+                continue;
+            }
+            if d2 == 0.0 {
+                coincident += 1.0;
+                continue;
+            }
+            let v = s.metric.diff(pi, pts.p[j]);
+            let r = d2.sqrt();
+            let u = [v[0] / r, v[1] / r, v[2] / r];
+            let slot = self.slot(if jk { pts.region[j] } else { 0 }, d);
+            let part = 2 * slot + usize::from(pts.t[j] != 0);
+            self.push(part, b as usize, d.nb, u, pts.w[j]);
+        }
+        self.coefficients(h, d);
+        coincident
+    }
+
+    /// The field's coefficients and squares: data minus the randoms times
+    /// `scale`.
+    pub(crate) fn make_field(&mut self, scale: f64) {
+        let ((dr, di), (rr, ri)) = (&self.total[0], &self.total[1]);
+        let (fr, fi) = &mut self.field;
+        for (f, (a, b)) in fr.iter_mut().zip(dr.iter().zip(rr)) {
+            *f = a + scale * b;
+        }
+        for (f, (a, b)) in fi.iter_mut().zip(di.iter().zip(ri)) {
+            *f = a + scale * b;
+        }
+        let (sd, sr) = (&self.total_sq[0], &self.total_sq[1]);
+        for (f, (a, b)) in self.field_sq.iter_mut().zip(sd.iter().zip(sr)) {
+            *f = a + scale * scale * b;
+        }
+    }
+
     /// Clears the slots and squared weights for the next primary.
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         for sq in &mut self.squares[..2 * self.slots.len()] {
             sq.fill(0.0);
         }
@@ -213,6 +268,56 @@ pub struct MultipoleOptions<'a> {
     pub random_scale: Option<f64>,
 }
 
+/// The random weights' factor in the field: `given`, else minus the data
+/// weight over the random weight (0 without randoms).
+pub(crate) fn field_scale(s: &Search, given: Option<f64>) -> Result<f64> {
+    if let Some(a) = given {
+        return Ok(a);
+    }
+    if s.n_data == s.len() {
+        return Ok(0.0);
+    }
+    let (wd, wr) =
+        s.pts.w.iter().zip(&s.pts.t).fold(
+            (0.0, 0.0),
+            |(d, r), (&w, &t)| {
+                if t == 0 {
+                    (d + w, r)
+                } else {
+                    (d, r + w)
+                }
+            },
+        );
+    if wr == 0.0 {
+        return Err(CoreError::InvalidInput(
+            "the random weights sum to zero: the field cannot be normalised".into(),
+        ));
+    }
+    Ok(-wd / wr)
+}
+
+/// The primary flags (data then randoms) in the grid's order.
+pub(crate) fn primary_flags(s: &Search, given: Option<&[bool]>) -> Result<Option<Vec<bool>>> {
+    match given {
+        Some(p) if p.len() != s.len() => Err(CoreError::InvalidInput(format!(
+            "{} primary flags for {} points",
+            p.len(),
+            s.len()
+        ))),
+        Some(p) => Ok(Some(s.grid.order.iter().map(|&i| p[i as usize]).collect())),
+        None => Ok(None),
+    }
+}
+
+/// The error for pairs of coincident points in the bins (no direction).
+pub(crate) fn coincident(n: f64) -> CoreError {
+    CoreError::InvalidInput(format!(
+        "{} pairs of coincident points fall in the first bin: a pair at zero separation \
+         has no direction; set the smallest bin edge above 0 or remove duplicate points",
+        n as u64
+    ))
+}
+
 /// N_l(b1, b2) for l <= `lmax` over the bins of `bins`, from every primary's
 /// neighbours in the cell grid.
 pub(crate) fn multipoles_on_grid(
@@ -230,43 +335,8 @@ pub(crate) fn multipoles_on_grid(
     }
     let pts = &s.pts;
     let with_randoms = s.n_data < s.len();
-    let scale = match opts.random_scale {
-        Some(a) => a,
-        None if with_randoms => {
-            let (wd, wr) = pts
-                .w
-                .iter()
-                .zip(&pts.t)
-                .fold(
-                    (0.0, 0.0),
-                    |(d, r), (&w, &t)| {
-                        if t == 0 {
-                            (d + w, r)
-                        } else {
-                            (d, r + w)
-                        }
-                    },
-                );
-            if wr == 0.0 {
-                return Err(CoreError::InvalidInput(
-                    "the random weights sum to zero: the field cannot be normalised".into(),
-                ));
-            }
-            -wd / wr
-        }
-        None => 0.0,
-    };
-    let primary: Option<Vec<bool>> = match opts.primaries {
-        Some(p) if p.len() != s.len() => {
-            return Err(CoreError::InvalidInput(format!(
-                "{} primary flags for {} points",
-                p.len(),
-                s.len()
-            )))
-        }
-        Some(p) => Some(s.grid.order.iter().map(|&i| p[i as usize]).collect()),
-        None => None,
-    };
+    let scale = field_scale(s, opts.random_scale)?;
+    let primary = primary_flags(s, opts.primaries)?;
     let (nb, nlm, nk) = (bins.nbins(), Harmonics::len(lmax), s.nregions);
     let dims = Dims {
         nb,
@@ -303,48 +373,10 @@ pub(crate) fn multipoles_on_grid(
                 if primary.as_ref().is_some_and(|p| !p[i]) {
                     return;
                 }
-                let pi = pts.p[i];
-                for &(j, d2) in found {
-                    let j = j as usize;
-                    let b = bins.bin_d2(d2);
-                    if b == OUT {
-                        continue;
-                    }
-                    if d2 == 0.0 {
-                        // Coincident points: no direction. Flagged, counted once.
-                        acc[2 * per] += 1.0;
-                        continue;
-                    }
-                    let d = s.metric.diff(pi, pts.p[j]);
-                    let r = d2.sqrt();
-                    let u = [d[0] / r, d[1] / r, d[2] / r];
-                    let slot = if jk {
-                        sc.slot(pts.region[j], dims)
-                    } else {
-                        sc.slot(0, dims)
-                    };
-                    let part = 2 * slot + usize::from(pts.t[j] != 0);
-                    sc.push(part, b as usize, nb, u, pts.w[j]);
-                }
-                sc.coefficients(&h, dims);
+                acc[2 * per] += sc.gather(s, i, found, bins, &h, dims);
+                sc.make_field(scale);
                 let random = pts.t[i] != 0;
                 let wi = pts.w[i];
-                // The field: data minus scaled randoms, as vertices and neighbours.
-                let ((dr, di), (rr, ri)) = (&sc.total[0], &sc.total[1]);
-                let (fr, fi) = &mut sc.field;
-                for (f, (a, b)) in fr.iter_mut().zip(dr.iter().zip(rr)) {
-                    *f = a + scale * b;
-                }
-                for (f, (a, b)) in fi.iter_mut().zip(di.iter().zip(ri)) {
-                    *f = a + scale * b;
-                }
-                for (f, (a, b)) in sc
-                    .field_sq
-                    .iter_mut()
-                    .zip(sc.total_sq[0].iter().zip(&sc.total_sq[1]))
-                {
-                    *f = a + scale * scale * b;
-                }
                 let wf = if random { scale * wi } else { wi };
                 let field = (&sc.field.0[..], &sc.field.1[..]);
                 combine(
@@ -369,11 +401,7 @@ pub(crate) fn multipoles_on_grid(
         },
     )?;
     if flat[2 * per] > 0.0 {
-        return Err(CoreError::InvalidInput(format!(
-            "{} pairs of coincident points fall in the first bin: a pair at zero separation \
-             has no direction; set the smallest bin edge above 0 or remove duplicate points",
-            flat[2 * per] as u64
-        )));
+        return Err(coincident(flat[2 * per]));
     }
     Ok(MultipoleCounts {
         lmax,

@@ -11,6 +11,7 @@ from .multipoles import TriangleMultipoles
 from .norms import Norms
 from .pairs import PairCounts
 from .projected import ProjectedCounts
+from .quad_multipoles import QuadMultipoles
 from .quads import QUAD_EDGES, QUAD_PAIRINGS, QUAD_TYPES, QuadCounts
 from .resampling import Resampling, region_sums
 from .table import load_result
@@ -26,6 +27,7 @@ __all__ = [
     "TriangleCounts",
     "QuadCounts",
     "TriangleMultipoles",
+    "QuadMultipoles",
     "Resampling",
     "region_sums",
     "load_result",

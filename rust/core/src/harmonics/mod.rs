@@ -6,6 +6,9 @@
 
 use crate::simd::Simd;
 
+pub(crate) mod isotropic;
+pub(crate) mod wigner;
+
 /// Coefficients of the recurrences of q_lm in l at fixed m.
 pub(crate) struct Harmonics {
     pub(crate) lmax: usize,

@@ -1,0 +1,257 @@
+"""4-point multipoles in the isotropic basis (count_quad_multipoles) against
+an O(N^4) sum of the basis functions built from scipy's spherical harmonics
+and exact Wigner 3j symbols, and the symmetries the basis must have."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+import test_properties as props  # the shared hypothesis strategies
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
+from scipy.special import eval_legendre
+
+import astrograph as ag
+from astrograph import errors
+
+import reference as ref
+
+EDGES = [1.0, 2.5, 4.0, 5.5, 7.0]
+LMAX = 2
+FOUR_PI_3_2 = (4 * np.pi) ** 1.5
+
+
+def catalogue(kind: str, seed: int, n: int, size: float) -> np.ndarray:
+    """Uniform points, or clumps (no clipping, so no coincident points)."""
+    rng = np.random.default_rng(seed)
+    if kind == "uniform":
+        return rng.uniform(0, size, (n, 3))
+    centres = rng.uniform(0.3 * size, 0.7 * size, (3, 3))
+    return (centres[rng.integers(0, 3, n)] + rng.normal(0, 1.5, (n, 3))) % size
+
+
+def expected(m, points, weights, box):
+    """The reference for the rows of ``m``: the real part of even triples,
+    the imaginary part of odd ones; each row's largest value; and the other
+    part (zero in exact arithmetic)."""
+    ells = [tuple(int(x) for x in e) for e in m.ells]
+    want, _ = ref.isotropic_multipoles(points, weights, edges=m.bins.edges, ells=ells, box=box)
+    odd = m.odd[:, None]
+    kept = np.where(odd, want.imag, want.real)
+    other = np.where(odd, want.real, want.imag)
+    return kept, np.abs(kept).max(axis=1, keepdims=True), other
+
+
+def assert_close(got, want, row_max, rel=1e-10):
+    """Agreement to ``rel`` of each multipole's largest value."""
+    tol = rel * row_max + 1e-13 * row_max.max()
+    assert np.all(np.abs(got - want) <= tol), np.abs(got - want).max()
+
+
+@pytest.mark.parametrize("kind", ["uniform", "clustered"])
+@pytest.mark.parametrize("box", [None, 16.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_quad_multipoles_match_brute_force(kind, box, weighted):
+    data, randoms = catalogue(kind, 1, 40, 16.0), catalogue("uniform", 2, 50, 16.0)
+    rng = np.random.default_rng(3)
+    dw, rw = (rng.uniform(0.5, 2, 40), rng.uniform(0.5, 2, 50)) if weighted else (None, None)
+    wd = np.ones(40) if dw is None else dw
+    wr = np.ones(50) if rw is None else rw
+    alpha = wd.sum() / wr.sum()
+    runs = [
+        ag.count_quad_multipoles(
+            data,
+            randoms,
+            bins=EDGES,
+            lmax=LMAX,
+            data_weights=dw,
+            random_weights=rw,
+            boxsize=box,
+            num_threads=threads,
+        )
+        for threads in (1, 2)
+    ]
+    m = runs[0]
+    assert m.random_scale == pytest.approx(-alpha, rel=1e-15)
+    # Odd: (1, 1, 1), (1, 2, 2), (2, 1, 2), (2, 2, 1).
+    assert len(m.ells) == 15 and m.odd.sum() == 4
+    assert [tuple(t) for t in m.triplets] == list(combinations(range(4), 3))
+    points = np.vstack([data, randoms])
+    field, fmax, other = expected(m, points, np.concatenate([wd, -alpha * wr]), box)
+    assert np.abs(other).max() <= 1e-12 * fmax.max()  # even real, odd imaginary
+    assert_close(m.field, field, fmax)
+    rand, rmax, _ = expected(m, randoms, wr, box)
+    assert_close(m.randoms, rand, rmax)
+    # The same bits on any number of threads.
+    np.testing.assert_array_equal(runs[1].field, m.field)
+    np.testing.assert_array_equal(runs[1].randoms, m.randoms)
+
+
+def test_data_only_in_a_box_match_brute_force():
+    data = catalogue("clustered", 4, 60, 16.0)
+    w = np.random.default_rng(5).uniform(0.5, 2.0, 60)
+    m = ag.count_quad_multipoles(data, bins=EDGES, lmax=3, data_weights=w, boxsize=16.0)
+    assert m.randoms is None and m.random_scale == 0.0
+    want, row_max, _ = expected(m, data, w, 16.0)
+    assert_close(m.field, want, row_max)
+
+
+def test_closed_forms_of_the_basis():
+    """P_000 = (4 pi)^(-3/2); P_ll0 = (-1)^l sqrt(2l + 1) P_l(u1.u2) / (4 pi)^(3/2);
+    P_111 = -3i / sqrt(2) u1.(u2 x u3) / (4 pi)^(3/2) (Cahn & Slepian 2020)."""
+    rng = np.random.default_rng(6)
+    u1, u2, u3 = (v / np.linalg.norm(v, axis=1)[:, None] for v in rng.normal(size=(3, 5, 3)))
+    p000 = ref.isotropic_basis((0, 0, 0), u1, u2, u3)
+    np.testing.assert_allclose(p000, FOUR_PI_3_2**-1, rtol=1e-13)
+    for ell in (1, 2, 3):
+        p = ref.isotropic_basis((ell, ell, 0), u1, u2, u3)
+        legendre = eval_legendre(ell, u1 @ u2.T)[:, :, None] * np.ones(5)
+        want = (-1) ** ell * np.sqrt(2 * ell + 1) * legendre / FOUR_PI_3_2
+        np.testing.assert_allclose(p, want, atol=1e-15)
+    p111 = ref.isotropic_basis((1, 1, 1), u1, u2, u3)
+    triple = np.einsum("ja,kb,lc,abc->jkl", u1, u2, u3, _levi_civita())
+    np.testing.assert_allclose(p111, -3j / np.sqrt(2) * triple / FOUR_PI_3_2, atol=1e-15)
+
+
+def _levi_civita() -> np.ndarray:
+    e = np.zeros((3, 3, 3))
+    for a, b, c in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        e[a, b, c], e[a, c, b] = 1.0, -1.0
+    return e
+
+
+def test_monopole_is_the_number_of_neighbour_triples():
+    """N_000 = (4 pi)^(-3/2) times the weighted count of (i, j, k, l) with
+    r_ij, r_ik, r_il in three distinct bins b1 < b2 < b3."""
+    data = catalogue("clustered", 7, 80, 16.0)
+    w = np.random.default_rng(8).uniform(0.5, 2.0, 80)
+    m = ag.count_quad_multipoles(data, bins=EDGES, lmax=0, data_weights=w, boxsize=16.0)
+    counts = np.zeros(len(m.triplets))
+    for i in range(80):
+        _, d = ref.separation(data[i], data, 16.0)
+        d[i] = -1.0
+        b = ref.bin_of(d, np.asarray(EDGES))
+        per_bin = np.array([w[b == x].sum() for x in range(4)])
+        counts += w[i] * np.array([per_bin[list(t)].prod() for t in m.triplets])
+    np.testing.assert_allclose(m.field[0], counts / FOUR_PI_3_2, rtol=1e-12)
+
+
+def test_parity_halves_are_the_rows_of_both():
+    data, randoms = catalogue("clustered", 9, 150, 16.0), catalogue("uniform", 10, 200, 16.0)
+    both = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=4)
+    assert len(both.ells) == 65 and (~both.odd).sum() == 42  # as ENCORE's lmax 4
+    for parity in ("even", "odd"):
+        half = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=4, parity=parity)
+        keep = both.odd if parity == "odd" else ~both.odd
+        np.testing.assert_array_equal(half.ells, both.ells[keep])
+        assert np.all(half.odd == (parity == "odd"))
+        np.testing.assert_array_equal(half.field, both.field[keep])
+        np.testing.assert_array_equal(half.randoms, both.randoms[keep])
+
+
+def test_a_mirror_image_flips_the_odd_multipoles_and_a_rotation_keeps_all():
+    data, randoms = catalogue("clustered", 11, 150, 16.0), catalogue("uniform", 12, 200, 16.0)
+    args = {"bins": EDGES, "lmax": 3}
+    m = ag.count_quad_multipoles(data, randoms, **args)
+    scale = np.abs(m.field).max(axis=1, keepdims=True)
+    mirror = np.array([-1.0, 1.0, 1.0])
+    flipped = ag.count_quad_multipoles(data * mirror, randoms * mirror, **args)
+    sign = np.where(m.odd, -1.0, 1.0)[:, None]
+    assert np.all(np.abs(flipped.field - sign * m.field) <= 1e-11 * scale)
+    assert m.odd.any() and np.abs(m.field[m.odd]).max() > 1e-6 * scale.max()
+    rot = Rotation.from_euler("zyx", [0.3, 1.1, -0.7]).as_matrix()
+    turned = ag.count_quad_multipoles(data @ rot.T, randoms @ rot.T, **args)
+    assert np.all(np.abs(turned.field - m.field) <= 1e-11 * scale)
+
+
+def test_zeta_without_edge_correction_is_the_count_over_r000():
+    data, randoms = catalogue("uniform", 13, 100, 16.0), catalogue("uniform", 14, 200, 16.0)
+    m = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2)
+    r000 = m.randoms[m.index(0, 0, 0)] * m.random_scale**4
+    np.testing.assert_allclose(m.r000, r000)
+    np.testing.assert_allclose(m.zeta(), FOUR_PI_3_2 * m.field / r000)
+    odd = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2, parity="odd")
+    with pytest.raises(errors.InputError, match="0, 0, 0"):
+        odd.zeta()
+    with pytest.raises(errors.InputError, match="not counted"):
+        odd.index(0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lmax": 11}, "lmax"),
+        ({"lmax": -1}, "lmax"),
+        ({"lmax": True}, "lmax"),
+        ({"lmax": 2.0}, "lmax"),
+        ({"parity": "chiral"}, "parity"),
+        ({"bins": [1.0, 2.0, 3.0]}, "at least 3 radial bins"),
+    ],
+)
+def test_bad_inputs_are_refused(kwargs, match):
+    data = catalogue("uniform", 15, 50, 16.0)
+    args = {"bins": EDGES, "lmax": 2, "boxsize": 16.0, **kwargs}
+    with pytest.raises(errors.InputError, match=match):
+        ag.count_quad_multipoles(data, **args)
+
+
+def test_coincident_points_in_the_first_bin_are_refused():
+    data = catalogue("uniform", 16, 50, 16.0)
+    data[1] = data[0]
+    with pytest.raises(errors.InputError, match="coincident"):
+        ag.count_quad_multipoles(data, bins=[0.0, 2.0, 4.0, 6.0], lmax=1, boxsize=16.0)
+
+
+def test_tables_go_through_the_memory_budget():
+    data = catalogue("uniform", 17, 200, 16.0)
+    with pytest.raises(errors.MemoryBudgetError, match="4-point multipole"):
+        ag.count_quad_multipoles(data, bins=EDGES, lmax=10, boxsize=16.0, max_memory=10_000)
+
+
+def _property_case(data, randoms, edges, periodic, lmax, seed, threads):
+    """The core's N_L against the O(N^4) reference, or the coincident-pair refusal."""
+    box = props.SIZE if periodic else None
+    rng = np.random.default_rng(seed)
+    dw = rng.uniform(0.5, 2.0, len(data))
+    rw = None if randoms is None else rng.uniform(0.5, 2.0, len(randoms))
+    pts = data if randoms is None else np.vstack([data, randoms])
+    alpha = 0.0 if randoms is None else dw.sum() / rw.sum()
+    w = dw if randoms is None else np.concatenate([dw, -alpha * rw])
+    _, d = ref.separation(pts[:, None, :], pts[None, :, :], box)
+    np.fill_diagonal(d, np.inf)
+    coincident = edges[0] == 0.0 and bool((d == 0).any())
+    args = {"bins": edges, "lmax": lmax, "boxsize": box, "num_threads": threads}
+    if coincident:
+        with pytest.raises(errors.InputError, match="coincident"):
+            ag.count_quad_multipoles(data, randoms, data_weights=dw, random_weights=rw, **args)
+        return
+    m = ag.count_quad_multipoles(data, randoms, data_weights=dw, random_weights=rw, **args)
+    want, row_max, _ = expected(m, pts, w, box)
+    assert_close(m.field, want, row_max)
+
+
+@st.composite
+def quad_case(draw):
+    periodic = draw(st.booleans())
+    data = draw(props.points(14))
+    randoms = draw(st.one_of(st.none(), props.points(14)))
+    edges = draw(props.binning(5, periodic=True))
+    if len(edges) < 4:  # three bins at least
+        edges = [0.5, 2.0, 3.5, props.SIZE / 2 - 0.01]
+    return data, randoms, edges, periodic, draw(st.integers(0, 3)), draw(st.integers(0, 99))
+
+
+@props.CI
+@given(c=quad_case(), threads=st.sampled_from([1, 2]))
+def test_quad_multipoles_match_brute_force_on_random_catalogues(c, threads):
+    _property_case(*c, threads)
+
+
+@pytest.mark.fuzz
+@props.FUZZ
+@given(c=quad_case(), threads=st.sampled_from([1, 2]))
+def test_quad_multipoles_fuzz(c, threads):
+    _property_case(*c, threads)
