@@ -238,9 +238,10 @@ def spherical_harmonics(ell, u):
     return np.stack([sph_harm_y(ell, m, theta, phi) for m in range(-ell, ell + 1)], axis=1)
 
 
-def isotropic_basis(ells, u1, u2, u3):
+def isotropic_basis(ells, u1, u2, u3, rows=False):
     """P_l1l2l3(u1, u2, u3) of Cahn & Slepian (2020) for every combination of
-    the rows of u1, u2, u3: (-1)^(l1+l2+l3) sum_m (3j) Y Y Y, shape (n1, n2, n3)."""
+    the rows of u1, u2, u3: (-1)^(l1+l2+l3) sum_m (3j) Y Y Y, shape (n1, n2,
+    n3); with ``rows``, for matching rows only, shape (n,)."""
     l1, l2, l3 = ells
     threej = np.array(
         [
@@ -252,7 +253,8 @@ def isotropic_basis(ells, u1, u2, u3):
         ]
     )
     y1, y2, y3 = (spherical_harmonics(ell, u) for ell, u in zip(ells, (u1, u2, u3), strict=True))
-    return (-1) ** (l1 + l2 + l3) * np.einsum("ja,kb,lc,abc->jkl", y1, y2, y3, threej)
+    spec = "qa,qb,qc,abc->q" if rows else "ja,kb,lc,abc->jkl"
+    return (-1) ** (l1 + l2 + l3) * np.einsum(spec, y1, y2, y3, threej)
 
 
 def isotropic_multipoles(points, weights, *, edges, ells, box=None):

@@ -16,6 +16,7 @@ from scipy.special import eval_legendre
 
 import astrograph as ag
 from astrograph import errors
+from astrograph.clustering.results import coupling
 
 import reference as ref
 
@@ -172,12 +173,110 @@ def test_zeta_without_edge_correction_is_the_count_over_r000():
     m = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2)
     r000 = m.randoms[m.index(0, 0, 0)] * m.random_scale**4
     np.testing.assert_allclose(m.r000, r000)
-    np.testing.assert_allclose(m.zeta(), FOUR_PI_3_2 * m.field / r000)
+    plain = m.zeta(edge_correction=False)
+    np.testing.assert_allclose(plain, FOUR_PI_3_2 * m.field / r000)
+    encore = m.zeta("encore", edge_correction=False)
+    np.testing.assert_array_equal(encore, np.where(m.odd[:, None], -plain, plain))
     odd = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2, parity="odd")
     with pytest.raises(errors.InputError, match="0, 0, 0"):
-        odd.zeta()
+        odd.zeta(edge_correction=False)
     with pytest.raises(errors.InputError, match="not counted"):
         odd.index(0, 0, 0)
+    even = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2, parity="even")
+    with pytest.raises(errors.InputError, match="both parities"):
+        even.zeta()
+    with pytest.raises(errors.InputError, match="normalisation"):
+        m.zeta("legendre")
+
+
+def test_edge_correction_inverts_the_window_coupling():
+    """zeta() solves N_a / R_000 = sum_c [sum_b T(a, b, c) f_b] zeta_c per triplet."""
+    data = catalogue("clustered", 18, 200, 16.0)
+    randoms = catalogue("uniform", 19, 400, 16.0)[:, :] * [1.0, 1.0, 0.5]  # a slab: edges
+    m = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2)
+    z = m.zeta()
+    ells = tuple(tuple(int(x) for x in e) for e in m.ells)
+    f = m.randoms / m.randoms[m.index(0, 0, 0)]
+    back = np.einsum("abc,bt,ct->at", coupling.coupling_tensor(ells), f, z)
+    np.testing.assert_allclose(back, m.field / m.r000, rtol=1e-9, atol=1e-12)
+    assert np.abs(z - m.zeta(edge_correction=False)).max() > 1e-3 * np.abs(z).max()
+
+
+def test_edge_correction_recovers_a_known_4pcf_through_an_anisotropic_window():
+    """Quads of random directions with window weights W and a field zeta
+    (both parities, lmax 2): the counts N_a = sum W zeta P_a and the window
+    multipoles R_b = sum W P_b (to lmax 4, where the expansion of P_b P_c
+    ends) give back zeta's coefficients exactly through the coupling."""
+    rng = np.random.default_rng(20)
+    nq = 120
+    u = [v / np.linalg.norm(v, axis=1)[:, None] for v in rng.normal(size=(3, nq, 3))]
+    w = rng.uniform(0.2, 2.0, nq) * (1.0 + 0.8 * u[0][:, 2] - 0.5 * u[1][:, 0] * u[2][:, 1])
+    counted, window = _triples(2), _triples(4)
+    basis = {e: ref.isotropic_basis(e, *u, rows=True) for e in window}
+
+    def stored(values, ells):
+        return np.array(
+            [v.imag if sum(e) % 2 else v.real for v, e in zip(values, ells, strict=True)]
+        )
+
+    y = rng.normal(size=len(counted))
+    field = sum(
+        c * (basis[e].imag if sum(e) % 2 else basis[e].real)
+        for c, e in zip(y, counted, strict=True)
+    )
+    n = stored([(w * field * basis[e]).sum() for e in counted], counted)
+    r = stored([(w * basis[e]).sum() for e in window], window)
+    m = np.einsum("abc,b->ac", coupling.coupling_tensor(counted, window, counted), r)
+    np.testing.assert_allclose(np.linalg.solve(m, n), y, atol=1e-12)
+
+
+def _triples(lmax):
+    return tuple(
+        (a, b, c)
+        for a in range(lmax + 1)
+        for b in range(lmax + 1)
+        for c in range(abs(a - b), min(lmax, a + b) + 1)
+    )
+
+
+def test_the_product_of_two_basis_functions_expands_through_the_coupling():
+    """P_b P_c = sum_a (-1)^(l1+l2+l3 of a) G(a, b, c) P_a, a up to 2 lmax:
+    the triple integrals G against scipy's harmonics, pointwise."""
+    rng = np.random.default_rng(21)
+    u = [v / np.linalg.norm(v, axis=1)[:, None] for v in rng.normal(size=(3, 4, 3))]
+    small, large = _triples(2), _triples(4)
+    basis = {e: ref.isotropic_basis(e, *u, rows=True) for e in large}
+    for b in small:
+        for c in small:
+            expansion = sum(
+                (-1) ** sum(a) * coupling.triple_integral(a, b, c) * basis[a] for a in large
+            )
+            np.testing.assert_allclose(expansion, basis[b] * basis[c], atol=1e-14)
+
+
+def test_wigner_symbols():
+    for l1, l2, l3 in [(1, 1, 0), (2, 1, 3), (3, 3, 2), (4, 2, 4)]:
+        for m1 in range(-l1, l1 + 1):
+            for m2 in range(-l2, l2 + 1):
+                want = ref.wigner_3j(l1, l2, l3, m1, m2, -m1 - m2)
+                assert coupling.three_j(l1, l2, l3, m1, m2, -m1 - m2) == pytest.approx(want)
+    assert coupling.six_j(1, 1, 1, 1, 1, 1) == pytest.approx(1 / 6)
+    assert coupling.six_j(2, 2, 2, 2, 2, 2) == pytest.approx(-3 / 70)
+    # {a b 0; c d 0; 0 0 0}-type reductions and the row-swap symmetry of 9j.
+    assert coupling.nine_j((1, 1, 0), (1, 1, 0), (0, 0, 0)) == pytest.approx(1 / 3)
+    rows = ((1, 2, 3), (2, 2, 2), (3, 2, 1))
+    v = coupling.nine_j(*rows)
+    assert coupling.nine_j(rows[1], rows[0], rows[2]) == pytest.approx(v * (-1) ** 18)
+    g = coupling.triple_integral((1, 1, 0), (1, 1, 2), (2, 2, 2))
+    assert g == pytest.approx(coupling.triple_integral((2, 2, 2), (1, 1, 0), (1, 1, 2)))
+
+
+def test_data_only_zeta_in_a_box_is_consistent_with_zero_for_poisson_points():
+    data = np.random.default_rng(22).uniform(0, 16.0, (1500, 3))
+    m = ag.count_quad_multipoles(data, bins=[1.0, 2.0, 3.0, 4.0], lmax=0, boxsize=16.0)
+    z000 = m.zeta()[0]
+    # zeta_000 = (4 pi)^(3/2) (DDDD / RRRR - 1): within a few per cent here.
+    assert np.all(np.abs(z000 / FOUR_PI_3_2) < 0.05)
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,11 @@ import numpy as np
 
 from ...errors import InputError
 from ..bins import Bins
+from .coupling import P000, coupling_tensor
 from .norms import Norms
 
 PARITIES = ("both", "even", "odd")
-#: (4 pi)^(3/2) / R_000 turns a count into a basis coefficient (P_000 is
-#: (4 pi)^(-3/2)).
-_FOUR_PI_3_2 = (4.0 * np.pi) ** 1.5
+NORMALISATIONS = ("isotropic", "encore")
 
 
 @dataclass
@@ -117,23 +116,74 @@ class QuadMultipoles:
 
     @property
     def r000(self) -> np.ndarray:
-        """R_000 per triplet: the (0, 0, 0) counts of the randoms scaled to
-        the data's total weight, shape (n_triplets,)."""
-        if self.randoms is None:
+        """R_000 per triplet, shape (n_triplets,): the (0, 0, 0) counts of the
+        randoms scaled to the data's total weight (with randoms), or of a
+        uniform field of the data's weights in the periodic box (without)."""
+        if self.randoms is not None:
+            if not (self.ells == 0).all(axis=1).any():
+                raise InputError(
+                    "R_000 needs the (0, 0, 0) multipole: count with parity 'even' or 'both'"
+                )
+            return self.randoms[self.index(0, 0, 0)] * self.random_scale**4
+        if self.boxsize is None:
             raise InputError(
-                "the 4-point multipoles are normalised by the randoms: count with randoms"
+                "4-point multipoles without randoms are normalised only in a periodic box: "
+                "pass randoms (or boxsize)"
             )
-        if not (self.ells == 0).all(axis=1).any():
-            raise InputError(
-                "R_000 needs the (0, 0, 0) multipole: count with parity 'even' or 'both'"
-            )
-        return self.randoms[self.index(0, 0, 0)] * self.random_scale**4
+        shells = 4.0 * np.pi / 3.0 * np.diff(self.bins.edges**3)
+        # sum over i and ordered distinct j, k, l of w_i w_j w_k w_l, times
+        # the chance that j, k and l fall in the three shells.
+        quads = 24.0 * self.data.quadruples
+        return P000 * quads * shells[self.triplets].prod(axis=1) / self.boxsize**9
 
-    def zeta(self) -> np.ndarray:
-        """The 4PCF coefficients without edge correction, (4 pi)^(3/2)
-        N_l1l2l3 / R_000, shape (n_ells, n_triplets): zeta(r1, r2, r3) =
-        sum over even triples of zeta_L P_L + sum over odd triples of zeta_L
-        Im P_L, where the survey window is uniform (a periodic box, or the
-        interior far from edges)."""
+    def zeta(self, normalisation: str = "isotropic", edge_correction: bool = True) -> np.ndarray:
+        """The 4PCF coefficients zeta_L(r1, r2, r3), shape (n_ells, n_triplets):
+        zeta = sum over even triples of zeta_L P_L + sum over odd triples of
+        zeta_L Im P_L (real coefficients for both parities).
+
+        With randoms, edge-corrected: per triplet, solve
+
+            N_a / R_000 = sum_c [sum_b T(a, b, c) f_b] zeta_c,   f_b = R_b / R_000,
+
+        with T = s G, G(a, b, c) the integral of three basis functions
+        (a 9j symbol times three Gaunt factors, :mod:`.coupling`) and s = -1
+        where two of a, b, c are odd: the coupling of the window R's
+        multipoles, both parities (so it needs ``parity="both"``). As in
+        ENCORE, the window is cut at the counted lmax, so the multipoles
+        near lmax are the least accurate. ``edge_correction=False`` (or a
+        periodic box without randoms) gives (4 pi)^(3/2) N_L / R_000, exact
+        for a uniform window.
+
+        ``normalisation="encore"`` gives ENCORE's signs: its raw odd counts
+        are minus these (it stores -i zeta of the coefficient of P_L). Its
+        own edge correction couples the window's odd multipoles with the
+        other sign (docs/estimators.md), so where the randoms have odd
+        multipoles its edge-corrected odd values differ from these.
+        """
+        if normalisation not in NORMALISATIONS:
+            raise InputError(
+                f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}"
+            )
+        r000 = self.r000
         with np.errstate(invalid="ignore", divide="ignore"):
-            return _FOUR_PI_3_2 * self.field / self.r000
+            ratio = self.field / r000
+        if edge_correction and self.randoms is not None:
+            if self.parity != "both":
+                raise InputError(
+                    "the edge correction couples both parities: count with parity='both', "
+                    "or use zeta(edge_correction=False)"
+                )
+            ells = tuple(tuple(int(x) for x in e) for e in self.ells)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                f = self.randoms / self.randoms[self.index(0, 0, 0)]
+            m = np.einsum("abc,bt->tac", coupling_tensor(ells), f)
+            ok = np.isfinite(m).all(axis=(1, 2))
+            out = np.full_like(ratio, np.nan)
+            if ok.any():
+                out[:, ok] = np.linalg.solve(m[ok], ratio.T[ok][..., None])[..., 0].T
+        else:
+            out = ratio / P000
+        if self.randoms is None and (self.ells == 0).all(axis=1).any():
+            # Data alone: DDDD / RRRR - 1, whose 1 is (4 pi)^(3/2) P_000.
+            out[self.index(0, 0, 0)] -= 1.0 / P000
+        return np.where(self.odd[:, None], -out, out) if normalisation == "encore" else out
