@@ -70,16 +70,28 @@ def pair_visits(data, randoms, rmax: float) -> tuple[float, float]:
     return 2 * float(pc.dd.sum() + pc.dr.sum() + pc.rr.sum()), 2 * float(pc.rr.sum())
 
 
-def run_encore(binary: Path, folder: Path, data, randoms, threads: int) -> dict:
-    """ENCORE's D - R and R runs (its wrapper's flags); raw 3PCF in its layout."""
+def run_encore(
+    binary: Path,
+    folder: Path,
+    data,
+    randoms,
+    threads: int,
+    span: tuple[float, float] = (0.0, RMAX),
+    read=None,
+) -> dict:
+    """ENCORE's D - R and R runs (its wrapper's flags) over separations in
+    ``span``: wall times, and ``read(output folder, tag)`` of each run (its
+    raw 3PCF in its layout by default)."""
+    read = read or (lambda out, tag: parse_3pcf(out / f"{tag}_3pcf.txt"))
     work = Path(tempfile.mkdtemp(prefix="encore_"))
     (work / "coupling_matrices").symlink_to(folder / "coupling_matrices")
     (work / "output").mkdir()
     wr = -np.ones(len(randoms)) * len(data) / len(randoms)  # negative, summing to -N_data
     allpos = np.vstack([data, randoms])
     box = 1.001 * float(np.ptp(allpos, axis=0).max())
-    common = ["-rmin", "0", "-rmax", repr(RMAX), "-box", repr(box)]
-    common += ["-nside", str(int(round(4 * box / RMAX)))]
+    rmin, rmax = span
+    common = ["-rmin", repr(rmin), "-rmax", repr(rmax), "-box", repr(box)]
+    common += ["-nside", str(int(round(4 * box / rmax)))]
     np.savetxt(work / "dmr.txt", np.c_[allpos, np.r_[np.ones(len(data)), wr]], fmt="%.17e")
     np.savetxt(work / "r.txt", np.c_[randoms, wr], fmt="%.17e")
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
@@ -89,7 +101,7 @@ def run_encore(binary: Path, folder: Path, data, randoms, threads: int) -> dict:
         t0 = time.perf_counter()
         subprocess.run(cmd, cwd=work, env=env, check=True, capture_output=True)
         out[f"time_{tag}"] = time.perf_counter() - t0
-        out[tag] = parse_3pcf(work / "output" / f"{tag}_3pcf.txt")
+        out[tag] = read(work / "output", tag)
     return out
 
 

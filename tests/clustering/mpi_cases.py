@@ -20,15 +20,17 @@ BOX = 100.0
 #: name -> kinds of counts and the bins used
 CASES: dict[str, dict[str, Any]] = {
     # clusters (sigma 2) everywhere, so they straddle every domain boundary
-    "clustered": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
-    "periodic_weighted": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
-    "periodic_noran": {"kinds": ("pairs", "triangles", "multipoles")},
-    "files": {"kinds": ("pairs", "triangles", "multipoles")},
+    "clustered": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
+    "periodic_weighted": {
+        "kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")
+    },
+    "periodic_noran": {"kinds": ("pairs", "triangles", "multipoles", "quad_multipoles")},
+    "files": {"kinds": ("pairs", "triangles", "multipoles", "quad_multipoles")},
     # Arrow IPC data (sliced, memory-mapped) and CSV randoms (read on rank 0, scattered)
     "files2": {"kinds": ("pairs",)},
     # 4 data points in one corner, 5 randoms in the other: with 3-4 ranks some
     # ranks own nothing, and one rank holds only randoms
-    "tiny": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
+    "tiny": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
     # jackknife regions: labels given on rank 0, and sub-cubes of a box
     "regions": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
     "regions_box": {"kinds": ("pairs", "triangles", "multipoles")},
@@ -163,6 +165,8 @@ def bins_for(name: str, kind: str) -> Bins:
         return Bins.linear(0.0, 40.0, 8)
     if name == "cross_survey_smu":
         return Bins.linear(0.0, 40.0, 8, nmu=4, mu_min=-1)
+    if kind == "quad_multipoles":  # three bins at least
+        return Bins.linear(0.5, 3.0, 3) if name == "tiny" else Bins.linear(2.0, 8.0, 4)
     if name == "tiny":
         return Bins.linear(0.5, 3.0, 2, nmu=2 if kind == "pairs" else 1)
     return Bins.linear(2.0, 8.0, 3, nmu=2 if kind == "pairs" else 1)
@@ -232,11 +236,14 @@ def _radec(pos: Any) -> Any:
 
 
 def count(kind: str, **kw: Any) -> Any:
-    """The public count of ``kind`` (multipoles with lmax 4)."""
+    """The public count of ``kind`` (multipoles with lmax 4, 4-point
+    multipoles with lmax 2)."""
     import astrograph
 
     if kind == "multipoles":
         return astrograph.count_triangle_multipoles(**kw, lmax=4)
+    if kind == "quad_multipoles":
+        return astrograph.count_quad_multipoles(**kw, lmax=2)
     if kind == "rppi":
         b = kw.pop("bins")
         return astrograph.count_pairs_rppi(
@@ -262,9 +269,9 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
     """The count arrays and norms of a PairCounts, TriangleCounts, QuadCounts
     or TriangleMultipoles."""
     out: dict[str, np.ndarray] = {}
-    if prefix.endswith(".multipoles"):
+    if prefix.endswith("multipoles"):  # 3- and 4-point
         for name in ("field", "randoms", "typed", "jackknife", "within"):
-            if getattr(result, name) is not None:
+            if getattr(result, name, None) is not None:
                 out[f"{prefix}.{name}"] = np.asarray(getattr(result, name))
         out[f"{prefix}.scale"] = np.array([result.random_scale])  # type: ignore[attr-defined]
         return out

@@ -46,7 +46,7 @@ def main() -> None:
         case = CASES[name]
         kw = make_case(name, Path(spec["tmp"]), rank=rank)
         for kind in case["kinds"]:
-            allreduce = kind in ("triangles", "multipoles")
+            allreduce = kind in ("triangles", "multipoles", "quad_multipoles")
             b = bins_for(name, kind)
             res = count(kind, **kw, bins=b, comm=comm, allreduce=allreduce, num_threads=1)
             if allreduce:

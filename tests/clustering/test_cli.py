@@ -339,6 +339,26 @@ def test_multipoles_command_matches_the_library(tmp_path, files):
     assert np.loadtxt(tmp_path / "3pcf_cov.txt").shape == (99, 99)
 
 
+def test_quad_multipoles_command_matches_the_library(tmp_path, files):
+    import pyarrow.parquet as pq
+
+    d, r = files
+    args = ["--data", "gal.txt", "--randoms", "ran.parquet", "--rmin", "1", "--rmax", "7"]
+    res = run(
+        "4pcf", *args, "--nbins", "4", "--multipoles", "--lmax", "2", "--out", "q", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    assert "4PCF multipoles l <= 2: 15 (l1, l2, l3) (4 parity-odd)" in res.stdout
+    qm = ag.count_quad_multipoles(d, r, bins=ag.Bins.linear(1, 7, 4), lmax=2)
+    t = pq.read_table(tmp_path / "q.parquet")
+    assert t.num_rows == 15 * 4  # (l1, l2, l3) x (b1 < b2 < b3 of 4 bins)
+    np.testing.assert_array_equal(t.column("N_field").to_numpy(), qm.field.ravel())
+    np.testing.assert_array_equal(t.column("zeta").to_numpy(), qm.zeta().ravel())
+    back = ag.QuadMultipoles.load(tmp_path / "q.parquet")
+    np.testing.assert_array_equal(back.field, qm.field)
+    assert np.loadtxt(tmp_path / "q.txt").shape == (60, 13)
+
+
 def _bad_files(tmp_path: Path) -> None:
     """Files for the table of bad arguments below."""
     import pyarrow as pa
@@ -395,6 +415,10 @@ BAD_ARGUMENTS = [
     (["2pcf", "--data", "gal.txt", "--boxsize", "40", "--regions", "8"], "need randoms"),
     (["3pcf", "--graph", "g.arrow", "--multipoles", "--rmax", "9"], "rebuild the graph"),
     (["3pcf", "--data", "gal.txt", "--multipoles"], "randoms"),
+    (["4pcf", "--data", "gal.txt", "--multipoles", "--lmax", "11"], "lmax"),
+    (["4pcf", "--data", "gal.txt", "--lmax", "2"], "--lmax applies to --multipoles"),
+    (["4pcf", "--data", "gal.txt", "--multipoles", "--nbins", "2"], "at least 3 radial bins"),
+    (["4pcf", "--data", "gal.txt", "--multipoles", "--regions", "4"], "not available"),
 ]
 
 

@@ -16,7 +16,7 @@ from scipy.special import eval_legendre
 
 import astrograph as ag
 from astrograph import errors
-from astrograph.clustering.results import coupling
+from astrograph.clustering.results import coupling, load_result
 
 import reference as ref
 
@@ -354,3 +354,72 @@ def test_quad_multipoles_match_brute_force_on_random_catalogues(c, threads):
 @given(c=quad_case(), threads=st.sampled_from([1, 2]))
 def test_quad_multipoles_fuzz(c, threads):
     _property_case(*c, threads)
+
+
+def test_a_saved_result_loads_back_with_its_tables(tmp_path):
+    data, randoms = catalogue("clustered", 23, 150, 16.0), catalogue("uniform", 24, 200, 16.0)
+    m = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2, data_weights=np.arange(150.0))
+    m.save(tmp_path / "q.parquet")
+    back = load_result(tmp_path / "q.parquet")
+    assert isinstance(back, ag.QuadMultipoles)
+    for name in ("field", "randoms", "ells", "triplets"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(m, name))
+    assert (back.lmax, back.parity, back.random_scale, back.data) == (
+        m.lmax,
+        m.parity,
+        m.random_scale,
+        m.data,
+    )
+    np.testing.assert_array_equal(back.zeta(), m.zeta())
+    t = m.to_arrow()
+    assert t.num_rows == len(m.ells) * len(m.triplets)
+    np.testing.assert_array_equal(t.column("odd").to_numpy(), np.repeat(m.odd, len(m.triplets)))
+    odd = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2, parity="odd")
+    odd.save(tmp_path / "odd.parquet")
+    assert np.isnan(odd.to_arrow().column("zeta").to_numpy()).all()  # no R_000
+    np.testing.assert_array_equal(ag.QuadMultipoles.load(tmp_path / "odd.parquet").field, odd.field)
+    m.save_ascii(tmp_path / "q.txt")
+    assert np.loadtxt(tmp_path / "q.txt").shape == (t.num_rows, t.num_columns)
+
+
+def test_regions_are_refused_with_a_message():
+    data = catalogue("uniform", 25, 50, 16.0)
+    with pytest.raises(errors.InputError, match="not available"):
+        ag.count_quad_multipoles(data, bins=EDGES, lmax=1, boxsize=16.0, regions=4)
+
+
+def _chiral_clusters(rng, n, size, handed):
+    """n tetrahedra: legs of 1.5, 2.5 and 3.5 from one corner along three
+    directions 109.5 degrees apart (so that only the corner sees a neighbour
+    in each of the bins [1, 2), [2, 3), [3, 4)), rotated at random; all of
+    one handedness when ``handed``, mirrored at random otherwise."""
+    dirs = np.array([[1.0, 1.0, 1.0], [1.0, -1.0, -1.0], [-1.0, 1.0, -1.0]]) / np.sqrt(3.0)
+    legs = dirs * np.array([1.5, 2.5, 3.5])[:, None]
+    mirror = np.ones(n) if handed else np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    legs = legs[None] * np.stack([mirror, np.ones(n), np.ones(n)], axis=1)[:, None, :]
+    rot = Rotation.random(n, random_state=rng).as_matrix()
+    corner = rng.uniform(0, size, (n, 3))
+    tips = corner[:, None, :] + np.einsum("nij,nkj->nki", rot, legs)
+    return np.concatenate([corner, tips.reshape(-1, 3)]) % size
+
+
+def test_chi2_odd_follows_its_law_on_parity_symmetric_mocks_and_detects_chirality():
+    from scipy.stats import kstest
+
+    bins, size = [1.0, 2.0, 3.0, 4.0], 100.0  # tetrahedra far apart
+    rng = np.random.default_rng(26)
+
+    def measure(points):
+        return ag.count_quad_multipoles(points, bins=bins, lmax=1, boxsize=size)
+
+    mocks = [measure(_chiral_clusters(rng, 60, size, handed=False)) for _ in range(90)]
+    assert len(mocks[0].odd_vector()) == 1  # (1, 1, 1) on one triplet
+    pvalues = [m.chi2_odd(mocks[30:], modes=1)[2] for m in mocks[:30]]
+    assert kstest(pvalues, "uniform").pvalue > 1e-3
+    chiral = measure(_chiral_clusters(rng, 60, size, handed=True))
+    value, dof, p = chiral.chi2_odd(mocks, modes=1)
+    assert dof == 1 and p < 1e-6, (value, p)
+    with pytest.raises(errors.InputError, match="entries"):
+        chiral.chi2_odd([np.zeros(3)] * 10)
+    with pytest.raises(errors.InputError, match="mocks"):
+        chiral.chi2_odd(mocks[:3], modes=1)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..clustering.api import (
     build_graph,
+    count_quad_multipoles,
     count_quads,
     count_triangle_multipoles,
     count_triangles,
@@ -275,6 +276,10 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
 
 
 def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
+    if args.multipoles:
+        return _quad_multipoles(args, comm)
+    if args.lmax is not None:
+        raise InputError("--lmax applies to --multipoles only")
     qc = _from_catalogues(count_quads, args, comm, bins_of(args), parity=args.parity)
     if _rank(comm) != 0:
         return
@@ -301,4 +306,34 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
             for n, c in zip(("dddd", "dddr", "ddrr", "drrr", "rrrr"), qc.counts, strict=True)
         )
     )
+    print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")
+
+
+def _quad_multipoles(args: argparse.Namespace, comm: Any) -> None:
+    if args.regions:
+        raise InputError("--regions is not available with --multipoles yet")
+    qm = count_quad_multipoles(
+        _read(args.data, args, comm),
+        _read(args.randoms, args, comm),
+        bins=bins_of(args),
+        lmax=4 if args.lmax is None else args.lmax,
+        boxsize=args.boxsize,
+        num_threads=args.threads,
+        progress=not args.quiet,
+        comm=comm,
+    )
+    if _rank(comm) != 0:
+        return
+    out = Path(args.out)
+    meta = provenance(args)
+    record(qm, meta)
+    qm.save(out.with_suffix(".parquet"))
+    record(qm, meta, out.with_suffix(".parquet"))
+    qm.save_ascii(out.with_suffix(".txt"))
+    say_provenance(meta, args)
+    n, t = len(qm.ells), len(qm.triplets)
+    print(f"4PCF multipoles l <= {qm.lmax}: {n} (l1, l2, l3) ({int(qm.odd.sum())} parity-odd)")
+    print(f"over {t} radial bin triplets b1 < b2 < b3")
+    z = qm.zeta(edge_correction=qm.randoms is not None)
+    print("zeta_000:", " ".join(f"{v:.4g}" for v in z[qm.index(0, 0, 0), :6]), "...")
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")

@@ -70,7 +70,9 @@ ABOUT = {
     "4pcf": (
         "quad counts by shape",
         "Counts the quads DDDD ... RRRR by the shape of their six sides and estimates\n"
-        "the connected 4PCF; with --parity also the parity-odd part.",
+        "the connected 4PCF; with --parity also the parity-odd part. With --multipoles\n"
+        "the 4PCF multipoles in the isotropic basis instead, both parities (large\n"
+        "scales, O(N m)).",
     ),
     "wtheta": (
         "angular pair counts and w(theta), RA/Dec in degrees",
@@ -112,7 +114,11 @@ EXAMPLES = {
         "astrograph 3pcf --graph g.arrow",
         "astrograph 3pcf --data gal.fits --randoms ran.fits --multipoles --rmax 150 --lmax 10",
     ],
-    "4pcf": ["astrograph 4pcf --data gal.fits --randoms ran.fits --rmax 10 --nbins 3 --parity"],
+    "4pcf": [
+        "astrograph 4pcf --data gal.fits --randoms ran.fits --rmax 10 --nbins 3 --parity",
+        "astrograph 4pcf --data gal.fits --randoms ran.fits --multipoles --rmin 20 --rmax 160 "
+        "--lmax 4",
+    ],
     "wtheta": [
         "astrograph wtheta --data gal.fits --randoms ran.fits --thetamin 0.01 --thetamax 5",
         "astrograph wtheta --data gal.fits --randoms ran.fits --thetamin 0.1 --thetamax 2 "
@@ -238,6 +244,17 @@ def _add_count_command(sub: Any, name: str, func: Any, defaults: tuple) -> None:
         c.add_argument(
             "--parity", action="store_true", help="also the parity-odd counts and zeta_odd"
         )
+        c.add_argument(
+            "--multipoles",
+            action="store_true",
+            help="4PCF multipoles zeta_l1l2l3(r1, r2, r3) in the isotropic basis in O(N m), "
+            "parity-even and parity-odd, instead of exact quads (large scales: bins are the "
+            "three sides r1 < r2 < r3 from one point)",
+        )
+        c.add_argument(
+            "--lmax", type=int, default=None, metavar="L",
+            help="highest l of l1, l2, l3 with --multipoles, at most 10 (default 4)",
+        )  # fmt: skip
     if name == "wp":
         c.add_argument(
             "--pimax", type=float, default=40.0, metavar="PI",

@@ -67,4 +67,6 @@ count_triangle_multipoles = _with_comm(
     multipoles.count_triangle_multipoles, mpi_multipoles.count_triangle_multipoles
 )
 
-count_quad_multipoles = quad_multipoles.count_quad_multipoles
+count_quad_multipoles = _with_comm(
+    quad_multipoles.count_quad_multipoles, mpi_multipoles.count_quad_multipoles
+)

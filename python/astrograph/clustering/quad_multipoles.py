@@ -17,6 +17,24 @@ from .results.quad_multipoles import PARITIES, QuadMultipoles
 #: Highest l of a 4-point multipole count (the core's exact 3j sums and its
 #: coupling tables stay small up to it).
 MAX_QUAD_LMAX = 10
+QUAD_REGIONS = (
+    "jackknife regions are not available for the 4-point multipoles yet: estimate "
+    "their covariance from mocks, or count per region and combine"
+)
+
+
+def check_quad_arguments(bins: Any, lmax: Any, parity: Any) -> Bins:
+    """The bins, once lmax, parity and the number of bins are checked."""
+    b = Bins(as_bins(bins).edges)
+    if isinstance(lmax, bool) or not isinstance(lmax, int) or not 0 <= lmax <= MAX_QUAD_LMAX:
+        raise InputError(f"lmax must be an integer between 0 and {MAX_QUAD_LMAX}, got {lmax!r}")
+    if parity not in PARITIES:
+        raise InputError(f"parity must be one of {PARITIES}, got {parity!r}")
+    if b.nbins < 3:
+        raise InputError(
+            f"4-point multipoles need at least 3 radial bins (b1 < b2 < b3), got {b.nbins}"
+        )
+    return b
 
 
 def count_quad_multipoles(
@@ -29,6 +47,7 @@ def count_quad_multipoles(
     data_weights: Any = None,
     random_weights: Any = None,
     boxsize: float | None = None,
+    regions: Any = None,
     max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
@@ -43,7 +62,8 @@ def count_quad_multipoles(
     no self term). One pass gives the D - R field (randoms weighted by minus
     the data weight over the random weight) and the randoms alone. Exact to
     rounding: the tests compare it with an O(N^4) sum of the basis functions
-    written from scipy's spherical harmonics.
+    written from scipy's spherical harmonics. See docs/fourpcf.md for the
+    basis, the estimator and the conventions against ENCORE.
 
     Parameters
     ----------
@@ -57,10 +77,14 @@ def count_quad_multipoles(
         default is 4).
     parity : {"both", "even", "odd"}
         Which multipoles: odd l1 + l2 + l3 are the parity-odd ones (their
-        imaginary part is returned); "even" or "odd" computes only that half.
+        imaginary part is returned); "even" or "odd" computes only that half
+        (the edge correction needs both).
     data_weights, random_weights : ndarray, optional
     boxsize : float, optional
         Periodic box: minimum-image separations; rmax must be < boxsize/2.
+    regions : None
+        Jackknife regions are not available for these counts yet (refused
+        with a message); :meth:`QuadMultipoles.chi2_odd` takes mocks.
     max_memory : int, str, "auto" or "unlimited"
         Bound on the tables and per-thread scratch, checked before allocation.
     num_threads : int, optional
@@ -69,17 +93,12 @@ def count_quad_multipoles(
     Returns
     -------
     QuadMultipoles
-        ``field``, ``randoms``, ``ells``, ``triplets``, ``zeta()``.
+        ``field``, ``randoms``, ``ells``, ``triplets``, ``zeta()``,
+        ``chi2_odd()``, ``save()``.
     """
-    b = Bins(as_bins(bins).edges)
-    if isinstance(lmax, bool) or not isinstance(lmax, int) or not 0 <= lmax <= MAX_QUAD_LMAX:
-        raise InputError(f"lmax must be an integer between 0 and {MAX_QUAD_LMAX}, got {lmax!r}")
-    if parity not in PARITIES:
-        raise InputError(f"parity must be one of {PARITIES}, got {parity!r}")
-    if b.nbins < 3:
-        raise InputError(
-            f"4-point multipoles need at least 3 radial bins (b1 < b2 < b3), got {b.nbins}"
-        )
+    b = check_quad_arguments(bins, lmax, parity)
+    if regions is not None:
+        raise InputError(QUAD_REGIONS)
     d, dw, r, rw, boxsize, _ = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, None
     )

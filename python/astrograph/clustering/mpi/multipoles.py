@@ -1,10 +1,11 @@
-"""3PCF multipoles over MPI ranks: each rank takes the points of its domain
-as vertices and its buffer (every point within rmax of the domain) as
+"""3PCF and 4PCF multipoles over MPI ranks: each rank takes the points of its
+domain as vertices and its buffer (every point within rmax of the domain) as
 neighbours only, with the random scale of the whole catalogue; the sums and
 the jackknife tables add up over ranks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,8 @@ from ...errors import InputError
 from .. import inputs
 from ..bins import Bins, as_bins
 from ..multipoles import NEEDS_RANDOMS, check_lmax
-from ..results import TriangleMultipoles
+from ..quad_multipoles import QUAD_REGIONS, check_quad_arguments
+from ..results import QuadMultipoles, TriangleMultipoles
 from .collective import reduce_sum, stage
 from .decompose import decompose
 from .graph import owned_norms, rank_budget
@@ -41,9 +43,105 @@ def count_triangle_multipoles(
     function; ``max_memory`` is per rank."""
     b = Bins(as_bins(bins).edges)
     check_lmax(lmax)
-    pts, meta = _load(comm, data, randoms, **catalogue)
-    if not meta.has_randoms and meta.boxsize is None:
+    side = _local_side(comm, data, randoms, b, catalogue)
+    if not side.meta.has_randoms and side.meta.boxsize is None:
         raise InputError(NEEDS_RANDOMS)
+    meta, scale = side.meta, side.scale
+    reg = {}
+    if meta.nregions:
+        reg = {"regions": side.labels.astype(np.uint32), "nregions": meta.nregions}
+    with progress_bar("multipoles", progress and comm.Get_rank() == 0, side.n) as cb:
+        raw = stage(
+            comm,
+            _lib.count_multipoles,
+            *side.arrays,
+            b.edges.tolist(),
+            lmax,
+            meta.boxsize,
+            max_memory=rank_budget(comm, max_memory),
+            **reg,
+            primaries=side.primaries,
+            random_scale=scale,
+            num_threads=inputs.num_threads(num_threads),
+            progress=cb,
+        )
+    field, rand, _, typed, jk = raw
+    if meta.has_randoms and not len(rand):
+        rand = np.zeros_like(field)
+    total = reduce_sum(comm, [field, rand, typed, jk], exact=False, allreduce=allreduce)
+    if total is None:
+        return None
+    field, rand, typed, jk = total
+    raw = (field, rand, 0.0 if scale is None else scale, typed, jk)
+    return TriangleMultipoles.from_raw(b, lmax, raw, side.dnorm, meta.boxsize, side.sums)
+
+
+def count_quad_multipoles(
+    data: Any,
+    randoms: Any = None,
+    *,
+    bins: Bins | Any,
+    lmax: int = 4,
+    parity: str = "both",
+    comm: Any,
+    allreduce: bool = False,
+    max_memory: int | str | None = "auto",
+    num_threads: int | None = None,
+    progress: bool = False,
+    **catalogue: Any,
+) -> QuadMultipoles | None:
+    """:func:`~astrograph.clustering.count_quad_multipoles` over the ranks
+    of ``comm``; the result on rank 0 (every rank with ``allreduce``).
+    ``catalogue`` holds the weights and ``boxsize`` of the local function;
+    ``max_memory`` is per rank."""
+    b = check_quad_arguments(bins, lmax, parity)
+    if catalogue.get("regions") is not None:
+        raise InputError(QUAD_REGIONS)
+    side = _local_side(comm, data, randoms, b, catalogue)
+    meta, scale = side.meta, side.scale
+    with progress_bar("4-point multipoles", progress and comm.Get_rank() == 0, side.n) as cb:
+        raw = stage(
+            comm,
+            _lib.count_quad_multipoles,
+            *side.arrays,
+            b.edges.tolist(),
+            lmax,
+            parity,
+            meta.boxsize,
+            max_memory=rank_budget(comm, max_memory),
+            primaries=side.primaries,
+            random_scale=scale,
+            num_threads=inputs.num_threads(num_threads),
+            progress=cb,
+        )
+    field, rand, _, ells, triplets = raw
+    if meta.has_randoms and not len(rand):
+        rand = np.zeros_like(field)
+    total = reduce_sum(comm, [field, rand], exact=False, allreduce=allreduce)
+    if total is None:
+        return None
+    raw = (total[0], total[1], 0.0 if scale is None else scale, ells, triplets)
+    return QuadMultipoles.from_raw(b, lmax, parity, raw, side.dnorm, meta.boxsize)
+
+
+@dataclass
+class _Side:
+    """A rank's share for a multipole count: the core's arrays (data then
+    randoms, (3, N) positions), which of them are its own primaries, their
+    region labels, the whole catalogue's random scale and norms."""
+
+    arrays: tuple
+    primaries: np.ndarray
+    labels: np.ndarray
+    scale: float | None
+    n: int
+    meta: Any
+    dnorm: Any
+    sums: Any
+
+
+def _local_side(comm: Any, data: Any, randoms: Any, b: Bins, catalogue: dict) -> _Side:
+    pts, meta = _load(comm, data, randoms, **catalogue)
     local, flags, _ = decompose(comm, pts, meta, float(b.rmax), symmetric=True)
     del pts
     dnorm, rnorm, sums = owned_norms(comm, local, flags, meta)
@@ -67,36 +165,13 @@ def count_triangle_multipoles(
         r, rw = local.pos[rsel], local.w[rsel]
         primaries = np.concatenate([primaries, flags[rsel] == 0])
         labels = np.concatenate([labels, local.region[rsel]])
-    reg = {}
-    if meta.nregions:
-        reg = {"regions": labels.astype(np.uint32), "nregions": meta.nregions}
-    with progress_bar("multipoles", progress and comm.Get_rank() == 0, len(local)) as cb:
-        raw = stage(
-            comm,
-            _lib.count_multipoles,
-            np.ascontiguousarray(d.T),
-            np.ascontiguousarray(dw),
-            None if r is None else np.ascontiguousarray(r.T),
-            None if rw is None else np.ascontiguousarray(rw),
-            b.edges.tolist(),
-            lmax,
-            meta.boxsize,
-            max_memory=rank_budget(comm, max_memory),
-            **reg,
-            primaries=primaries,
-            random_scale=scale,
-            num_threads=inputs.num_threads(num_threads),
-            progress=cb,
-        )
-    field, rand, _, typed, jk = raw
-    if meta.has_randoms and not len(rand):
-        rand = np.zeros_like(field)
-    total = reduce_sum(comm, [field, rand, typed, jk], exact=False, allreduce=allreduce)
-    if total is None:
-        return None
-    field, rand, typed, jk = total
-    raw = (field, rand, 0.0 if scale is None else scale, typed, jk)
-    return TriangleMultipoles.from_raw(b, lmax, raw, dnorm, meta.boxsize, sums)
+    arrays = (
+        np.ascontiguousarray(d.T),
+        np.ascontiguousarray(dw),
+        None if r is None else np.ascontiguousarray(r.T),
+        None if rw is None else np.ascontiguousarray(rw),
+    )
+    return _Side(arrays, primaries, labels, scale, len(local), meta, dnorm, sums)
 
 
 def _load(

@@ -1,0 +1,119 @@
+"""4PCF multipoles (both parities) at large scales: astrograph against ENCORE.
+
+Issue 25's figures. ENCORE (github.com/oliverphilcox/encore) is not on PyPI:
+build it yourself in a scratch folder with its 4PCF options (NBIN = 10 and
+ORDER = 4 in encore.cpp, ``-DOPENMP -DFOURPCF -DALLPARITY``, ``-DAVX`` for
+its fastest pair loop; print the 4PCF with ``%.17le`` for full precision)
+and pass the binary and its folder (which holds ``coupling_matrices/``).
+Both codes run on the same catalogue in the same process run, 2 threads: a
+Thomas process at a BOSS-like density (3e-4 h^3 Mpc^-3) plus 3x as many
+uniform randoms, open space, 10 linear bins 20-160 Mpc/h (the range of the
+BOSS parity-odd measurements), lmax 4. ENCORE runs its D - R field
+(``-balance``) and its randoms (``-invert``) as two processes, as its own
+wrapper does; astrograph sums both fields in one pass. Reported: the wall
+times and their ratio, the largest difference of the raw counts per
+(l1, l2, l3) over that row's largest value, and cycles per primary and per
+(bin triplet, l triple) from CPU time x clock.
+
+    python benchmarks/bench_quad_multipoles.py --encore /scratch/encore/encoreAVX_all [--ndata 100000]
+
+Writes benchmarks/results/bench_quad_multipoles.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from bench_multipoles import catalogue, clock_hz, lscpu_model, pair_visits, run_encore
+from common import LAST_CPU, best_of, loadavg, print_table, write_json
+
+import astrograph as ag
+
+RMIN, RMAX, NBIN, LMAX = 20.0, 160.0, 10, 4
+
+
+def parse_4pcf(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """ENCORE's 4PCF file: b1, b2, b3 rows (b1 < b2 < b3), then one row per
+    (l1, l2, l3): the triples (n, 3) and values (n, n_triplets)."""
+    lines = [x for x in path.read_text().splitlines() if x.strip() and not x.startswith("#")]
+    rows = np.array([x.split() for x in lines[3:]], dtype=float)
+    return rows[:, :3].astype(int), rows[:, 3:]
+
+
+def versus_encore(args) -> dict:
+    data, randoms, box = catalogue(args.ndata)
+    edges = np.linspace(RMIN, RMAX, NBIN + 1)
+    print(f"catalogue: {len(data)} data + {len(randoms)} randoms, box {box:.0f}, open space")
+    t, _, m = best_of(
+        lambda: ag.count_quad_multipoles(
+            data, randoms, bins=edges, lmax=LMAX, num_threads=args.threads
+        ),
+        1,
+    )
+    cpu = LAST_CPU["cpu"]
+    enc = run_encore(
+        Path(args.encore),
+        Path(args.encore_dir),
+        data,
+        randoms,
+        args.threads,
+        span=(RMIN, RMAX),
+        read=lambda out, tag: parse_4pcf(out / f"{tag}_4pcf.txt"),
+    )
+    sign = np.where(m.odd, -1.0, 1.0)[:, None]  # ENCORE's raw odd counts are -Im
+    row = {
+        "ndata": len(data),
+        "nrandoms": len(randoms),
+        "astrograph_s": t,
+        "astrograph_cpu_s": cpu,
+        "encore_dmr_s": enc["time_dmr"],
+        "encore_r_s": enc["time_r"],
+        "encore_s": enc["time_dmr"] + enc["time_r"],
+    }
+    row["ratio"] = t / row["encore_s"]
+    # ENCORE's R run weighs each random by N_data / N_randoms (-random_scale).
+    for tag, ours in (("dmr", m.field), ("r", m.randoms * m.random_scale**4)):
+        ells, values = enc[tag]
+        assert (ells == m.ells).all(), "ENCORE's (l1, l2, l3) rows differ from ours"
+        diff = np.abs(sign * ours - values).max(axis=1) / np.abs(values).max(axis=1)
+        row[f"max_rel_diff_{tag}"] = float(diff.max())
+    primaries = len(data) + 2 * len(randoms)  # the randoms are primaries of both fields
+    per = len(m.ells) * len(m.triplets)
+    row["cycles_per_primary"] = cpu * clock_hz() / primaries
+    row["cycles_per_primary_and_multipole"] = row["cycles_per_primary"] / per
+    encore_cycles = row["encore_s"] * args.threads * clock_hz()
+    row["encore_cycles_per_primary"] = encore_cycles / primaries
+    visits, _ = pair_visits(data, randoms, RMAX)
+    row["pair_visits"] = visits
+    print_table([row], ["ndata", "nrandoms", "astrograph_s", "encore_dmr_s", "encore_r_s", "ratio"])
+    print(
+        f"largest difference over each row's largest value: D-R {row['max_rel_diff_dmr']:.2e}, "
+        f"R {row['max_rel_diff_r']:.2e}; cycles per primary: astrograph "
+        f"{row['cycles_per_primary']:.3g}, ENCORE {row['encore_cycles_per_primary']:.3g}; "
+        f"per (triplet, triple) {row['cycles_per_primary_and_multipole']:.3g}"
+    )
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--encore", required=True, help="ENCORE binary (NBIN 10, ORDER 4, ALLPARITY)")
+    ap.add_argument(
+        "--encore-dir", help="ENCORE's folder (coupling_matrices/); default: the binary's"
+    )
+    ap.add_argument("--ndata", type=int, default=100_000)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    args.encore_dir = args.encore_dir or str(Path(args.encore).parent)
+    out = {"lscpu_model": lscpu_model(), "clock_hz": clock_hz(), "loadavg_before": loadavg()}
+    print(
+        out["lscpu_model"], f"clock {out['clock_hz'] / 1e9:.2f} GHz, load {out['loadavg_before']}"
+    )
+    out["versus_encore"] = versus_encore(args)
+    write_json("bench_quad_multipoles", out)
+
+
+if __name__ == "__main__":
+    main()
