@@ -40,6 +40,7 @@ CLUSTERING = [
     "results.triangles",
     "results.quads",
     "results.multipoles",
+    "results.coupling",
     "results.quad_multipoles",
     "results",
     "direct",

@@ -423,3 +423,21 @@ def test_chi2_odd_follows_its_law_on_parity_symmetric_mocks_and_detects_chiralit
         chiral.chi2_odd([np.zeros(3)] * 10)
     with pytest.raises(errors.InputError, match="mocks"):
         chiral.chi2_odd(mocks[:3], modes=1)
+
+
+def test_graph_route_equals_the_catalogue_route_and_plots():
+    import matplotlib.pyplot as plt
+
+    data, randoms = catalogue("clustered", 27, 150, 16.0), catalogue("uniform", 28, 200, 16.0)
+    g = ag.NeighbourGraph.build(data, randoms, rmax=7.0)
+    via_graph = g.count_quad_multipoles(EDGES, lmax=2)
+    direct = ag.count_quad_multipoles(data, randoms, bins=EDGES, lmax=2)
+    np.testing.assert_allclose(via_graph.field, direct.field, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(via_graph.randoms, direct.randoms, rtol=1e-12, atol=1e-14)
+    with pytest.raises(errors.InputError, match="rebuild the graph"):
+        g.count_quad_multipoles([1.0, 3.0, 5.0, 9.0], lmax=1)
+    fig, ax = plt.subplots()
+    direct.plot(ax=ax)
+    assert len(ax.lines) == 3  # (0, 0, 0), (1, 1, 1) and the zero line
+    assert ax.lines[1].get_linestyle() == "--"  # parity-odd
+    plt.close(fig)

@@ -185,6 +185,19 @@ def _regions(args: argparse.Namespace) -> Any:
     return args.regions
 
 
+def _write(result: Any, args: argparse.Namespace) -> Path:
+    """Saves a count result as PREFIX.parquet and PREFIX.txt, with the
+    catalogues' provenance; returns PREFIX."""
+    out = Path(args.out)
+    meta = provenance(args)
+    record(result, meta)
+    result.save(out.with_suffix(".parquet"))
+    record(result, meta, out.with_suffix(".parquet"))
+    result.save_ascii(out.with_suffix(".txt"))
+    say_provenance(meta, args)
+    return out
+
+
 def _from_catalogues(fn: Any, args: argparse.Namespace, comm: Any, bins: Any, **kw: Any) -> Any:
     """``fn`` (count_triangles, count_quads) on the --data / --randoms files."""
     return fn(
@@ -213,13 +226,7 @@ def cmd_3pcf(args: argparse.Namespace, comm: Any) -> None:
         tc = _from_catalogues(count_triangles, args, comm, bins)
     if _rank(comm) != 0:
         return
-    out = Path(args.out)
-    meta = provenance(args)
-    record(tc, meta)
-    tc.save(out.with_suffix(".parquet"))
-    record(tc, meta, out.with_suffix(".parquet"))
-    tc.save_ascii(out.with_suffix(".txt"))
-    say_provenance(meta, args)
+    out = _write(tc, args)
     print(
         f"{tc.total:.6g} triangles; DDD {tc.ddd.sum():.6g}, DDR {tc.ddr.sum():.6g}, "
         f"DRR {tc.drr.sum():.6g}, RRR {tc.rrr.sum():.6g}"
@@ -255,13 +262,7 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
         )
     if _rank(comm) != 0:
         return
-    out = Path(args.out)
-    meta = provenance(args)
-    record(tm, meta)
-    tm.save(out.with_suffix(".parquet"))
-    record(tm, meta, out.with_suffix(".parquet"))
-    tm.save_ascii(out.with_suffix(".txt"))
-    say_provenance(meta, args)
+    out = _write(tm, args)
     z = tm.zeta()
     c = tm.bins.centers
     mid = len(c) // 2
@@ -283,13 +284,7 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     qc = _from_catalogues(count_quads, args, comm, bins_of(args), parity=args.parity)
     if _rank(comm) != 0:
         return
-    out = Path(args.out)
-    meta = provenance(args)
-    record(qc, meta)
-    qc.save(out.with_suffix(".parquet"))
-    record(qc, meta, out.with_suffix(".parquet"))
-    qc.save_ascii(out.with_suffix(".txt"))
-    say_provenance(meta, args)
+    out = _write(qc, args)
     if qc.randoms is not None:
         jackknife_outputs(qc, "eta", out, args)
     if qc.odd is not None and qc.randoms is not None:
@@ -324,13 +319,7 @@ def _quad_multipoles(args: argparse.Namespace, comm: Any) -> None:
     )
     if _rank(comm) != 0:
         return
-    out = Path(args.out)
-    meta = provenance(args)
-    record(qm, meta)
-    qm.save(out.with_suffix(".parquet"))
-    record(qm, meta, out.with_suffix(".parquet"))
-    qm.save_ascii(out.with_suffix(".txt"))
-    say_provenance(meta, args)
+    out = _write(qm, args)
     n, t = len(qm.ells), len(qm.triplets)
     print(f"4PCF multipoles l <= {qm.lmax}: {n} (l1, l2, l3) ({int(qm.odd.sum())} parity-odd)")
     print(f"over {t} radial bin triplets b1 < b2 < b3")

@@ -18,7 +18,7 @@ import pyarrow as pa
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import GraphFormatError, InputError
-from . import graph_file, inputs, multipoles, sanity, twopoint
+from . import graph_file, inputs, multipoles, quad_multipoles, sanity, twopoint
 from .bins import Bins, as_bins
 from .build import build_core
 from .direct import region_arguments
@@ -27,6 +27,7 @@ from .results import (
     PairCounts,
     ProjectedCounts,
     QuadCounts,
+    QuadMultipoles,
     TriangleCounts,
     TriangleMultipoles,
     region_sums,
@@ -415,6 +416,35 @@ class NeighbourGraph:
             self.n_regions,
             bins=bins,
             lmax=lmax,
+            max_memory=max_memory,
+            num_threads=num_threads,
+            progress=progress,
+        )
+
+    def count_quad_multipoles(
+        self,
+        bins: Bins | Any,
+        *,
+        lmax: int = 4,
+        parity: str = "both",
+        max_memory: int | str | None = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> QuadMultipoles:
+        """4PCF multipoles in the isotropic basis of the graph's points for
+        bins up to its rmax (see
+        :func:`~astrograph.clustering.count_quad_multipoles`), with the graph's
+        weights and box (not its regions: no jackknife for these yet). Each
+        point's neighbours are found again from the stored positions."""
+        return multipoles.of_nodes(
+            self.to_arrow(),
+            (self.rmin, self.rmax),
+            self.boxsize,
+            0,
+            bins=bins,
+            count=quad_multipoles.count_quad_multipoles,
+            lmax=lmax,
+            parity=parity,
             max_memory=max_memory,
             num_threads=num_threads,
             progress=progress,

@@ -119,10 +119,13 @@ def of_nodes(
     nregions: int,
     *,
     bins: Bins | Any,
+    count: Any = None,
     **options: Any,
-) -> TriangleMultipoles:
+) -> Any:
     """The multipoles of a graph's nodes (its Arrow batch), for bins inside
-    the graph's separation range ``span``, with its weights, box and regions."""
+    the graph's separation range ``span``, with its weights, box and regions
+    (none with ``nregions=0``): ``count`` (the 3-point multipoles by default,
+    or :func:`~astrograph.clustering.quad_multipoles.count_quad_multipoles`)."""
     b = Bins(as_bins(bins).edges)
     if b.rmax > span[1] or b.rmin < span[0]:
         raise InputError(
@@ -139,7 +142,7 @@ def of_nodes(
     rnd = nodes.column("is_random").to_numpy() == 1
     reg = nodes.column("region").to_numpy().astype(np.int64)
     has_r = bool(rnd.any())
-    return count_triangle_multipoles(
+    return (count or count_triangle_multipoles)(
         pos[~rnd],
         pos[rnd] if has_r else None,
         bins=b,

@@ -221,3 +221,24 @@ def plot_multipoles(
     ax.set_ylabel(rf"$r_1 r_2 \zeta_\ell(r_1={c[b1]:.3g}, r_2)$")
     ax.legend()
     return ax
+
+
+def plot_quad_multipoles(qm: Any, ells: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+    """r1 r2 r3 zeta_L against the bin triplets (b1 < b2 < b3, lexicographic)
+    for the triples ``ells`` (default (0, 0, 0) and (1, 1, 1) where counted),
+    parity-odd ones dashed."""
+    ax = _axes(ax)
+    z = qm.zeta(edge_correction=qm.randoms is not None and qm.parity == "both")
+    c = qm.bins.centers[qm.triplets].prod(axis=1)
+    if ells is None:
+        ells = [e for e in ((0, 0, 0), (1, 1, 1)) if (qm.ells == e).all(axis=1).any()]
+    for ell in ells:
+        k = qm.index(*ell)
+        style = "--" if qm.odd[k] else "-"
+        label = "$\\zeta_{" + "".join(str(int(x)) for x in ell) + "}$"
+        ax.plot(c * z[k], style, marker=".", label=label, **kwargs)
+    ax.axhline(0.0, color="0.7", lw=0.8)
+    ax.set_xlabel(r"bin triplet $(b_1 < b_2 < b_3)$")
+    ax.set_ylabel(r"$r_1 r_2 r_3\,\zeta_{\ell_1\ell_2\ell_3}$")
+    ax.legend()
+    return ax

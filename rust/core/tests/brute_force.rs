@@ -701,3 +701,104 @@ fn delete_one_jackknife_equals_recounting_without_the_region() {
         }
     }
 }
+
+/// sum over quads (i; j, k, l), r_ij in b1 < r_ik in b2 < r_il in b3, of the
+/// weights times (4 pi)^(-3/2) (P_000) and times P_110 = -sqrt(3) (u_ij .
+/// u_ik) / (4 pi)^(3/2), of the field (data minus `scale` randoms); per
+/// triplet in lexicographic order.
+fn brute_quad_multipoles(
+    d: &Cat,
+    r: &Cat,
+    bins: &Bins,
+    m: &Metric,
+    scale: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let (p, mut w, t) = all_points(d, r);
+    for (wi, &ti) in w.iter_mut().zip(&t) {
+        if ti == 1 {
+            *wi *= scale;
+        }
+    }
+    let nb = bins.nbins();
+    let norm = (4.0 * std::f64::consts::PI).powf(-1.5);
+    let triplets = quad_multipoles::bin_triplets(nb);
+    let (mut p000, mut p110) = (vec![0.0; triplets.len()], vec![0.0; triplets.len()]);
+    for i in 0..p.len() {
+        // Neighbours of i by bin, with their unit separations.
+        let mut by_bin: Vec<Vec<(f64, [f64; 3])>> = vec![vec![]; nb];
+        for j in 0..p.len() {
+            let s = m.diff(p[i], p[j]);
+            let d2 = s[0] * s[0] + s[1] * s[1] + s[2] * s[2];
+            let b = bins.bin_d2(d2);
+            if j != i && b != astrograph_core::bins::OUT {
+                let r = d2.sqrt();
+                by_bin[b as usize].push((w[j], [s[0] / r, s[1] / r, s[2] / r]));
+            }
+        }
+        for (n, &[b1, b2, b3]) in triplets.iter().enumerate() {
+            let (s1, s3): (f64, f64) = (
+                by_bin[b1].iter().map(|x| x.0).sum(),
+                by_bin[b3].iter().map(|x| x.0).sum(),
+            );
+            let s2: f64 = by_bin[b2].iter().map(|x| x.0).sum();
+            p000[n] += w[i] * s1 * s2 * s3 * norm;
+            for &(wj, u) in &by_bin[b1] {
+                for &(wk, v) in &by_bin[b2] {
+                    let dot = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+                    p110[n] += w[i] * wj * wk * s3 * -(3f64.sqrt()) * dot * norm;
+                }
+            }
+        }
+    }
+    (p000, p110)
+}
+
+#[test]
+fn quad_multipoles_match_brute_force() {
+    for (d, r, boxsize, los) in cases() {
+        let m = Metric::new(boxsize, los).unwrap();
+        let bins = Bins::new(vec![0.5, 1.5, 2.5, 4.0, 6.0], 1).unwrap();
+        let c = Control::new();
+        let run = |threads, parity| {
+            with_threads(Some(threads), || {
+                count_quad_multipoles(
+                    &d.sample(true),
+                    Some(&r.sample(true)),
+                    &bins,
+                    2,
+                    parity,
+                    &m,
+                    Default::default(),
+                    Default::default(),
+                    &c,
+                )
+            })
+            .unwrap()
+            .unwrap()
+        };
+        let got = run(1, Parity::Both);
+        let (p000, p110) = brute_quad_multipoles(&d, &r, &bins, &m, got.random_scale);
+        let row = |l: [usize; 3]| {
+            let k = got.triples.iter().position(|&t| t == l).unwrap();
+            &got.field[k * got.triplets.len()..(k + 1) * got.triplets.len()]
+        };
+        for (want, have) in [(&p000, row([0, 0, 0])), (&p110, row([1, 1, 0]))] {
+            let big = want.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+            for (x, y) in want.iter().zip(have) {
+                assert!((x - y).abs() <= 1e-10 * big, "{x} != {y}");
+            }
+        }
+        // The same bits on any thread count; the halves are rows of both.
+        assert_eq!(run(2, Parity::Both), got);
+        let even = run(2, Parity::Even);
+        let keep: Vec<usize> = (0..got.triples.len())
+            .filter(|&k| got.triples[k].iter().sum::<usize>() % 2 == 0)
+            .collect();
+        let n = got.triplets.len();
+        let rows: Vec<f64> = keep
+            .iter()
+            .flat_map(|&k| got.field[k * n..(k + 1) * n].to_vec())
+            .collect();
+        assert_eq!(even.field, rows);
+    }
+}

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...errors import InputError
+from .. import plotting
 from ..bins import Bins
 from .coupling import P000, coupling_tensor
 from .norms import Norms
@@ -229,16 +230,26 @@ class QuadMultipoles(ResultTable):
 
         ``mocks``: parity-symmetric realisations of the same measurement
         (``QuadMultipoles`` with the same bins and triples, or their
-        :meth:`odd_vector` rows). Their covariance C has far more entries
-        than mocks can fix, so, as in the BOSS parity analyses (Philcox 2022;
-        Hou et al. 2023), the data vector is compressed onto the ``modes``
-        leading eigenvectors of C (default: a quarter of the mocks, at most
-        the vector's length): chi^2 = sum_k (e_k . x)^2 / lambda_k, times
-        Hartlap's factor (n - modes - 2) / (n - 1) for a covariance from n
-        mocks. Under no parity violation chi^2 follows a chi^2 law with
-        ``modes`` degrees of freedom (checked on mocks in the tests).
+        :meth:`odd_vector` rows). Their covariance has far more entries than
+        mocks can fix, so, as in the BOSS parity analyses (Philcox 2022; Hou
+        et al. 2023), the data vector is compressed onto the ``modes``
+        leading eigenvectors of the covariance (default: the whole vector
+        when half the mocks number at least twice its length, else a quarter
+        of the mocks). The leading eigenvectors carry most of the noise: a
+        signal along quieter directions is seen only with more modes, so
+        use as many as the mocks allow. The eigenvectors come from the
+        even-numbered mocks and the covariance of the compressed vector from
+        the odd-numbered ones: leading eigenvalues of a noisy covariance are
+        biased high, and taken from the same mocks they would make chi^2 too
+        small. chi^2 = y' C^-1 y on the compressed vector y, times Hartlap's
+        factor (n - modes - 2) / (n - 1) for the n odd-numbered mocks (so its
+        mean under no parity violation is ``modes``); the p-value is that of
+        y' C^-1 y under its exact law for Gaussian data and a covariance
+        from n mocks, Hotelling's T^2 = (n - 1) k / (n - k) F(k, n - k),
+        whose tails are wider than chi^2's when k is not small next to n
+        (checked on mocks in the tests).
         """
-        from scipy.stats import chi2  # lazy: scipy only for this p-value
+        from scipy.stats import f  # lazy: scipy only for this p-value
 
         x = self.odd_vector(edge_correction)
         rows = [
@@ -251,18 +262,21 @@ class QuadMultipoles(ResultTable):
                 f"the mocks' parity-odd vectors must have {len(x)} entries like this "
                 f"measurement's (same bins, lmax and triples), got shape {sims.shape}"
             )
-        n = len(sims)
-        k = min(n // 4, len(x)) if modes is None else modes
-        if not 1 <= k <= len(x) or n < k + 3:
+        pick, fit = sims[0::2], sims[1::2]
+        k = min(len(x), max(len(fit) // 2, len(sims) // 4)) if modes is None else modes
+        if not 1 <= k <= len(x) or len(fit) < k + 3 or len(pick) < 2:
             raise InputError(
                 f"compressing onto {k} eigenvectors needs 1 <= modes <= {len(x)} and at "
-                f"least modes + 3 mocks; got {n} mocks"
+                f"least 2 (modes + 3) mocks; got {len(sims)} mocks"
             )
-        lam, vec = np.linalg.eigh(np.atleast_2d(np.cov(sims, rowvar=False)))
-        lead = np.argsort(lam)[::-1][:k]
-        proj = vec[:, lead].T @ x
-        value = float((n - k - 2) / (n - 1) * np.sum(proj**2 / lam[lead]))
-        return value, k, float(chi2.sf(value, k))
+        lam, vec = np.linalg.eigh(np.atleast_2d(np.cov(pick, rowvar=False)))
+        basis = vec[:, np.argsort(lam)[::-1][:k]]
+        cov = np.atleast_2d(np.cov(fit @ basis, rowvar=False))
+        y = basis.T @ x
+        n = len(fit)
+        t2 = float(y @ np.linalg.solve(cov, y))
+        p = float(f.sf(t2 * (n - k) / ((n - 1) * k), k, n - k))
+        return (n - k - 2) / (n - 1) * t2, k, p
 
     def _zeta_or_nan(self) -> np.ndarray:
         """zeta() where it can be given (edge-corrected with both parities),
@@ -373,3 +387,8 @@ class QuadMultipoles(ResultTable):
             f"norms data N {d.n} S1 {d.s1:.17g} S2 {d.s2:.17g} S3 {d.s3:.17g} S4 {d.s4:.17g}",
         ]
         write_ascii(path, t, t.column_names, lines, fmt="%.17g")
+
+    def plot(self, ells: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+        """r1 r2 r3 zeta_L over the bin triplets for the triples ``ells``
+        (default (0, 0, 0) and (1, 1, 1)); parity-odd ones dashed."""
+        return plotting.plot_quad_multipoles(self, ells=ells, ax=ax, **kwargs)
