@@ -167,7 +167,7 @@ class QuadMultipoles(ResultTable):
             N_a / R_000 = sum_c [sum_b T(a, b, c) f_b] zeta_c,   f_b = R_b / R_000,
 
         with T = s G, G(a, b, c) the integral of three basis functions
-        (a 9j symbol times three Gaunt factors, :mod:`.coupling`) and s = -1
+        (a 9j symbol times three Gaunt factors, ``results.coupling``) and s = -1
         where two of a, b, c are odd: the coupling of the window R's
         multipoles, both parities (so it needs ``parity="both"``). As in
         ENCORE, the window is cut at the counted lmax, so the multipoles
