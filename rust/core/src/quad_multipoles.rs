@@ -125,8 +125,13 @@ impl Groups {
 }
 
 impl Coupled {
+    /// Bins per index of the scratch arrays: the bins and BL - 1 of padding.
+    fn stride(nb: usize) -> usize {
+        nb + BL - 1
+    }
+
     fn new(iso: &Isotropic, nb: usize) -> Self {
-        let stride = nb + BL - 1;
+        let stride = Self::stride(nb);
         let (nx, ne) = (expanded_len(iso.lmax), iso.entries());
         Self {
             stride,
@@ -140,8 +145,8 @@ impl Coupled {
     }
 
     /// Adds one primary's w S(b1, b2, b3) for every triple and triplet to
-    /// `table` (triples, triplets), from its c_lm per bin (m-major); bins
-    /// in which `filled` is false add nothing and are skipped.
+    /// `table` (laid out by `Groups`), from its c_lm per bin (m-major);
+    /// bins in which `filled` is false add nothing and are skipped.
     fn couple(
         &mut self,
         iso: &Isotropic,
@@ -280,8 +285,12 @@ pub(crate) fn quad_multipoles_on_grid(
     };
     let (ne, nx) = (iso.entries(), expanded_len(lmax));
     let degree = s.estimate((bins.rmin(), bins.rmax()), 0).mean_degree;
-    let scratch = (8 * (16 * nb * nlm + 8 * nb + 2 * nlm * LANES + 4 * nb * nx + 4 * ne + per))
-        as u64
+    // Per thread: the gathered coefficients (`Scratch`), the coupling's
+    // expanded, gathered and stage-1 arrays of `stride` bins each (`Coupled`)
+    // and the neighbours, counted at twice the mean degree, 40 bytes each.
+    let stride = Coupled::stride(nb);
+    let coupled = 2 * nx * stride + 4 * ne * stride + 2 * ne + nb * nb;
+    let scratch = (8 * (16 * nb * nlm + 8 * nb + 2 * nlm * LANES + coupled)) as u64
         + (2.0 * degree * 40.0) as u64;
     check_tables(
         s.len(),
