@@ -248,10 +248,26 @@ impl Kernel<'_> {
     fn primary(&self, i: usize, mark: &[u8], hits: &mut [u32], lanes: &mut [f64]) {
         for a in self.bl.range(i) {
             let lj = self.bl.range(self.bl.nbr[a] as usize);
-            self.each((mark, hits), lanes, i, a, lj, |l, lane, _, _, w| {
-                l[lane] += w
-            });
+            self.within(i, a, lj, mark, hits, lanes);
         }
+    }
+
+    /// The triangles (i, j = nbr[a], k) with k in the part `list` of N+(j)
+    /// that lie within one region, summed into `lanes`; out of line for the
+    /// same reason as `primary`.
+    #[inline(never)]
+    fn within(
+        &self,
+        i: usize,
+        a: usize,
+        list: std::ops::Range<usize>,
+        mark: &[u8],
+        hits: &mut [u32],
+        lanes: &mut [f64],
+    ) {
+        self.each((mark, hits), lanes, i, a, list, |l, lane, _, _, w| {
+            l[lane] += w
+        });
     }
 
     /// The triangles of primary i when some of its forward neighbours lie in
@@ -280,9 +296,8 @@ impl Kernel<'_> {
             let (lj, mid) = (bl.range(j), self.split[j]);
             let rj = nodes.region[j];
             if rj == ri {
-                self.part(s, i, a, lj.start..mid, |s, lane, _, _, w| {
-                    s.within[lane] += w
-                });
+                let (mark, hits, lanes) = (&s.mark, &mut s.hits, &mut s.lanes.within);
+                self.within(i, a, lj.start..mid, mark, hits, lanes);
                 self.part(s, i, a, mid..lj.end, |s, lane, e, k, w| {
                     let rk = nodes.region[k];
                     touch(acc, rk, e, w);
