@@ -33,6 +33,30 @@ fn options<'a>(
     })
 }
 
+/// The multipole options: which points are primaries (under MPI) and the
+/// random weights' factor in the field.
+fn multipole_options<'a>(
+    primaries: &'a Option<PyReadonlyArray1<'_, bool>>,
+    random_scale: Option<f64>,
+) -> PyResult<MultipoleOptions<'a>> {
+    Ok(MultipoleOptions {
+        primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
+        random_scale,
+    })
+}
+
+/// "even", "odd" or "both" as the core's `Parity`.
+fn parity_of(parity: &str) -> PyResult<Parity> {
+    match parity {
+        "even" => Ok(Parity::Even),
+        "odd" => Ok(Parity::Odd),
+        "both" => Ok(Parity::Both),
+        other => Err(PyValueError::new_err(format!(
+            "parity must be 'even', 'odd' or 'both', got {other:?}"
+        ))),
+    }
+}
+
 /// Defines the direct N-point count `direct::$name`: triangles and quads take
 /// the same arguments (separation bins only, a memory budget, regions; parity
 /// is read by quads only) and differ only in their result.
@@ -113,10 +137,7 @@ pub fn count_multipoles<'py>(
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let opts = options(max_memory, &regions, nregions, false)?;
-    let mo = MultipoleOptions {
-        primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
-        random_scale,
-    };
+    let mo = multipole_options(&primaries, random_scale)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_multipoles(&d, r.as_ref(), &b, lmax, &m, opts, mo, ctl)
     })?;
@@ -146,23 +167,11 @@ pub fn count_quad_multipoles<'py>(
     num_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<QuadMultipoleArrays<'py>> {
-    let parity = match parity {
-        "even" => Parity::Even,
-        "odd" => Parity::Odd,
-        "both" => Parity::Both,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "parity must be 'even', 'odd' or 'both', got {other:?}"
-            )))
-        }
-    };
+    let parity = parity_of(parity)?;
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let opts = options(max_memory, &None, 0, false)?;
-    let mo = MultipoleOptions {
-        primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
-        random_scale,
-    };
+    let mo = multipole_options(&primaries, random_scale)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_quad_multipoles(&d, r.as_ref(), &b, lmax, parity, &m, opts, mo, ctl)
     })?;

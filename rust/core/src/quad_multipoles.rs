@@ -306,8 +306,8 @@ pub(crate) fn quad_multipoles_on_grid(
         s.len(),
         len,
         control,
-        || (Scratch::new(dims), Coupled::new(&iso, nb)),
-        |(sc, cp), nodes, acc| {
+        || (Scratch::new(dims), Coupled::new(&iso, nb), vec![false; nb]),
+        |(sc, cp, filled), nodes, acc| {
             s.around(nodes, cut, |i, found| {
                 if primary.as_ref().is_some_and(|p| !p[i]) {
                     return;
@@ -319,13 +319,17 @@ pub(crate) fn quad_multipoles_on_grid(
                 let wf = if random { scale * wi } else { wi };
                 let (sd, sr) = (&sc.total_sq[0], &sc.total_sq[1]);
                 // Bins with neighbours of either kind (the others add nothing).
-                let filled: Vec<bool> = (0..nb).map(|b| sd[b] + sr[b] > 0.0).collect();
+                for (f, (d, r)) in filled.iter_mut().zip(sd.iter().zip(sr)) {
+                    *f = d + r > 0.0;
+                }
                 let field = (&sc.field.0[..], &sc.field.1[..]);
-                cp.couple(&iso, field, &filled, wf, &mut acc[..per]);
+                cp.couple(&iso, field, filled, wf, &mut acc[..per]);
                 if random && with_randoms {
-                    let filled: Vec<bool> = sr.iter().map(|&q| q > 0.0).collect();
+                    for (f, r) in filled.iter_mut().zip(sr) {
+                        *f = *r > 0.0;
+                    }
                     let rand = (&sc.total[1].0[..], &sc.total[1].1[..]);
-                    cp.couple(&iso, rand, &filled, wi, &mut acc[per..2 * per]);
+                    cp.couple(&iso, rand, filled, wi, &mut acc[per..2 * per]);
                 }
                 sc.reset();
             });

@@ -77,6 +77,8 @@ pub(crate) fn expanded_len(lmax: usize) -> usize {
 pub(crate) struct Isotropic {
     pub lmax: usize,
     pub triples: Vec<[usize; 3]>,
+    /// sqrt((2l + 1) / 4 pi) per l: Y_lm's factor over c_lm.
+    norm: Vec<f64>,
     /// Entries of each triple: `starts[t]..starts[t + 1]`.
     pub starts: Vec<usize>,
     /// Per entry: index of (l3, m3) in the expanded coefficients, and
@@ -117,9 +119,13 @@ impl Isotropic {
             }
             starts.push(l3m3.len());
         }
+        let norm = (0..=lmax)
+            .map(|l| ((2 * l + 1) as f64 / (4.0 * std::f64::consts::PI)).sqrt())
+            .collect();
         Self {
             lmax,
             triples,
+            norm,
             starts,
             l3m3,
             odd,
@@ -147,8 +153,7 @@ impl Isotropic {
         let mut k = 0;
         for m in 0..=lmax {
             for l in m..=lmax {
-                let n = ((2 * l + 1) as f64 / (4.0 * std::f64::consts::PI)).sqrt();
-                let (r, i) = (n * re[k], n * im[k]);
+                let (r, i) = (self.norm[l] * re[k], self.norm[l] * im[k]);
                 let (p, q) = (
                     lm(l, m as i64) * stride + b,
                     lm(l, -(m as i64)) * stride + b,
