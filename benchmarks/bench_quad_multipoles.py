@@ -17,7 +17,11 @@ times and their ratio, the largest difference of the raw counts per
 
     python benchmarks/bench_quad_multipoles.py --encore /scratch/encore/encoreAVX_all [--ndata 100000]
 
-Writes benchmarks/results/bench_quad_multipoles.json.
+Writes benchmarks/results/bench_quad_multipoles.json. ``--jackknife`` (no
+ENCORE needed) times instead the exact delete-one jackknife (``regions=``)
+against the plain count on a smaller catalogue of the same density, for
+regions given as cubes and as ``regions=K`` (k-means, patch making included),
+and writes bench_quad_multipoles_jackknife.json.
 """
 
 from __future__ import annotations
@@ -97,20 +101,58 @@ def versus_encore(args) -> dict:
     return row
 
 
+def jackknife(args) -> list[dict]:
+    data, randoms, box = catalogue(args.jk_ndata)
+    edges = np.linspace(RMIN, RMAX, NBIN + 1)
+    print(f"catalogue: {len(data)} data + {len(randoms)} randoms, box {box:.0f}, open space")
+
+    def run(regions):
+        return best_of(
+            lambda: ag.count_quad_multipoles(
+                data, randoms, bins=edges, lmax=LMAX, regions=regions, num_threads=args.threads
+            ),
+            1,
+        )[0]
+
+    plain = run(None)
+    rows = []
+
+    def cube(p, side):
+        return np.minimum((p / box * side).astype(int), side - 1) @ [side**2, side, 1]
+
+    for side in (2, 3):  # cubes of box / side
+        t = run((cube(data, side), cube(randoms, side)))
+        rows.append({"regions": f"{side**3} cubes of {box / side:.0f}", "plain_s": plain, "s": t})
+    for k in (27, 50):
+        rows.append({"regions": f"regions={k} (k-means)", "plain_s": plain, "s": run(k)})
+    for r in rows:
+        r["ratio"] = r["s"] / r["plain_s"]
+    print_table(rows, ["regions", "plain_s", "s", "ratio"])
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--encore", required=True, help="ENCORE binary (NBIN 10, ORDER 4, ALLPARITY)")
+    ap.add_argument("--encore", help="ENCORE binary (NBIN 10, ORDER 4, ALLPARITY)")
+    ap.add_argument("--jackknife", action="store_true", help="time regions= instead")
+    ap.add_argument("--jk-ndata", type=int, default=10_000)
     ap.add_argument(
         "--encore-dir", help="ENCORE's folder (coupling_matrices/); default: the binary's"
     )
     ap.add_argument("--ndata", type=int, default=100_000)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    args.encore_dir = args.encore_dir or str(Path(args.encore).parent)
+    if not args.jackknife and not args.encore:
+        ap.error("--encore is needed (or --jackknife)")
     out = {"lscpu_model": lscpu_model(), "clock_hz": clock_hz(), "loadavg_before": loadavg()}
     print(
         out["lscpu_model"], f"clock {out['clock_hz'] / 1e9:.2f} GHz, load {out['loadavg_before']}"
     )
+    if args.jackknife:
+        out["jackknife"] = jackknife(args)
+        write_json("bench_quad_multipoles_jackknife", out)
+        return
+    args.encore_dir = args.encore_dir or str(Path(args.encore).parent)
     out["versus_encore"] = versus_encore(args)
     write_json("bench_quad_multipoles", out)
 

@@ -42,7 +42,9 @@ _TwoPointArrays = tuple[list[str], list[_F64], _F64]
 #: DDD, DDR, DRR, RRR (flat nbins^3) and the jackknife tables (flat (nregions, 4, nbins^3)).
 _TriangleArrays = tuple[list[_F64], _F64]
 _MultipoleArrays = tuple[_F64, _F64, float, _F64, _F64]
-_QuadMultipoleArrays = tuple[_F64, _F64, float, _U8, _U8]
+#: Field, randoms, random scale, (l1, l2, l3) and bin triplets (n, 3), the
+#: delete-one counts (flat (nregions, 2, triples, triplets)) and their scales.
+_QuadMultipoleArrays = tuple[_F64, _F64, float, _U8, _U8, _F64, _F64]
 #: Shapes (n, 6), counts by number of randoms (5 arrays of n), the jackknife
 #: tables, the parity-odd counts (flat (5, n); empty without parity), chiral shapes.
 _QuadArrays = tuple[_U8, list[_F64], _F64, _F64, _Bool]
@@ -135,8 +137,11 @@ def count_quad_multipoles(
     parity: str,
     boxsize: float | None,
     max_memory: int | None = None,
+    regions: _U32 | None = None,
+    nregions: int = 0,
     primaries: npt.NDArray[np.bool_] | None = None,
     random_scale: float | None = None,
+    region_scales: _F64 | None = None,
     num_threads: int | None = None,
     progress: _Progress = None,
 ) -> _QuadMultipoleArrays: ...

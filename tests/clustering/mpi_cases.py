@@ -32,7 +32,7 @@ CASES: dict[str, dict[str, Any]] = {
     # ranks own nothing, and one rank holds only randoms
     "tiny": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
     # jackknife regions: labels given on rank 0, and sub-cubes of a box
-    "regions": {"kinds": ("pairs", "triangles", "quads", "multipoles")},
+    "regions": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
     "regions_box": {"kinds": ("pairs", "triangles", "multipoles")},
     # two tracers with randoms on a survey-like shell (one side of a cross
     # pass may hold only owned points while the other holds buffer copies),
@@ -270,7 +270,7 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
     or TriangleMultipoles."""
     out: dict[str, np.ndarray] = {}
     if prefix.endswith("multipoles"):  # 3- and 4-point
-        for name in ("field", "randoms", "typed", "jackknife", "within"):
+        for name in ("field", "randoms", "typed", "jackknife", "within", "region_scales"):
             if getattr(result, name, None) is not None:
                 out[f"{prefix}.{name}"] = np.asarray(getattr(result, name))
         out[f"{prefix}.scale"] = np.array([result.random_scale])  # type: ignore[attr-defined]

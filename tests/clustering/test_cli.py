@@ -357,6 +357,15 @@ def test_quad_multipoles_command_matches_the_library(tmp_path, files):
     back = ag.QuadMultipoles.load(tmp_path / "q.parquet")
     np.testing.assert_array_equal(back.field, qm.field)
     assert np.loadtxt(tmp_path / "q.txt").shape == (60, 13)
+    res = run(
+        "4pcf", *args, "--nbins", "4", "--multipoles", "--lmax", "2", "--regions", "4",
+        "--out", "qj", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "error:" in res.stdout and "written qj_jackknife.parquet" in res.stdout
+    real = pq.read_table(tmp_path / "qj_jackknife.parquet")
+    assert real.num_columns == 4 and real.num_rows == 60
+    assert ag.QuadMultipoles.load(tmp_path / "qj.parquet").nregions == 4
 
 
 def _bad_files(tmp_path: Path) -> None:
@@ -418,7 +427,7 @@ BAD_ARGUMENTS = [
     (["4pcf", "--data", "gal.txt", "--multipoles", "--lmax", "11"], "lmax"),
     (["4pcf", "--data", "gal.txt", "--lmax", "2"], "--lmax applies to --multipoles"),
     (["4pcf", "--data", "gal.txt", "--multipoles", "--nbins", "2"], "at least 3 radial bins"),
-    (["4pcf", "--data", "gal.txt", "--multipoles", "--regions", "4"], "not available"),
+    (["4pcf", "--data", "gal.txt", "--multipoles", "--regions", "4"], "need randoms"),
 ]
 
 

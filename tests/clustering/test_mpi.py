@@ -109,6 +109,7 @@ def test_nonzero_counts(reference: tuple[Path, dict[str, np.ndarray]]) -> None:
         "clustered.multipoles.field",
         "clustered.quad_multipoles.field",
         "regions.multipoles.jackknife",
+        "regions.quad_multipoles.jackknife",
         "regions_box.multipoles.typed",
         "cross_survey.pairs.R1D2",
         "cross_survey.angular.R1R2",

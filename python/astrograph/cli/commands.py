@@ -305,14 +305,13 @@ def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
 
 
 def _quad_multipoles(args: argparse.Namespace, comm: Any) -> None:
-    if args.regions:
-        raise InputError("--regions is not available with --multipoles yet")
     qm = count_quad_multipoles(
         _read(args.data, args, comm),
         _read(args.randoms, args, comm),
         bins=bins_of(args),
         lmax=4 if args.lmax is None else args.lmax,
         boxsize=args.boxsize,
+        regions=_regions(args),
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
@@ -325,4 +324,11 @@ def _quad_multipoles(args: argparse.Namespace, comm: Any) -> None:
     print(f"over {t} radial bin triplets b1 < b2 < b3")
     z = qm.zeta(edge_correction=qm.randoms is not None)
     print("zeta_000:", " ".join(f"{v:.4g}" for v in z[qm.index(0, 0, 0), :6]), "...")
+    err = jackknife_outputs(qm, "zeta", out, args)
+    if err is not None:
+        print("   error:", " ".join(f"{v:.3g}" for v in err[qm.index(0, 0, 0), :6]), "...")
+        modes = min(int(qm.odd.sum()) * len(qm.triplets), qm.nregions // 4)
+        if modes >= 1 and qm.nregions >= 2 * modes + 6:
+            chi2, dof, p = qm.chi2_odd(modes=modes)
+            print(f"parity-odd chi2 against zero: {chi2:.3g} for {dof} modes (p = {p:.3g})")
     print(f"written {out.with_suffix('.parquet')} and {out.with_suffix('.txt')}")

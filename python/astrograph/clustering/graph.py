@@ -434,13 +434,13 @@ class NeighbourGraph:
         """4PCF multipoles in the isotropic basis of the graph's points for
         bins up to its rmax (see
         :func:`~astrograph.clustering.count_quad_multipoles`), with the graph's
-        weights and box (not its regions: no jackknife for these yet). Each
-        point's neighbours are found again from the stored positions."""
+        weights, box and regions (exact delete-one jackknife). Each point's
+        neighbours are found again from the stored positions."""
         return multipoles.of_nodes(
             self.to_arrow(),
             (self.rmin, self.rmax),
             self.boxsize,
-            0,
+            self.n_regions,
             bins=bins,
             count=quad_multipoles.count_quad_multipoles,
             lmax=lmax,

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _lib
 from .._progress import progress_bar
 from ..errors import InputError
 from . import inputs, sanity
 from .bins import Bins, as_bins
+from .direct import region_arguments
 from .results import Norms
 from .results.quad_multipoles import PARITIES, QuadMultipoles
 
@@ -18,9 +21,31 @@ from .results.quad_multipoles import PARITIES, QuadMultipoles
 #: coupling tables stay small up to it).
 MAX_QUAD_LMAX = 10
 QUAD_REGIONS = (
-    "jackknife regions are not available for the 4-point multipoles yet: estimate "
-    "their covariance from mocks, or count per region and combine"
+    "jackknife regions of the 4-point multipoles need randoms: in a periodic box "
+    "without them the normalisation is analytic and knows nothing of a deleted "
+    "region; pass randoms, or estimate the covariance from mocks (chi2_odd(mocks))"
 )
+
+
+def region_scales(sums: tuple | None, has_randoms: bool) -> np.ndarray | None:
+    """The field's random scale once each region is deleted: minus the data
+    weight over the random weight of the other regions (None without
+    regions). Refuses regions without randoms, and a region holding all the
+    random weight."""
+    if sums is None:
+        return None
+    if not has_randoms:
+        raise InputError(QUAD_REGIONS)
+    dsum, rsum, _ = sums
+    wd = dsum[:, 1].sum() - dsum[:, 1]
+    wr = rsum[:, 1].sum() - rsum[:, 1]
+    if (wr == 0).any():
+        k = int(np.flatnonzero(wr == 0)[0])
+        raise InputError(
+            f"deleting region {k} leaves no random weight: the other regions' field "
+            "cannot be normalised; use fewer or other regions"
+        )
+    return np.ascontiguousarray(-wd / wr)
 
 
 def check_quad_arguments(bins: Any, lmax: Any, parity: Any) -> Bins:
@@ -82,9 +107,13 @@ def count_quad_multipoles(
     data_weights, random_weights : ndarray, optional
     boxsize : float, optional
         Periodic box: minimum-image separations; rmax must be < boxsize/2.
-    regions : None
-        Jackknife regions are not available for these counts yet (refused
-        with a message); :meth:`QuadMultipoles.chi2_odd` takes mocks.
+    regions : int or (data labels, random labels), optional
+        Regions for jackknife errors (as for the other counts; randoms
+        needed): the same pass gives, per region, the counts with it deleted
+        (every quad with a vertex in it removed, the field at the random
+        scale of the points left), so ``cov()``, ``std()`` and
+        ``chi2_odd()`` have exact delete-one jackknife errors. Costs about
+        one more coupling per region near each point.
     max_memory : int, str, "auto" or "unlimited"
         Bound on the tables and per-thread scratch, checked before allocation.
     num_threads : int, optional
@@ -97,12 +126,14 @@ def count_quad_multipoles(
         ``chi2_odd()``, ``save()``.
     """
     b = check_quad_arguments(bins, lmax, parity)
-    if regions is not None:
-        raise InputError(QUAD_REGIONS)
     d, dw, r, rw, boxsize, _ = inputs.catalogues(
         data, randoms, data_weights, random_weights, boxsize, None
     )
     sanity.check_catalogues({"D1": d, "R1.0": r}, boxsize)
+    if regions is not None and r is None:
+        raise InputError(QUAD_REGIONS)
+    reg, sums = region_arguments(regions, d, dw, r, rw, boxsize)
+    scales = region_scales(sums, r is not None)
     n = d.shape[1] + (0 if r is None else r.shape[1])
     with progress_bar("4-point multipoles", progress, n) as cb:
         raw = _lib.count_quad_multipoles(
@@ -115,7 +146,10 @@ def count_quad_multipoles(
             parity,
             boxsize,
             max_memory=inputs.budget(max_memory),
+            **reg,
+            region_scales=scales,
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
         )
-    return QuadMultipoles.from_raw(b, lmax, parity, raw, Norms.of(d.shape[1], dw), boxsize)
+    norms = Norms.of(d.shape[1], dw)
+    return QuadMultipoles.from_raw(b, lmax, parity, raw, norms, boxsize, sums)

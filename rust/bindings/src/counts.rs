@@ -65,13 +65,17 @@ pub fn multipoles(py: Python<'_>, c: MultipoleCounts) -> MultipoleArrays<'_> {
 
 /// N_l1l2l3(b1, b2, b3) of the field and of the randoms (flat (triples,
 /// triplets); the second empty without randoms), the random scale, the
-/// triples (l1, l2, l3) and the bin triplets, each (n, 3).
+/// triples (l1, l2, l3) and the bin triplets, each (n, 3), the delete-one
+/// counts (flat (nregions, 2, triples, triplets)) and their random scales
+/// (both empty without regions).
 pub type QuadMultipoleArrays<'py> = (
     F64<'py>,
     F64<'py>,
     f64,
     Bound<'py, PyArray2<u8>>,
     Bound<'py, PyArray2<u8>>,
+    F64<'py>,
+    F64<'py>,
 );
 
 pub fn quad_multipoles(py: Python<'_>, c: QuadMultipoleCounts) -> QuadMultipoleArrays<'_> {
@@ -88,6 +92,8 @@ pub fn quad_multipoles(py: Python<'_>, c: QuadMultipoleCounts) -> QuadMultipoleA
         c.random_scale,
         rows(&c.triples),
         rows(&c.triplets),
+        PyArray1::from_vec(py, c.jackknife),
+        PyArray1::from_vec(py, c.region_scales),
     )
 }
 

@@ -33,15 +33,18 @@ fn options<'a>(
     })
 }
 
-/// The multipole options: which points are primaries (under MPI) and the
-/// random weights' factor in the field.
+/// The multipole options: which points are primaries (under MPI), the
+/// random weights' factor in the field, and that factor with each region
+/// deleted.
 fn multipole_options<'a>(
     primaries: &'a Option<PyReadonlyArray1<'_, bool>>,
     random_scale: Option<f64>,
+    region_scales: &'a Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<MultipoleOptions<'a>> {
     Ok(MultipoleOptions {
         primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
         random_scale,
+        region_scales: region_scales.as_ref().map(|p| p.as_slice()).transpose()?,
     })
 }
 
@@ -137,7 +140,7 @@ pub fn count_multipoles<'py>(
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let opts = options(max_memory, &regions, nregions, false)?;
-    let mo = multipole_options(&primaries, random_scale)?;
+    let mo = multipole_options(&primaries, random_scale, &None)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_multipoles(&d, r.as_ref(), &b, lmax, &m, opts, mo, ctl)
     })?;
@@ -147,9 +150,10 @@ pub fn count_multipoles<'py>(
 /// Multipoles N_l1l2l3(b1, b2, b3) of the 4-point counts in the isotropic
 /// basis, l <= lmax of the given parity ("even", "odd" or "both"), for bin
 /// triplets b1 < b2 < b3: the field and the randoms, each flat (triples,
-/// triplets), with the triples and triplets as (n, 3) arrays.
+/// triplets), with the triples and triplets as (n, 3) arrays; with regions
+/// also every delete-one count and the random scales they were formed at.
 #[pyfunction]
-#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, lmax, parity, boxsize, max_memory=None, primaries=None, random_scale=None, num_threads=None, progress=None))]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, lmax, parity, boxsize, max_memory=None, regions=None, nregions=0, primaries=None, random_scale=None, region_scales=None, num_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn count_quad_multipoles<'py>(
     py: Python<'py>,
@@ -162,16 +166,19 @@ pub fn count_quad_multipoles<'py>(
     parity: &str,
     boxsize: Option<f64>,
     max_memory: Option<u64>,
+    regions: Option<PyReadonlyArray1<'py, u32>>,
+    nregions: usize,
     primaries: Option<PyReadonlyArray1<'py, bool>>,
     random_scale: Option<f64>,
+    region_scales: Option<PyReadonlyArray1<'py, f64>>,
     num_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<QuadMultipoleArrays<'py>> {
     let parity = parity_of(parity)?;
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
-    let opts = options(max_memory, &None, 0, false)?;
-    let mo = multipole_options(&primaries, random_scale)?;
+    let opts = options(max_memory, &regions, nregions, false)?;
+    let mo = multipole_options(&primaries, random_scale, &region_scales)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_quad_multipoles(&d, r.as_ref(), &b, lmax, parity, &m, opts, mo, ctl)
     })?;

@@ -61,7 +61,7 @@ pub(crate) struct Scratch {
     fill: Vec<usize>,
     lanes: Vec<[f64; LANES]>,
     /// Region of each slot in use.
-    slots: Vec<u32>,
+    pub(crate) slots: Vec<u32>,
     /// Per (slot, kind): coefficients and sums of squared weights per bin.
     parts: Vec<Coeffs>,
     squares: Vec<Vec<f64>>,
@@ -70,8 +70,8 @@ pub(crate) struct Scratch {
     pub(crate) total_sq: [Vec<f64>; 2],
     pub(crate) field: Coeffs,
     field_sq: Vec<f64>,
-    less: [Coeffs; 2],
-    less_sq: [Vec<f64>; 2],
+    pub(crate) less: [Coeffs; 2],
+    pub(crate) less_sq: [Vec<f64>; 2],
     /// The typed sums of the primary, and of it with one region deleted.
     typed: Vec<f64>,
     typed_less: Vec<f64>,
@@ -242,6 +242,37 @@ impl Scratch {
         }
     }
 
+    /// Without the neighbours of `slot`: into `less[0]` the field (data
+    /// minus the randoms times `scale`), into `less[1]` the randoms, with
+    /// their squared weights per bin.
+    pub(crate) fn without(&mut self, slot: usize, scale: f64) {
+        for kind in 0..2 {
+            let (lr, li) = &mut self.less[kind];
+            let (pr, pi) = &self.parts[2 * slot + kind];
+            let (tr, ti) = &self.total[kind];
+            for (l, (t, p)) in lr.iter_mut().zip(tr.iter().zip(pr)) {
+                *l = t - p;
+            }
+            for (l, (t, p)) in li.iter_mut().zip(ti.iter().zip(pi)) {
+                *l = t - p;
+            }
+            let sq = &self.squares[2 * slot + kind];
+            for (l, (t, p)) in self.less_sq[kind]
+                .iter_mut()
+                .zip(self.total_sq[kind].iter().zip(sq))
+            {
+                *l = t - p;
+            }
+        }
+        let [(dr, di), (rr, ri)] = &mut self.less;
+        for (d, r) in dr.iter_mut().zip(rr.iter()) {
+            *d += scale * r;
+        }
+        for (d, r) in di.iter_mut().zip(ri.iter()) {
+            *d += scale * r;
+        }
+    }
+
     /// Clears the slots and squared weights for the next primary.
     pub(crate) fn reset(&mut self) {
         for sq in &mut self.squares[..2 * self.slots.len()] {
@@ -266,6 +297,10 @@ pub struct MultipoleOptions<'a> {
     /// The random weights' factor in the field (None: minus the data weight
     /// over the random weight of these catalogues; under MPI, of all ranks').
     pub random_scale: Option<f64>,
+    /// With regions, the field's random factor once each region is deleted
+    /// (None: from these catalogues; under MPI, of all ranks'). Read by the
+    /// 4-point multipoles, whose delete-one counts are formed at it.
+    pub region_scales: Option<&'a [f64]>,
 }
 
 /// The random weights' factor in the field: `given`, else minus the data

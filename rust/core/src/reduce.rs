@@ -13,7 +13,6 @@ use crate::error::{CoreError, Result};
 
 const MAX_CHUNKS: usize = 512;
 const MIN_CHUNKS: usize = 16;
-const ITEMS_PER_CHUNK: usize = 1 << 16;
 /// Items a chunk holds at least, when there are enough for `MIN_CHUNKS`:
 /// each chunk sets up its scratch and zeroes and adds its table, which
 /// cost as much as a few hundred light items (pairs with regions: 1.26x the
@@ -29,7 +28,11 @@ pub(crate) fn chunk_count(nitems: usize, acc_len: usize) -> usize {
     // MIN_CHUNKS chunks where there are items enough to share among threads
     // (each chunk zeroes and adds one table): the chunks are summed in waves
     // (`chunked_sum_with`), not all held.
-    let shared = (nitems / ITEMS_PER_CHUNK).min(MIN_CHUNKS);
+    // With tables this large the work per item is heavy too (4-point
+    // multipoles with regions: ~10^6 cycles a point), so MIN_CHUNKS chunks
+    // from MIN_CHUNKS * MIN_ITEMS_PER_CHUNK items: with one chunk per thread
+    // the slowest chunk kept a thread idle for a fifth of the run.
+    let shared = (nitems / MIN_ITEMS_PER_CHUNK).min(MIN_CHUNKS);
     let by_memory = (ACC_BUDGET / (8 * acc_len.max(1))).max(shared).max(1);
     let by_items = (nitems / MIN_ITEMS_PER_CHUNK).max(MIN_CHUNKS);
     nitems.clamp(1, MAX_CHUNKS.min(by_memory).min(by_items))

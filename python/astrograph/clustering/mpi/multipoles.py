@@ -16,7 +16,7 @@ from ...errors import InputError
 from .. import inputs
 from ..bins import Bins, as_bins
 from ..multipoles import NEEDS_RANDOMS, check_lmax
-from ..quad_multipoles import QUAD_REGIONS, check_quad_arguments
+from ..quad_multipoles import check_quad_arguments, region_scales
 from ..results import QuadMultipoles, TriangleMultipoles
 from .collective import reduce_sum, stage
 from .decompose import decompose
@@ -92,13 +92,15 @@ def count_quad_multipoles(
 ) -> QuadMultipoles | None:
     """:func:`~astrograph.clustering.count_quad_multipoles` over the ranks
     of ``comm``; the result on rank 0 (every rank with ``allreduce``).
-    ``catalogue`` holds the weights and ``boxsize`` of the local function;
-    ``max_memory`` is per rank."""
+    ``catalogue`` holds the weights, ``boxsize`` and ``regions`` of the local
+    function; ``max_memory`` is per rank."""
     b = check_quad_arguments(bins, lmax, parity)
-    if catalogue.get("regions") is not None:
-        raise InputError(QUAD_REGIONS)
     side = _local_side(comm, data, randoms, b, catalogue)
     meta, scale = side.meta, side.scale
+    reg: dict[str, Any] = {}
+    if meta.nregions:
+        reg = {"regions": side.labels.astype(np.uint32), "nregions": meta.nregions}
+        reg["region_scales"] = region_scales(side.sums, meta.has_randoms)
     with progress_bar("4-point multipoles", progress and comm.Get_rank() == 0, side.n) as cb:
         raw = stage(
             comm,
@@ -109,19 +111,21 @@ def count_quad_multipoles(
             parity,
             meta.boxsize,
             max_memory=rank_budget(comm, max_memory),
+            **reg,
             primaries=side.primaries,
             random_scale=scale,
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
         )
-    field, rand, _, ells, triplets = raw
+    field, rand, _, ells, triplets, jk, scales = raw
     if meta.has_randoms and not len(rand):
         rand = np.zeros_like(field)
-    total = reduce_sum(comm, [field, rand], exact=False, allreduce=allreduce)
+    total = reduce_sum(comm, [field, rand, jk], exact=False, allreduce=allreduce)
     if total is None:
         return None
-    raw = (total[0], total[1], 0.0 if scale is None else scale, ells, triplets)
-    return QuadMultipoles.from_raw(b, lmax, parity, raw, side.dnorm, meta.boxsize)
+    s = 0.0 if scale is None else scale
+    raw = (total[0], total[1], s, ells, triplets, total[2], scales)
+    return QuadMultipoles.from_raw(b, lmax, parity, raw, side.dnorm, meta.boxsize, side.sums)
 
 
 @dataclass

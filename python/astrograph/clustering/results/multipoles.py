@@ -18,7 +18,13 @@ from ...errors import InputError
 from .. import plotting
 from ..bins import Bins
 from .norms import Norms
-from .resampling import corrected, cross_weight, refuse_analytic_randoms
+from .resampling import (
+    DeleteOne,
+    corrected,
+    cross_weight,
+    left_norms,
+    refuse_analytic_randoms,
+)
 from .table import (
     UNITS,
     ResultTable,
@@ -74,7 +80,7 @@ def encore_factor(lmax: int) -> np.ndarray:
 
 
 @dataclass
-class TriangleMultipoles(ResultTable):
+class TriangleMultipoles(ResultTable, DeleteOne):
     """Legendre multipoles of the weighted triangle counts by two sides.
 
     For l <= lmax and radial bins b1, b2 (both sides from the same vertex),
@@ -160,11 +166,6 @@ class TriangleMultipoles(ResultTable):
             None if tables is None else tables[1],
         )
 
-    @property
-    def nregions(self) -> int:
-        """Regions counted for error bars (0: none)."""
-        return 0 if self.jackknife is None else len(self.jackknife)
-
     def realisations(
         self,
         statistic: str | Callable[[Any], Any] = "zeta",
@@ -182,11 +183,7 @@ class TriangleMultipoles(ResultTable):
         removed with Mohammad & Percival's weight instead (as for the other
         counts; see "Error bars from regions" in the estimators page).
         """
-        if method != "jackknife":
-            raise InputError(
-                "multipoles give jackknife errors only (their counts are not split by "
-                "smallest region, which the bootstrap needs): use method='jackknife'"
-            )
+        self._jackknife_only(method)
         if (
             self.jackknife is None
             or self.typed is None
@@ -219,41 +216,13 @@ class TriangleMultipoles(ResultTable):
                     None if rall is None else (rall, rsum[k]),
                     weighted,
                 )  # fmt: skip
-            d = self.data
-            left = [d.s1 - dsum[k, 1], d.s2 - dsum[k, 2], d.s3 - dsum[k, 3], d.s4 - dsum[k, 4]]
-            data = Norms(d.n - int(round(dsum[k, 0])), *left)
+            data = left_norms(self.data, dsum[k])
             wr = rsum[:, 1].sum() - rsum[k, 1]
-            scale = -left[0] / wr
+            scale = -data.s1 / wr
             field = sum(scale**t * typed[t] for t in range(4))
             part = replace(self, field=field, randoms=typed[3], random_scale=scale, data=data)
             out.append(np.asarray(fn(part)))
         return np.stack(out)
-
-    def cov(
-        self,
-        statistic: str | Callable[[Any], Any] = "zeta",
-        *,
-        method: str = "jackknife",
-        correction: str | None = None,
-    ) -> np.ndarray:
-        """Jackknife covariance of the statistic (flattened):
-        (K-1)/K sum_k (x_k - xbar)(x_k - xbar)^T."""
-        x = self.realisations(statistic, method=method, correction=correction)
-        x = x.reshape(len(x), -1)
-        d = x - x.mean(axis=0)
-        return (len(x) - 1) / len(x) * d.T @ d
-
-    def std(
-        self,
-        statistic: str | Callable[[Any], Any] = "zeta",
-        *,
-        method: str = "jackknife",
-        correction: str | None = None,
-    ) -> np.ndarray:
-        """Jackknife standard error of the statistic, in its shape."""
-        x = self.realisations(statistic, method=method, correction=correction)
-        c = self.cov(statistic, method=method, correction=correction)
-        return np.sqrt(np.diag(c)).reshape(x.shape[1:])
 
     @property
     def r0(self) -> np.ndarray:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ from .. import plotting
 from ..bins import Bins
 from .coupling import P000, coupling_tensor
 from .norms import Norms
+from .resampling import DeleteOne, left_norms
 from .table import (
     UNITS,
     ResultTable,
@@ -23,19 +25,25 @@ from .table import (
     norms_json,
     norms_of,
     package_version,
+    region_columns,
+    region_tables,
+    sums_array,
+    sums_json,
     write,
     write_ascii,
 )
 
 PARITIES = ("both", "even", "odd")
 NORMALISATIONS = ("isotropic", "encore")
+#: The count tables of each delete-one realisation, as saved.
+_COUNTS = ("N_field", "N_randoms")
 #: File format of :meth:`QuadMultipoles.save` (key in the Parquet metadata).
 FORMAT = "astrograph.quad_multipoles"
 FORMAT_VERSION = 1
 
 
 @dataclass
-class QuadMultipoles(ResultTable):
+class QuadMultipoles(ResultTable, DeleteOne):
     """Multipoles of the weighted 4-point counts in the isotropic basis.
 
     For radial bins b1 < b2 < b3 and (l1, l2, l3) with li <= lmax and the
@@ -74,6 +82,15 @@ class QuadMultipoles(ResultTable):
         Minus the data weight over the random weight (0 without randoms).
     data : Norms
     boxsize : float or None
+    jackknife : ndarray or None, shape (nregions, 2, n_ells, n_triplets)
+        With regions: per region, ``field`` and ``randoms`` with it deleted
+        (exact: every quad with a vertex in it removed; the field at the
+        random scale of the points left).
+    region_scales : ndarray or None, shape (nregions,)
+        The random scale of each deleted realisation.
+    region_sums : tuple or None
+        Per-region weight sums of the data and of the randoms
+        (``results.region_sums``), for the deleted realisations' norms.
     """
 
     bins: Bins
@@ -86,6 +103,9 @@ class QuadMultipoles(ResultTable):
     random_scale: float
     data: Norms
     boxsize: float | None = None
+    jackknife: np.ndarray | None = None
+    region_scales: np.ndarray | None = None
+    region_sums: tuple | None = None
 
     SAVE_FORMAT: ClassVar[str] = FORMAT
     SAVE_VERSION: ClassVar[int] = FORMAT_VERSION
@@ -99,14 +119,17 @@ class QuadMultipoles(ResultTable):
         raw: tuple,
         data: Norms,
         boxsize: float | None,
+        region_sums: tuple | None = None,
     ) -> QuadMultipoles:
         """From the core's arrays (field, randoms, random scale, triples,
-        triplets) and the data's norms."""
-        field, randoms, scale, ells, triplets = raw
+        triplets, delete-one counts, their random scales) and the data's
+        norms."""
+        field, randoms, scale, ells, triplets, jk, scales = raw
         ells = np.asarray(ells, dtype=np.int64).reshape(-1, 3)
         triplets = np.asarray(triplets, dtype=np.int64).reshape(-1, 3)
         shape = (len(ells), len(triplets))
         r = np.asarray(randoms, dtype=np.float64)
+        j = np.asarray(jk, dtype=np.float64)
         return cls(
             bins,
             lmax,
@@ -118,7 +141,59 @@ class QuadMultipoles(ResultTable):
             float(scale),
             data,
             boxsize,
+            j.reshape((-1, 2, *shape)) if j.size else None,
+            np.asarray(scales, dtype=np.float64) if j.size else None,
+            region_sums if j.size else None,
         )
+
+    def realisations(
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
+    ) -> np.ndarray:
+        """The statistic on each delete-one realisation, stacked (K, ...).
+
+        ``statistic``: "zeta", "odd_vector" or a function of a
+        :class:`QuadMultipoles`. Each realisation is the exact count without
+        one region (every quad with a vertex in it removed), with the random
+        scale and norms of the points left. (No ``correction``: the quads
+        crossing a region's border are not counted apart.)
+        """
+        if correction is not None:
+            raise InputError(
+                f"correction={correction!r} is not available for the 4-point multipoles "
+                "(their quads are not split by border): use correction=None"
+            )
+        self._jackknife_only(method)
+        if self.jackknife is None or self.region_scales is None or self.region_sums is None:
+            raise InputError(
+                "these multipoles were counted without regions: pass regions= to "
+                "count_quad_multipoles for error bars, or give mocks"
+            )
+        if isinstance(statistic, str):
+            if statistic not in ("zeta", "odd_vector"):
+                raise InputError(
+                    f"unknown statistic {statistic!r}: use 'zeta', 'odd_vector' or a function"
+                )
+            fn: Callable[[Any], Any] = getattr(QuadMultipoles, statistic)
+        else:
+            fn = statistic
+        out = []
+        for k in range(self.nregions):
+            part = replace(
+                self,
+                field=self.jackknife[k, 0],
+                randoms=None if self.randoms is None else self.jackknife[k, 1],
+                random_scale=float(self.region_scales[k]),
+                data=left_norms(self.data, self.region_sums[0][k]),
+                jackknife=None,
+                region_scales=None,
+                region_sums=None,
+            )
+            out.append(np.asarray(fn(part), dtype=np.float64))
+        return np.stack(out)
 
     @property
     def odd(self) -> np.ndarray:
@@ -221,16 +296,22 @@ class QuadMultipoles(ResultTable):
 
     def chi2_odd(
         self,
-        mocks: Any,
+        mocks: Any = None,
         modes: int | None = None,
         edge_correction: bool = True,
     ) -> tuple[float, int, float]:
         """chi^2 of the parity-odd 4PCF against zero, its degrees of freedom
-        and p-value, with the covariance of ``mocks``.
+        and p-value, with the covariance of ``mocks`` or of the jackknife.
 
         ``mocks``: parity-symmetric realisations of the same measurement
         (``QuadMultipoles`` with the same bins and triples, or their
-        :meth:`odd_vector` rows). Their covariance has far more entries than
+        :meth:`odd_vector` rows). Without mocks (counted with regions), the
+        K delete-one realisations stand in for them as pseudo-samples
+        xbar + (K - 1) / sqrt(K) (x_k - xbar), whose sample covariance is the
+        jackknife covariance; the Hartlap factor and the p-value then treat
+        the K regions as K mocks, an approximation (the jackknife covariance
+        is not Wishart-distributed) that the docs discuss. The covariance has
+        far more entries than
         mocks can fix, so, as in the BOSS parity analyses (Philcox 2022; Hou
         et al. 2023), the data vector is compressed onto the ``modes``
         leading eigenvectors of the covariance (default: the whole vector
@@ -252,11 +333,17 @@ class QuadMultipoles(ResultTable):
         from scipy.stats import f  # lazy: scipy only for this p-value
 
         x = self.odd_vector(edge_correction)
-        rows = [
-            m.odd_vector(edge_correction) if isinstance(m, QuadMultipoles) else np.asarray(m)
-            for m in mocks
-        ]
-        sims = np.asarray(rows, dtype=np.float64)
+        if mocks is None:
+            reals = self.realisations(lambda q: q.odd_vector(edge_correction))
+            k = len(reals)
+            mean = reals.mean(axis=0)
+            sims = mean + (k - 1) / np.sqrt(k) * (reals - mean)
+        else:
+            rows = [
+                m.odd_vector(edge_correction) if isinstance(m, QuadMultipoles) else np.asarray(m)
+                for m in mocks
+            ]
+            sims = np.asarray(rows, dtype=np.float64)
         if sims.ndim != 2 or sims.shape[1] != len(x):
             raise InputError(
                 f"the mocks' parity-odd vectors must have {len(x)} entries like this "
@@ -267,7 +354,7 @@ class QuadMultipoles(ResultTable):
         if not 1 <= k <= len(x) or len(fit) < k + 3 or len(pick) < 2:
             raise InputError(
                 f"compressing onto {k} eigenvectors needs 1 <= modes <= {len(x)} and at "
-                f"least 2 (modes + 3) mocks; got {len(sims)} mocks"
+                f"least 2 (modes + 3) mocks or regions; got {len(sims)}"
             )
         lam, vec = np.linalg.eigh(np.atleast_2d(np.cov(pick, rowvar=False)))
         basis = vec[:, np.argsort(lam)[::-1][:k]]
@@ -317,6 +404,7 @@ class QuadMultipoles(ResultTable):
             "randoms": self.randoms is not None,
             "boxsize": self.boxsize,
             "data": norms_json(self.data),
+            "nregions": self.nregions,
         }
 
     def to_arrow(self) -> Any:
@@ -332,9 +420,23 @@ class QuadMultipoles(ResultTable):
 
     def save(self, path: str | Path) -> None:
         """Writes the rows of :meth:`to_arrow` and everything needed to
-        recompute zeta to one Parquet file; :meth:`load` (or
+        recompute zeta and its error bars to one Parquet file (with regions,
+        the delete-one counts as ``"jackknife:N_field"`` and
+        ``"jackknife:N_randoms"``, one value per region, and the regions'
+        weight sums and random scales in the metadata); :meth:`load` (or
         :func:`~astrograph.clustering.results.load_result`) reads it back."""
-        write(pa.table(self._columns()), self._header(complete=True), path)
+        cols = self._columns()
+        header = self._header(complete=True)
+        if self.jackknife is not None:
+            if self.region_sums is None or self.region_scales is None:
+                raise InputError("these multipoles' delete-one counts are incomplete")
+            rows = tuple(np.indices(self.field.shape).reshape(2, -1))
+            cols.update(region_columns({"jackknife": self.jackknife}, list(_COUNTS), rows))
+            dsum, rsum, weighted = self.region_sums
+            header["region_sums"] = {"data": sums_json(dsum), "randoms": sums_json(rsum)}
+            header["weighted"] = [bool(w) for w in weighted]
+            header["region_scales"] = self.region_scales.tolist()
+        write(pa.table(cols), header, path)
 
     @classmethod
     def _from_saved(cls, table: Any, h: dict[str, Any], path: Any) -> QuadMultipoles:
@@ -349,6 +451,14 @@ class QuadMultipoles(ResultTable):
         shape = (len(ell_rows), ntrip)
         field = column(table, "N_field", path).reshape(shape)
         randoms = column(table, "N_randoms", path).reshape(shape) if h["randoms"] else None
+        k = int(h.get("nregions", 0))
+        jk = scales = sums = None
+        if k:
+            at = tuple(np.indices(shape).reshape(2, -1))
+            jk = region_tables(table, "jackknife", list(_COUNTS), k, shape, at)
+            scales = np.asarray(h["region_scales"], dtype=np.float64)
+            rs = h["region_sums"]
+            sums = (sums_array(rs["data"]), sums_array(rs["randoms"]), tuple(h["weighted"]))
         return cls(
             bins,
             int(h["lmax"]),
@@ -360,6 +470,9 @@ class QuadMultipoles(ResultTable):
             float(h["random_scale"]),
             norms_of(h["data"]),  # type: ignore[arg-type]
             h["boxsize"],
+            jk,
+            scales,
+            sums,
         )
 
     def save_ascii(self, path: str | Path) -> None:

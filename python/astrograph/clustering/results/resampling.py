@@ -252,6 +252,75 @@ def load_regions(
     )
 
 
+def jackknife_cov(x: np.ndarray) -> np.ndarray:
+    """(K-1)/K sum_k (x_k - xbar)(x_k - xbar)^T over K delete-one
+    realisations ``x`` (K, ...), flattened."""
+    x = x.reshape(len(x), -1)
+    d = x - x.mean(axis=0)
+    return (len(x) - 1) / len(x) * d.T @ d
+
+
+class DeleteOne:
+    """``cov`` and ``std`` of the multipole counts, which keep their
+    delete-one realisations themselves (jackknife only: their counts are not
+    split by smallest region, which the bootstrap needs); subclasses give
+    ``realisations(statistic, method=, correction=)`` and keep the delete-one
+    tables in ``jackknife`` (one per region; None without regions)."""
+
+    jackknife: np.ndarray | None
+
+    @property
+    def nregions(self) -> int:
+        """Regions counted for error bars (0: none)."""
+        return 0 if self.jackknife is None else len(self.jackknife)
+
+    def realisations(
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def _jackknife_only(method: str) -> None:
+        if method != "jackknife":
+            raise InputError(
+                "multipoles give jackknife errors only (their counts are not split by "
+                "smallest region, which the bootstrap needs): use method='jackknife'"
+            )
+
+    def cov(
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
+    ) -> np.ndarray:
+        """Jackknife covariance of the statistic (flattened):
+        (K-1)/K sum_k (x_k - xbar)(x_k - xbar)^T."""
+        return jackknife_cov(self.realisations(statistic, method=method, correction=correction))
+
+    def std(
+        self,
+        statistic: str | Callable[[Any], Any] = "zeta",
+        *,
+        method: str = "jackknife",
+        correction: str | None = None,
+    ) -> np.ndarray:
+        """Jackknife standard error of the statistic, in its shape."""
+        x = self.realisations(statistic, method=method, correction=correction)
+        return np.sqrt(np.diag(jackknife_cov(x))).reshape(x.shape[1:])
+
+
+def left_norms(total: Norms, region: np.ndarray) -> Norms:
+    """The norms of a catalogue with one region (its row of ``region_sums``)
+    deleted."""
+    n = total.n - int(round(region[0]))
+    return Norms(n, *(float(getattr(total, f"s{p}") - region[p]) for p in (1, 2, 3, 4)))
+
+
 def refuse_analytic_randoms(result: Any) -> None:
     """Refuses realisations normalised by a full box's analytic randoms."""
     if getattr(result, "randoms", None) is None and getattr(result, "boxsize", None):

@@ -177,23 +177,25 @@ impl Isotropic {
         }
     }
 
-    /// Stage 1 for bin b1 and the BL bins b2 from `g`: T(e, b2) into `t`
-    /// (entry, bin). Each entry is summed in registers, the bins side by
-    /// side in vector lanes.
+    /// Stage 1 for bin b1 of field `x` and the BL bins b2 from `g` of field
+    /// `y`: T(e, b2) into `t` (entry, bin), or added to it with `add`. Each
+    /// entry is summed in registers, the bins side by side in vector lanes.
     #[inline(always)]
     pub(crate) fn pairs(
         &self,
-        a: (&[f64], &[f64]),
+        x: (&[f64], &[f64]),
+        y: (&[f64], &[f64]),
         stride: usize,
         (b1, g): (usize, usize),
         t: (&mut [f64], &mut [f64]),
+        add: bool,
     ) {
         for e in 0..self.l3m3.len() {
             let (mut sr, mut si) = ([0.0; BL], [0.0; BL]);
             for &(c, i1, i2) in &self.terms[self.term_starts[e]..self.term_starts[e + 1]] {
                 let (i1, i2) = (i1 as usize * stride, i2 as usize * stride + g);
-                let (cx, cy) = (c * a.0[i1 + b1], c * a.1[i1 + b1]);
-                let (u, v) = (&a.0[i2..i2 + BL], &a.1[i2..i2 + BL]);
+                let (cx, cy) = (c * x.0[i1 + b1], c * x.1[i1 + b1]);
+                let (u, v) = (&y.0[i2..i2 + BL], &y.1[i2..i2 + BL]);
                 for q in 0..BL {
                     sr[q] += cx * u[q] - cy * v[q];
                     si[q] += cx * v[q] + cy * u[q];
@@ -203,11 +205,16 @@ impl Isotropic {
             // Odd triples turned by -i: the real part taken is then Im S.
             let (tr, ti) = (&mut t.0[at..at + BL], &mut t.1[at..at + BL]);
             for q in 0..BL {
-                (tr[q], ti[q]) = if self.odd[e] {
+                let (r, i) = if self.odd[e] {
                     (si[q], -sr[q])
                 } else {
                     (sr[q], si[q])
                 };
+                if add {
+                    (tr[q], ti[q]) = (tr[q] + r, ti[q] + i);
+                } else {
+                    (tr[q], ti[q]) = (r, i);
+                }
             }
         }
     }
