@@ -314,7 +314,7 @@ mod tests {
     fn waves_of_large_tables_sum_in_chunk_order() {
         let (nitems, acc_len) = (1 << 18, 3 << 20);
         let nchunks = chunk_count(nitems, acc_len);
-        assert_eq!(nchunks, 4); // more chunks than the 32 MiB budget holds at once
+        assert_eq!(nchunks, MIN_CHUNKS); // more than the 32 MiB budget holds at once
         let fill = |r: Range<usize>, acc: &mut [f64]| {
             for i in r {
                 acc[(i * 7919) % acc_len] += 1.0 / (1.0 + i as f64);
