@@ -238,17 +238,25 @@ pub(crate) fn flush_tables(
     region: u32,
     depth: usize,
 ) {
+    // Whole blocks, table by table, in vector registers: each entry gets the
+    // same adds in the same order as entry by entry (an empty entry adds 0,
+    // which changes nothing), without a branch per entry (perf: 6 % of a
+    // pair count with thin-slab regions, whose primaries change region
+    // often, was in these flushes).
     for lane in lanes.chunks_exact_mut(block) {
-        for (e, v) in lane.iter_mut().enumerate() {
-            if *v == 0.0 {
-                continue;
-            }
-            acc[e] += *v;
-            for table in 0..depth {
-                acc[(1 + table * nregions + region as usize) * block + e] += *v;
-            }
-            *v = 0.0;
+        add_block(&mut acc[..block], lane);
+        for table in 0..depth {
+            let at = (1 + table * nregions + region as usize) * block;
+            add_block(&mut acc[at..at + block], lane);
         }
+        lane.fill(0.0);
+    }
+}
+
+#[inline(always)]
+fn add_block(to: &mut [f64], from: &[f64]) {
+    for (t, v) in to.iter_mut().zip(from) {
+        *t += v;
     }
 }
 
