@@ -18,8 +18,10 @@ from ..errors import InputError
 #: Most regions a count accepts (each region adds one count array).
 MAX_REGIONS = 10_000
 #: Points used to place the k-means centres (the rest are only assigned):
-#: 400 per patch at 50 patches, and a fifth of the time of 50,000.
-KMEANS_SAMPLE = 20_000
+#: 200 per patch at 50 patches, whose sizes came out as even as with 400
+#: (randoms per patch scattered by 27 % against 26 %, 50 cones of a box
+#: seen from its corner) in two thirds of the time (4.3 ms against 6.6 ms).
+KMEANS_SAMPLE = 10_000
 
 
 _AT_ORIGIN = (
