@@ -41,6 +41,7 @@ CLUSTERING = [
     "results.quads",
     "results.multipoles",
     "results.coupling",
+    "results.disconnected",
     "results.quad_multipoles",
     "results",
     "direct",

@@ -43,8 +43,9 @@ _TwoPointArrays = tuple[list[str], list[_F64], _F64]
 _TriangleArrays = tuple[list[_F64], _F64]
 _MultipoleArrays = tuple[_F64, _F64, float, _F64, _F64]
 #: Field, randoms, random scale, (l1, l2, l3) and bin triplets (n, 3), the
-#: delete-one counts (flat (nregions, 2, triples, triplets)) and their scales.
-_QuadMultipoleArrays = tuple[_F64, _F64, float, _U8, _U8, _F64, _F64]
+#: delete-one counts (flat (nregions, 2, triples, triplets)) and their scales,
+#: the disconnected estimator's sums (empty unless asked for).
+_QuadMultipoleArrays = tuple[_F64, _F64, float, _U8, _U8, _F64, _F64, _F64]
 #: Shapes (n, 6), counts by number of randoms (5 arrays of n), the jackknife
 #: tables, the parity-odd counts (flat (5, n); empty without parity), chiral shapes.
 _QuadArrays = tuple[_U8, list[_F64], _F64, _F64, _Bool]
@@ -142,6 +143,7 @@ def count_quad_multipoles(
     primaries: npt.NDArray[np.bool_] | None = None,
     random_scale: float | None = None,
     region_scales: _F64 | None = None,
+    disconnected: bool = False,
     num_threads: int | None = None,
     progress: _Progress = None,
 ) -> _QuadMultipoleArrays: ...

@@ -20,7 +20,9 @@ BOX = 100.0
 #: name -> kinds of counts and the bins used
 CASES: dict[str, dict[str, Any]] = {
     # clusters (sigma 2) everywhere, so they straddle every domain boundary
-    "clustered": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
+    "clustered": {
+        "kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles", "disconnected")
+    },
     "periodic_weighted": {
         "kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")
     },
@@ -30,7 +32,9 @@ CASES: dict[str, dict[str, Any]] = {
     "files2": {"kinds": ("pairs",)},
     # 4 data points in one corner, 5 randoms in the other: with 3-4 ranks some
     # ranks own nothing, and one rank holds only randoms
-    "tiny": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
+    "tiny": {
+        "kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles", "disconnected")
+    },
     # jackknife regions: labels given on rank 0, and sub-cubes of a box
     "regions": {"kinds": ("pairs", "triangles", "quads", "multipoles", "quad_multipoles")},
     "regions_box": {"kinds": ("pairs", "triangles", "multipoles")},
@@ -165,7 +169,7 @@ def bins_for(name: str, kind: str) -> Bins:
         return Bins.linear(0.0, 40.0, 8)
     if name == "cross_survey_smu":
         return Bins.linear(0.0, 40.0, 8, nmu=4, mu_min=-1)
-    if kind == "quad_multipoles":  # three bins at least
+    if kind in ("quad_multipoles", "disconnected"):  # three bins at least
         return Bins.linear(0.5, 3.0, 3) if name == "tiny" else Bins.linear(2.0, 8.0, 4)
     if name == "tiny":
         return Bins.linear(0.5, 3.0, 2, nmu=2 if kind == "pairs" else 1)
@@ -244,6 +248,8 @@ def count(kind: str, **kw: Any) -> Any:
         return astrograph.count_triangle_multipoles(**kw, lmax=4)
     if kind == "quad_multipoles":
         return astrograph.count_quad_multipoles(**kw, lmax=2)
+    if kind == "disconnected":  # the 4PCF multipoles with their disconnected part
+        return astrograph.count_quad_multipoles(**kw, lmax=2, disconnected=True)
     if kind == "rppi":
         b = kw.pop("bins")
         return astrograph.count_pairs_rppi(
@@ -269,8 +275,9 @@ def flatten(prefix: str, result: object) -> dict[str, np.ndarray]:
     """The count arrays and norms of a PairCounts, TriangleCounts, QuadCounts
     or TriangleMultipoles."""
     out: dict[str, np.ndarray] = {}
-    if prefix.endswith("multipoles"):  # 3- and 4-point
-        for name in ("field", "randoms", "typed", "jackknife", "within", "region_scales"):
+    if prefix.endswith(("multipoles", "disconnected")):  # 3- and 4-point
+        names = ("field", "randoms", "typed", "jackknife", "within", "region_scales")
+        for name in (*names, "disconnected"):
             if getattr(result, name, None) is not None:
                 out[f"{prefix}.{name}"] = np.asarray(getattr(result, name))
         out[f"{prefix}.scale"] = np.array([result.random_scale])  # type: ignore[attr-defined]

@@ -366,6 +366,15 @@ def test_quad_multipoles_command_matches_the_library(tmp_path, files):
     real = pq.read_table(tmp_path / "qj_jackknife.parquet")
     assert real.num_columns == 4 and real.num_rows == 60
     assert ag.QuadMultipoles.load(tmp_path / "qj.parquet").nregions == 4
+    res = run(
+        "4pcf", *args, "--nbins", "4", "--multipoles", "--lmax", "2", "--disconnected",
+        "--out", "qd", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "connected:" in res.stdout
+    back = ag.QuadMultipoles.load(tmp_path / "qd.parquet")
+    want = ag.count_quad_multipoles(d, r, bins=ag.Bins.linear(1, 7, 4), lmax=2, disconnected=True)
+    np.testing.assert_allclose(back.disconnected, want.disconnected, rtol=1e-12)
 
 
 def _bad_files(tmp_path: Path) -> None:
@@ -425,7 +434,9 @@ BAD_ARGUMENTS = [
     (["3pcf", "--graph", "g.arrow", "--multipoles", "--rmax", "9"], "rebuild the graph"),
     (["3pcf", "--data", "gal.txt", "--multipoles"], "randoms"),
     (["4pcf", "--data", "gal.txt", "--multipoles", "--lmax", "11"], "lmax"),
-    (["4pcf", "--data", "gal.txt", "--lmax", "2"], "--lmax applies to --multipoles"),
+    (["4pcf", "--data", "gal.txt", "--lmax", "2"], "apply to --multipoles"),
+    (["4pcf", "--data", "gal.txt", "--disconnected"], "apply to --multipoles"),
+    (["4pcf", "--data", "gal.txt", "--multipoles", "--disconnected"], "pass randoms"),
     (["4pcf", "--data", "gal.txt", "--multipoles", "--nbins", "2"], "at least 3 radial bins"),
     (["4pcf", "--data", "gal.txt", "--multipoles", "--regions", "4"], "need randoms"),
 ]

@@ -279,8 +279,8 @@ def _multipoles(args: argparse.Namespace, comm: Any, bins: Any) -> None:
 def cmd_4pcf(args: argparse.Namespace, comm: Any) -> None:
     if args.multipoles:
         return _quad_multipoles(args, comm)
-    if args.lmax is not None:
-        raise InputError("--lmax applies to --multipoles only")
+    if args.lmax is not None or args.disconnected:
+        raise InputError("--lmax and --disconnected apply to --multipoles only")
     qc = _from_catalogues(count_quads, args, comm, bins_of(args), parity=args.parity)
     if _rank(comm) != 0:
         return
@@ -312,6 +312,7 @@ def _quad_multipoles(args: argparse.Namespace, comm: Any) -> None:
         lmax=4 if args.lmax is None else args.lmax,
         boxsize=args.boxsize,
         regions=_regions(args),
+        disconnected=args.disconnected,
         num_threads=args.threads,
         progress=not args.quiet,
         comm=comm,
@@ -324,6 +325,9 @@ def _quad_multipoles(args: argparse.Namespace, comm: Any) -> None:
     print(f"over {t} radial bin triplets b1 < b2 < b3")
     z = qm.zeta(edge_correction=qm.randoms is not None)
     print("zeta_000:", " ".join(f"{v:.4g}" for v in z[qm.index(0, 0, 0), :6]), "...")
+    if qm.disconnected is not None:
+        c = qm.zeta(edge_correction=qm.randoms is not None, connected=True)
+        print("connected:", " ".join(f"{v:.4g}" for v in c[qm.index(0, 0, 0), :6]), "...")
     err = jackknife_outputs(qm, "zeta", out, args)
     if err is not None:
         print("   error:", " ".join(f"{v:.3g}" for v in err[qm.index(0, 0, 0), :6]), "...")

@@ -255,6 +255,12 @@ def _add_count_command(sub: Any, name: str, func: Any, defaults: tuple) -> None:
             "--lmax", type=int, default=None, metavar="L",
             help="highest l of l1, l2, l3 with --multipoles, at most 10 (default 4)",
         )  # fmt: skip
+        c.add_argument(
+            "--disconnected",
+            action="store_true",
+            help="with --multipoles: also the disconnected (Gaussian) part from the same "
+            "pass, and the connected zeta (randoms needed)",
+        )
     if name == "wp":
         c.add_argument(
             "--pimax", type=float, default=40.0, metavar="PI",

@@ -27,6 +27,22 @@ QUAD_REGIONS = (
 )
 
 
+def check_disconnected(disconnected: Any, has_randoms: bool, has_regions: bool) -> None:
+    """Refuses a disconnected part without randoms or with regions."""
+    if not isinstance(disconnected, bool):
+        raise InputError(f"disconnected must be True or False, got {disconnected!r}")
+    if disconnected and not has_randoms:
+        raise InputError(
+            "the disconnected part is estimated with randoms (about which the "
+            "2-point functions of two neighbours are measured): pass randoms"
+        )
+    if disconnected and has_regions:
+        raise InputError(
+            "the disconnected part has no jackknife realisations yet: count it "
+            "without regions, or the regions without it"
+        )
+
+
 def region_scales(sums: tuple | None, has_randoms: bool) -> np.ndarray | None:
     """The field's random scale once each region is deleted: minus the data
     weight over the random weight of the other regions (None without
@@ -73,6 +89,7 @@ def count_quad_multipoles(
     random_weights: Any = None,
     boxsize: float | None = None,
     regions: Any = None,
+    disconnected: bool = False,
     max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
@@ -114,6 +131,12 @@ def count_quad_multipoles(
         scale of the points left), so ``cov()``, ``std()`` and
         ``chi2_odd()`` have exact delete-one jackknife errors. Costs about
         one more coupling per region near each point.
+    disconnected : bool
+        Also estimate the disconnected (Gaussian) part from the same pass,
+        as ENCORE does (randoms needed, no regions): the 2PCF about every
+        point and the 2PCF of two neighbours of a random point, both in
+        harmonics and edge-corrected, combined over the three pairings
+        (``results.disconnected``). ``zeta(connected=True)`` subtracts it.
     max_memory : int, str, "auto" or "unlimited"
         Bound on the tables and per-thread scratch, checked before allocation.
     num_threads : int, optional
@@ -132,6 +155,7 @@ def count_quad_multipoles(
     sanity.check_catalogues({"D1": d, "R1.0": r}, boxsize)
     if regions is not None and r is None:
         raise InputError(QUAD_REGIONS)
+    check_disconnected(disconnected, r is not None, regions is not None)
     reg, sums = region_arguments(regions, d, dw, r, rw, boxsize)
     scales = region_scales(sums, r is not None)
     n = d.shape[1] + (0 if r is None else r.shape[1])
@@ -148,6 +172,7 @@ def count_quad_multipoles(
             max_memory=inputs.budget(max_memory),
             **reg,
             region_scales=scales,
+            disconnected=bool(disconnected),
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
         )

@@ -67,13 +67,14 @@ pub fn multipoles(py: Python<'_>, c: MultipoleCounts) -> MultipoleArrays<'_> {
 /// triplets); the second empty without randoms), the random scale, the
 /// triples (l1, l2, l3) and the bin triplets, each (n, 3), the delete-one
 /// counts (flat (nregions, 2, triples, triplets)) and their random scales
-/// (both empty without regions).
+/// (both empty without regions), and the disconnected estimator's sums.
 pub type QuadMultipoleArrays<'py> = (
     F64<'py>,
     F64<'py>,
     f64,
     Bound<'py, PyArray2<u8>>,
     Bound<'py, PyArray2<u8>>,
+    F64<'py>,
     F64<'py>,
     F64<'py>,
 );
@@ -94,6 +95,7 @@ pub fn quad_multipoles(py: Python<'_>, c: QuadMultipoleCounts) -> QuadMultipoleA
         rows(&c.triplets),
         PyArray1::from_vec(py, c.jackknife),
         PyArray1::from_vec(py, c.region_scales),
+        PyArray1::from_vec(py, c.disconnected),
     )
 }
 

@@ -40,11 +40,13 @@ fn multipole_options<'a>(
     primaries: &'a Option<PyReadonlyArray1<'_, bool>>,
     random_scale: Option<f64>,
     region_scales: &'a Option<PyReadonlyArray1<'_, f64>>,
+    disconnected: bool,
 ) -> PyResult<MultipoleOptions<'a>> {
     Ok(MultipoleOptions {
         primaries: primaries.as_ref().map(|p| p.as_slice()).transpose()?,
         random_scale,
         region_scales: region_scales.as_ref().map(|p| p.as_slice()).transpose()?,
+        disconnected,
     })
 }
 
@@ -140,7 +142,7 @@ pub fn count_multipoles<'py>(
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let opts = options(max_memory, &regions, nregions, false)?;
-    let mo = multipole_options(&primaries, random_scale, &None)?;
+    let mo = multipole_options(&primaries, random_scale, &None, false)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_multipoles(&d, r.as_ref(), &b, lmax, &m, opts, mo, ctl)
     })?;
@@ -151,9 +153,10 @@ pub fn count_multipoles<'py>(
 /// basis, l <= lmax of the given parity ("even", "odd" or "both"), for bin
 /// triplets b1 < b2 < b3: the field and the randoms, each flat (triples,
 /// triplets), with the triples and triplets as (n, 3) arrays; with regions
-/// also every delete-one count and the random scales they were formed at.
+/// also every delete-one count and the random scales they were formed at;
+/// with `disconnected`, the sums of the disconnected estimator.
 #[pyfunction]
-#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, lmax, parity, boxsize, max_memory=None, regions=None, nregions=0, primaries=None, random_scale=None, region_scales=None, num_threads=None, progress=None))]
+#[pyo3(signature = (data, data_weights, randoms, random_weights, edges, lmax, parity, boxsize, max_memory=None, regions=None, nregions=0, primaries=None, random_scale=None, region_scales=None, disconnected=false, num_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn count_quad_multipoles<'py>(
     py: Python<'py>,
@@ -171,6 +174,7 @@ pub fn count_quad_multipoles<'py>(
     primaries: Option<PyReadonlyArray1<'py, bool>>,
     random_scale: Option<f64>,
     region_scales: Option<PyReadonlyArray1<'py, f64>>,
+    disconnected: bool,
     num_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<QuadMultipoleArrays<'py>> {
@@ -178,7 +182,7 @@ pub fn count_quad_multipoles<'py>(
     let (m, b) = (metric(py, boxsize, "z")?, bins(py, edges, 1)?);
     let (d, r) = catalogues(&data, &data_weights, &randoms, &random_weights)?;
     let opts = options(max_memory, &regions, nregions, false)?;
-    let mo = multipole_options(&primaries, random_scale, &region_scales)?;
+    let mo = multipole_options(&primaries, random_scale, &region_scales, disconnected)?;
     let c = run(py, num_threads, progress.as_ref(), |ctl| {
         direct::count_quad_multipoles(&d, r.as_ref(), &b, lmax, parity, &m, opts, mo, ctl)
     })?;

@@ -301,6 +301,9 @@ pub struct MultipoleOptions<'a> {
     /// (None: from these catalogues; under MPI, of all ranks'). Read by the
     /// 4-point multipoles, whose delete-one counts are formed at it.
     pub region_scales: Option<&'a [f64]>,
+    /// Also the sums of the Gaussian (disconnected) part of the 4-point
+    /// function (read by the 4-point multipoles).
+    pub disconnected: bool,
 }
 
 /// The random weights' factor in the field: `given`, else minus the data

@@ -53,6 +53,109 @@ pub struct QuadMultipoleCounts {
     pub jackknife: Vec<f64>,
     /// With regions, the field's random scale with each region deleted.
     pub region_scales: Vec<f64>,
+    /// With `disconnected`, the sums its estimator needs (`Disconnected`),
+    /// complex values as (re, im): per bin and (l, m) (m = -l..=l), the
+    /// field about every point weighted as in the field (NN) and the
+    /// randoms about the randoms (RR); then per bin pair b2 < b3 and (l, m),
+    /// (l', m'), the products a_lm(b2) a_l'm'(b3) of the field about the
+    /// randoms (RNN) and of the randoms about the randoms (RRR). Empty
+    /// otherwise.
+    pub disconnected: Vec<f64>,
+}
+
+/// The sums of the disconnected 4-point estimator, per primary: its
+/// coefficients expanded to every m, bin-major, and where they add.
+struct Disconnected {
+    nb: usize,
+    nx: usize,
+    /// Expanded coefficients of the field and of the randoms, (bin, lm).
+    f: (Vec<f64>, Vec<f64>),
+    r: (Vec<f64>, Vec<f64>),
+    /// The same as `Isotropic::expand` lays them out.
+    scratch: (Vec<f64>, Vec<f64>),
+}
+
+impl Disconnected {
+    fn new(lmax: usize, nb: usize) -> Self {
+        let nx = expanded_len(lmax);
+        let z = || (vec![0.0; nb * nx], vec![0.0; nb * nx]);
+        Self {
+            nb,
+            nx,
+            f: z(),
+            r: z(),
+            scratch: z(),
+        }
+    }
+
+    /// Entries of the accumulator: NN, RR, RNN, RRR.
+    fn len(lmax: usize, nb: usize) -> usize {
+        let nx = expanded_len(lmax);
+        let pairs = nb * (nb - 1) / 2;
+        2 * (2 * nb * nx + 2 * pairs * nx * nx)
+    }
+
+    /// `coeffs` (c_lm per bin, m-major) expanded into `to`, (bin, lm).
+    fn expand(&mut self, iso: &Isotropic, coeffs: (&[f64], &[f64]), field: bool) {
+        let (nb, nx) = (self.nb, self.nx);
+        let nlm = Harmonics::len(iso.lmax);
+        let (sr, si) = (&mut self.scratch.0, &mut self.scratch.1);
+        for b in 0..nb {
+            let c = (
+                &coeffs.0[b * nlm..(b + 1) * nlm],
+                &coeffs.1[b * nlm..(b + 1) * nlm],
+            );
+            iso.expand(c, b, nb, (sr, si));
+        }
+        let to = if field { &mut self.f } else { &mut self.r };
+        for b in 0..nb {
+            for k in 0..nx {
+                to.0[b * nx + k] = sr[k * nb + b];
+                to.1[b * nx + k] = si[k * nb + b];
+            }
+        }
+    }
+
+    /// Adds primary i's terms: `wf` times the field's coefficients to NN
+    /// (every primary); for a random primary, `wi` times the randoms' to RR
+    /// and times the products to RNN and RRR.
+    fn add(&self, wf: f64, random: Option<f64>, acc: &mut [f64]) {
+        let (nb, nx) = (self.nb, self.nx);
+        let one = 2 * nb * nx;
+        for (e, (re, im)) in self.f.0.iter().zip(&self.f.1).enumerate() {
+            acc[2 * e] += wf * re;
+            acc[2 * e + 1] += wf * im;
+        }
+        let Some(wi) = random else {
+            return;
+        };
+        for (e, (re, im)) in self.r.0.iter().zip(&self.r.1).enumerate() {
+            acc[one + 2 * e] += wi * re;
+            acc[one + 2 * e + 1] += wi * im;
+        }
+        let pairs = nb * (nb - 1) / 2;
+        let block = 2 * nx * nx;
+        for (t, a) in [&self.f, &self.r].into_iter().enumerate() {
+            let base = 2 * one + t * pairs * block;
+            let mut p = 0;
+            for b2 in 0..nb {
+                for b3 in b2 + 1..nb {
+                    let to = &mut acc[base + p * block..base + (p + 1) * block];
+                    let (x, y) = (b2 * nx, b3 * nx);
+                    for k in 0..nx {
+                        let (xr, xi) = (wi * a.0[x + k], wi * a.1[x + k]);
+                        let row = &mut to[2 * k * nx..2 * (k + 1) * nx];
+                        for q in 0..nx {
+                            let (yr, yi) = (a.0[y + q], a.1[y + q]);
+                            row[2 * q] += xr * yr - xi * yi;
+                            row[2 * q + 1] += xr * yi + xi * yr;
+                        }
+                    }
+                    p += 1;
+                }
+            }
+        }
+    }
 }
 
 /// Bin triplets b1 < b2 < b3 in lexicographic order.
@@ -492,11 +595,18 @@ pub(crate) fn quad_multipoles_on_grid(
         expanded: 2 * per + 1,
         regions: 10 * per + 1,
     };
-    let len = if jk {
+    let mut len = if jk {
         lay.regions + 2 * nk * per
     } else {
         2 * per + 1
     };
+    // The disconnected estimator's sums, last.
+    let disc_at = len;
+    let disc = opts.disconnected;
+    if disc {
+        // (without randoms here, as on an MPI rank holding none, only NN adds)
+        len += Disconnected::len(lmax, nb);
+    }
     let nlm = Harmonics::len(lmax);
     let dims = Dims {
         nb,
@@ -512,6 +622,11 @@ pub(crate) fn quad_multipoles_on_grid(
     let own = if jk { 4 * per } else { 0 };
     let scratch = (8 * (16 * nb * nlm + 8 * nb + 2 * nlm * LANES + own)) as u64
         + Coupled::bytes(&iso, nb, fields, sums)
+        + if opts.disconnected {
+            (48 * nb * expanded_len(lmax)) as u64
+        } else {
+            0
+        }
         + (2.0 * degree * 40.0) as u64;
     check_tables(
         s.len(),
@@ -529,9 +644,10 @@ pub(crate) fn quad_multipoles_on_grid(
         control,
         || {
             let cp = Coupled::new(&iso, nb, fields, sums);
-            (Scratch::new(dims), cp, vec![false; nb], vec![0.0; own])
+            let dc = Disconnected::new(if disc { lmax } else { 0 }, if disc { nb } else { 1 });
+            (Scratch::new(dims), cp, vec![false; nb], vec![0.0; own], dc)
         },
-        |(sc, cp, filled, m), nodes, acc| {
+        |(sc, cp, filled, m, dc), nodes, acc| {
             s.around(nodes, cut, |i, found| {
                 if primary.as_ref().is_some_and(|p| !p[i]) {
                     return;
@@ -574,6 +690,13 @@ pub(crate) fn quad_multipoles_on_grid(
                         let rand = (&sc.total[1].0[..], &sc.total[1].1[..]);
                         cp.couple(&iso, &ONE, &[rand], filled, wi, &mut acc[per..2 * per]);
                     }
+                }
+                if disc {
+                    dc.expand(&iso, (&sc.field.0, &sc.field.1), true);
+                    if random {
+                        dc.expand(&iso, (&sc.total[1].0, &sc.total[1].1), false);
+                    }
+                    dc.add(wf, random.then_some(wi), &mut acc[disc_at..]);
                 }
                 sc.reset();
             });
@@ -625,5 +748,10 @@ pub(crate) fn quad_multipoles_on_grid(
         random_scale: scale,
         jackknife,
         region_scales: scales,
+        disconnected: if disc {
+            flat[disc_at..].to_vec()
+        } else {
+            Vec::new()
+        },
     })
 }

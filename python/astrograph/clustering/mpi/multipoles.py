@@ -16,7 +16,7 @@ from ...errors import InputError
 from .. import inputs
 from ..bins import Bins, as_bins
 from ..multipoles import NEEDS_RANDOMS, check_lmax
-from ..quad_multipoles import check_quad_arguments, region_scales
+from ..quad_multipoles import check_disconnected, check_quad_arguments, region_scales
 from ..results import QuadMultipoles, TriangleMultipoles
 from .collective import reduce_sum, stage
 from .decompose import decompose
@@ -85,6 +85,7 @@ def count_quad_multipoles(
     parity: str = "both",
     comm: Any,
     allreduce: bool = False,
+    disconnected: bool = False,
     max_memory: int | str | None = "auto",
     num_threads: int | None = None,
     progress: bool = False,
@@ -97,6 +98,7 @@ def count_quad_multipoles(
     b = check_quad_arguments(bins, lmax, parity)
     side = _local_side(comm, data, randoms, b, catalogue)
     meta, scale = side.meta, side.scale
+    check_disconnected(disconnected, meta.has_randoms, bool(meta.nregions))
     reg: dict[str, Any] = {}
     if meta.nregions:
         reg = {"regions": side.labels.astype(np.uint32), "nregions": meta.nregions}
@@ -114,17 +116,18 @@ def count_quad_multipoles(
             **reg,
             primaries=side.primaries,
             random_scale=scale,
+            disconnected=bool(disconnected),
             num_threads=inputs.num_threads(num_threads),
             progress=cb,
         )
-    field, rand, _, ells, triplets, jk, scales = raw
+    field, rand, _, ells, triplets, jk, scales, sums = raw
     if meta.has_randoms and not len(rand):
         rand = np.zeros_like(field)
-    total = reduce_sum(comm, [field, rand, jk], exact=False, allreduce=allreduce)
+    total = reduce_sum(comm, [field, rand, jk, sums], exact=False, allreduce=allreduce)
     if total is None:
         return None
     s = 0.0 if scale is None else scale
-    raw = (total[0], total[1], s, ells, triplets, total[2], scales)
+    raw = (total[0], total[1], s, ells, triplets, total[2], scales, total[3])
     return QuadMultipoles.from_raw(b, lmax, parity, raw, side.dnorm, meta.boxsize, side.sums)
 
 

@@ -16,6 +16,7 @@ from ...errors import InputError
 from .. import plotting
 from ..bins import Bins
 from .coupling import P000, coupling_tensor
+from .disconnected import disconnected_zeta
 from .norms import Norms
 from .resampling import DeleteOne, left_norms
 from .table import (
@@ -91,6 +92,10 @@ class QuadMultipoles(ResultTable, DeleteOne):
     region_sums : tuple or None
         Per-region weight sums of the data and of the randoms
         (``results.region_sums``), for the deleted realisations' norms.
+    disconnected : ndarray or None, shape (n_ells, n_triplets)
+        With ``count_quad_multipoles(..., disconnected=True)``: the
+        disconnected (Gaussian) zeta_L estimated from the same pass
+        (``results.disconnected``); ``zeta(connected=True)`` subtracts it.
     """
 
     bins: Bins
@@ -106,6 +111,7 @@ class QuadMultipoles(ResultTable, DeleteOne):
     jackknife: np.ndarray | None = None
     region_scales: np.ndarray | None = None
     region_sums: tuple | None = None
+    disconnected: np.ndarray | None = None
 
     SAVE_FORMAT: ClassVar[str] = FORMAT
     SAVE_VERSION: ClassVar[int] = FORMAT_VERSION
@@ -124,12 +130,15 @@ class QuadMultipoles(ResultTable, DeleteOne):
         """From the core's arrays (field, randoms, random scale, triples,
         triplets, delete-one counts, their random scales) and the data's
         norms."""
-        field, randoms, scale, ells, triplets, jk, scales = raw
+        field, randoms, scale, ells, triplets, jk, scales, sums = raw
         ells = np.asarray(ells, dtype=np.int64).reshape(-1, 3)
         triplets = np.asarray(triplets, dtype=np.int64).reshape(-1, 3)
         shape = (len(ells), len(triplets))
         r = np.asarray(randoms, dtype=np.float64)
         j = np.asarray(jk, dtype=np.float64)
+        disc = None
+        if len(sums):
+            disc = disconnected_zeta(sums, lmax, bins.nbins, float(scale), ells, triplets)
         return cls(
             bins,
             lmax,
@@ -144,6 +153,7 @@ class QuadMultipoles(ResultTable, DeleteOne):
             j.reshape((-1, 2, *shape)) if j.size else None,
             np.asarray(scales, dtype=np.float64) if j.size else None,
             region_sums if j.size else None,
+            disc,
         )
 
     def realisations(
@@ -191,6 +201,7 @@ class QuadMultipoles(ResultTable, DeleteOne):
                 jackknife=None,
                 region_scales=None,
                 region_sums=None,
+                disconnected=None,
             )
             out.append(np.asarray(fn(part), dtype=np.float64))
         return np.stack(out)
@@ -232,7 +243,12 @@ class QuadMultipoles(ResultTable, DeleteOne):
         quads = 24.0 * self.data.quadruples
         return P000 * quads * shells[self.triplets].prod(axis=1) / self.boxsize**9
 
-    def zeta(self, normalisation: str = "isotropic", edge_correction: bool = True) -> np.ndarray:
+    def zeta(
+        self,
+        normalisation: str = "isotropic",
+        edge_correction: bool = True,
+        connected: bool = False,
+    ) -> np.ndarray:
         """The 4PCF coefficients zeta_L(r1, r2, r3), shape (n_ells, n_triplets):
         zeta = sum over even triples of zeta_L P_L + sum over odd triples of
         zeta_L Im P_L (real coefficients for both parities).
@@ -249,6 +265,10 @@ class QuadMultipoles(ResultTable, DeleteOne):
         near lmax are the least accurate. ``edge_correction=False`` (or a
         periodic box without randoms) gives (4 pi)^(3/2) N_L / R_000, exact
         for a uniform window.
+
+        ``connected=True`` subtracts the disconnected (Gaussian) part
+        estimated from the same pass (count with ``disconnected=True``;
+        parity-even triples only, as in Philcox et al. 2021).
 
         ``normalisation="encore"`` gives ENCORE's signs: its raw odd counts
         are minus these (it stores -i zeta of the coefficient of P_L). Its
@@ -282,6 +302,10 @@ class QuadMultipoles(ResultTable, DeleteOne):
         if self.randoms is None and (self.ells == 0).all(axis=1).any():
             # Data alone: DDDD / RRRR - 1, whose 1 is (4 pi)^(3/2) P_000.
             out[self.index(0, 0, 0)] -= 1.0 / P000
+        if connected:
+            if self.disconnected is None:
+                raise InputError("no disconnected part was estimated: count with disconnected=True")
+            out = out - self.disconnected
         return np.where(self.odd[:, None], -out, out) if normalisation == "encore" else out
 
     def odd_vector(self, edge_correction: bool = True) -> np.ndarray:
@@ -387,6 +411,8 @@ class QuadMultipoles(ResultTable, DeleteOne):
         nan = np.full(self.field.size, np.nan)
         cols["N_randoms"] = nan if self.randoms is None else self.randoms.ravel()
         cols["zeta"] = self._zeta_or_nan().ravel()
+        if self.disconnected is not None:
+            cols["zeta_disconnected"] = self.disconnected.ravel()
         return cols
 
     def _header(self, complete: bool) -> dict[str, Any]:
@@ -451,6 +477,10 @@ class QuadMultipoles(ResultTable, DeleteOne):
         shape = (len(ell_rows), ntrip)
         field = column(table, "N_field", path).reshape(shape)
         randoms = column(table, "N_randoms", path).reshape(shape) if h["randoms"] else None
+        disc = None
+        if "zeta_disconnected" in table.column_names:
+            disc = np.asarray(column(table, "zeta_disconnected", path), dtype=np.float64)
+            disc = disc.reshape(shape)
         k = int(h.get("nregions", 0))
         jk = scales = sums = None
         if k:
@@ -473,6 +503,7 @@ class QuadMultipoles(ResultTable, DeleteOne):
             jk,
             scales,
             sums,
+            disc,
         )
 
     def save_ascii(self, path: str | Path) -> None:
