@@ -504,7 +504,7 @@ fn resample(
         }
     }
     // What the expanded sums give region k for this primary, taken out.
-    let drop = |k: usize, acc: &mut [f64]| {
+    let take_out = |k: usize, acc: &mut [f64]| {
         let (ak, dk) = (scales[k], scales[k] - scale);
         let w = if random { ak * wi } else { wi };
         let c = [w, w * dk, w * dk * dk, w * dk * dk * dk];
@@ -522,13 +522,13 @@ fn resample(
             }
         }
     };
-    drop(ri, acc);
+    take_out(ri, acc);
     for slot in 0..sc.slots.len() {
         let k = sc.slots[slot] as usize;
         if k == ri {
             continue;
         }
-        drop(k, acc);
+        take_out(k, acc);
         let ak = scales[k];
         sc.without(slot, ak);
         let (ld, lr) = (&sc.less_sq[0], &sc.less_sq[1]);
