@@ -70,6 +70,22 @@ def pair_visits(data, randoms, rmax: float) -> tuple[float, float]:
     return 2 * float(pc.dd.sum() + pc.dr.sum() + pc.rr.sum()), 2 * float(pc.rr.sum())
 
 
+def timing_row(data, randoms, t: float, cpu: float, enc: dict) -> dict:
+    """The sizes, astrograph's wall and CPU seconds, ENCORE's D - R and R wall
+    seconds, their sum, and astrograph's time over it (``ratio``)."""
+    row = {
+        "ndata": len(data),
+        "nrandoms": len(randoms),
+        "astrograph_s": t,
+        "astrograph_cpu_s": cpu,
+        "encore_dmr_s": enc["time_dmr"],
+        "encore_r_s": enc["time_r"],
+        "encore_s": enc["time_dmr"] + enc["time_r"],
+    }
+    row["ratio"] = t / row["encore_s"]
+    return row
+
+
 def run_encore(
     binary: Path,
     folder: Path,
@@ -129,16 +145,7 @@ def versus_encore(args) -> dict:
     enc = run_encore(Path(args.encore), Path(args.encore_dir), data, randoms, args.threads)
     ours_dmr, ours_r = m.counts("encore")
     off = ~np.eye(NBIN, dtype=bool)
-    row = {
-        "ndata": len(data),
-        "nrandoms": len(randoms),
-        "astrograph_s": t,
-        "astrograph_cpu_s": cpu,
-        "encore_dmr_s": enc["time_dmr"],
-        "encore_r_s": enc["time_r"],
-        "encore_s": enc["time_dmr"] + enc["time_r"],
-    }
-    row["ratio"] = t / row["encore_s"]
+    row = timing_row(data, randoms, t, cpu, enc)
     for tag, ours in (("dmr", ours_dmr), ("r", ours_r)):
         # Per l, the largest difference over the largest |value| of that l.
         diff = np.abs(ours[:, off] - enc[tag][:, off]).max(axis=1)

@@ -30,7 +30,14 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from bench_multipoles import catalogue, clock_hz, lscpu_model, pair_visits, run_encore
+from bench_multipoles import (
+    catalogue,
+    clock_hz,
+    lscpu_model,
+    pair_visits,
+    run_encore,
+    timing_row,
+)
 from common import LAST_CPU, best_of, loadavg, print_table, write_json
 
 import astrograph as ag
@@ -67,16 +74,7 @@ def versus_encore(args) -> dict:
         read=lambda out, tag: parse_4pcf(out / f"{tag}_4pcf.txt"),
     )
     sign = np.where(m.odd, -1.0, 1.0)[:, None]  # ENCORE's raw odd counts are -Im
-    row = {
-        "ndata": len(data),
-        "nrandoms": len(randoms),
-        "astrograph_s": t,
-        "astrograph_cpu_s": cpu,
-        "encore_dmr_s": enc["time_dmr"],
-        "encore_r_s": enc["time_r"],
-        "encore_s": enc["time_dmr"] + enc["time_r"],
-    }
-    row["ratio"] = t / row["encore_s"]
+    row = timing_row(data, randoms, t, cpu, enc)
     # ENCORE's R run weighs each random by N_data / N_randoms (-random_scale).
     for tag, ours in (("dmr", m.field), ("r", m.randoms * m.random_scale**4)):
         ells, values = enc[tag]

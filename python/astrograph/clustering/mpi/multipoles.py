@@ -47,9 +47,7 @@ def count_triangle_multipoles(
     if not side.meta.has_randoms and side.meta.boxsize is None:
         raise InputError(NEEDS_RANDOMS)
     meta, scale = side.meta, side.scale
-    reg = {}
-    if meta.nregions:
-        reg = {"regions": side.labels.astype(np.uint32), "nregions": meta.nregions}
+    reg = side.region_args()
     with progress_bar("multipoles", progress and comm.Get_rank() == 0, side.n) as cb:
         raw = stage(
             comm,
@@ -99,9 +97,8 @@ def count_quad_multipoles(
     side = _local_side(comm, data, randoms, b, catalogue)
     meta, scale = side.meta, side.scale
     check_disconnected(disconnected, meta.has_randoms, bool(meta.nregions))
-    reg: dict[str, Any] = {}
+    reg = side.region_args()
     if meta.nregions:
-        reg = {"regions": side.labels.astype(np.uint32), "nregions": meta.nregions}
         reg["region_scales"] = region_scales(side.sums, meta.has_randoms)
     with progress_bar("4-point multipoles", progress and comm.Get_rank() == 0, side.n) as cb:
         raw = stage(
@@ -145,6 +142,13 @@ class _Side:
     meta: Any
     dnorm: Any
     sums: Any
+
+    def region_args(self) -> dict[str, Any]:
+        """The core's region arguments (labels and their number; none
+        without regions)."""
+        if not self.meta.nregions:
+            return {}
+        return {"regions": self.labels.astype(np.uint32), "nregions": self.meta.nregions}
 
 
 def _local_side(comm: Any, data: Any, randoms: Any, b: Bins, catalogue: dict) -> _Side:

@@ -123,30 +123,26 @@ def combine(
     xi: np.ndarray, xi2: np.ndarray, ells: np.ndarray, triplets: np.ndarray, nb: int
 ) -> np.ndarray:
     """zeta_L of the three pairings, (n_ells, n_triplets); odd triples zero."""
-    pair: dict[tuple[int, int], int] = {}
-    for b2 in range(nb):
-        for b3 in range(b2 + 1, nb):
-            pair[(b2, b3)] = len(pair)
+    pair = np.full((nb, nb), -1)
+    pair[np.triu_indices(nb, 1)] = np.arange(nb * (nb - 1) // 2)
+    b1, b2, b3 = (np.asarray(triplets)[:, k, None] for k in range(3))
     out = np.zeros((len(ells), len(triplets)))
     for row, (l1, l2, l3) in enumerate(ells):
         if (l1 + l2 + l3) % 2:
             continue
-        terms = []
-        for m1 in range(-l1, l1 + 1):
-            for m2 in range(-l2, l2 + 1):
-                m3 = -m1 - m2
-                c = three_j(int(l1), int(l2), int(l3), m1, m2, m3)
-                if c != 0.0:
-                    terms.append((c, _lm(l1, m1), _lm(l2, m2), _lm(l3, m3)))
-        for col, (b1, b2, b3) in enumerate(triplets):
-            total = 0.0 + 0.0j
-            for c, i1, i2, i3 in terms:
-                total += c * (
-                    xi[b1, i1] * xi2[pair[(b2, b3)], i2, i3]
-                    + xi[b2, i2] * xi2[pair[(b1, b3)], i1, i3]
-                    + xi[b3, i3] * xi2[pair[(b1, b2)], i1, i2]
-                )
-            out[row, col] = total.real
+        terms = [
+            (w, _lm(l1, m1), _lm(l2, m2), _lm(l3, -m1 - m2))
+            for m1 in range(-l1, l1 + 1)
+            for m2 in range(-l2, l2 + 1)
+            if (w := three_j(int(l1), int(l2), int(l3), m1, m2, -m1 - m2)) != 0.0
+        ]
+        c, i1, i2, i3 = (np.array(t) for t in zip(*terms, strict=True))
+        total = (
+            xi[b1, i1] * xi2[pair[b2, b3], i2, i3]
+            + xi[b2, i2] * xi2[pair[b1, b3], i1, i3]
+            + xi[b3, i3] * xi2[pair[b1, b2], i1, i2]
+        )
+        out[row] = (total @ c).real
     return out
 
 

@@ -343,11 +343,7 @@ class TriangleMultipoles(ResultTable, DeleteOne):
 
     def _header(self, complete: bool) -> dict[str, Any]:
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "astrograph": package_version(),
-            "complete": complete,
+            **self._identity(complete),
             "lmax": self.lmax,
             "edges": self.bins.edges.tolist(),
             "units": UNITS,

@@ -417,11 +417,7 @@ class QuadMultipoles(ResultTable, DeleteOne):
 
     def _header(self, complete: bool) -> dict[str, Any]:
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "astrograph": package_version(),
-            "complete": complete,
+            **self._identity(complete),
             "units": UNITS,
             "edges": self.bins.edges.tolist(),
             "lmax": self.lmax,

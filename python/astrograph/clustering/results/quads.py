@@ -239,11 +239,7 @@ class QuadCounts(ResultTable, Resampled):
 
     def _header(self, complete: bool) -> dict[str, Any]:
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "astrograph": package_version(),
-            "complete": complete,
+            **self._identity(complete),
             "counts": list(self.names),
             "parity": self.odd is not None,
             "norms": self.norms(),

@@ -98,6 +98,18 @@ class ResultTable:
             )
         return _build(kind, table, header, path)
 
+    def _identity(self, complete: bool) -> dict[str, Any]:
+        """The first keys of every saved header: file format and version,
+        class, package version, and whether the file holds everything to
+        recompute the result (``save``) or only its rows (``to_arrow``)."""
+        return {
+            "format": self.SAVE_FORMAT,
+            "format_version": self.SAVE_VERSION,
+            "class": type(self).__name__,
+            "astrograph": package_version(),
+            "complete": complete,
+        }
+
     @classmethod
     def _from_saved(cls, table: Any, header: dict[str, Any], path: Any) -> Any:
         """The result from the table and header of a saved file."""

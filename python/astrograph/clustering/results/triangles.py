@@ -250,11 +250,7 @@ class TriangleCounts(ResultTable, Resampled):
 
     def _header(self, complete: bool) -> dict[str, Any]:
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "astrograph": package_version(),
-            "complete": complete,
+            **self._identity(complete),
             "counts": list(self.names),
             "norms": self.norms(),
             "estimator": self.default_estimator(),
