@@ -284,8 +284,17 @@ unsafe fn nearer_avx512(pos: &Positions, c: [f64; 3], near: &mut [f64], blocks: 
     use std::arch::x86_64::*;
     let n = near.len();
     assert!(n <= pos.x.len().min(pos.y.len()).min(pos.z.len()));
-    let (cx, cy, cz) = (_mm512_set1_pd(c[0]), _mm512_set1_pd(c[1]), _mm512_set1_pd(c[2]));
-    let (px, py, pz, pn) = (pos.x.as_ptr(), pos.y.as_ptr(), pos.z.as_ptr(), near.as_mut_ptr());
+    let (cx, cy, cz) = (
+        _mm512_set1_pd(c[0]),
+        _mm512_set1_pd(c[1]),
+        _mm512_set1_pd(c[2]),
+    );
+    let (px, py, pz, pn) = (
+        pos.x.as_ptr(),
+        pos.y.as_ptr(),
+        pos.z.as_ptr(),
+        near.as_mut_ptr(),
+    );
     for (b, part) in blocks.iter_mut().enumerate() {
         let (start, end) = (b * SEED_BLOCK, ((b + 1) * SEED_BLOCK).min(n));
         let full = start + (end - start) / LANES * LANES;
