@@ -396,8 +396,14 @@ fn lloyd(
     let (ex, ey, ez) = (extent(pos.x), extent(pos.y), extent(pos.z));
     let tol = SHIFT_TOL * ((ex * ex + ey * ey) + ez * ez).sqrt();
     let mut previous: Option<Vec<u32>> = None;
+    let simd = Simd::detect();
     for _ in 0..iterations {
-        let labels = nearest_centres(pos, &centres, control)?;
+        control.check()?;
+        // One thread: a step on a sample of directions is a fraction of a
+        // millisecond, and the threads of a pool that sleeps between steps
+        // took longer to wake (in a count with regions, after Python's work).
+        let mut labels = vec![0u32; pos.len()];
+        nearest_block(simd, pos, 0, &centres, &mut labels);
         if previous.as_ref() == Some(&labels) {
             break; // the same patches give the same centres
         }
