@@ -88,6 +88,28 @@ def test_small_and_unit_catalogues_are_silent():
     silent(ag.count_pairs, rng.uniform(0, 50, (5, 3)), rng.uniform(0, 50, (500, 3)), bins=[1, 10])
 
 
+def test_catalogues_beyond_the_sample_are_checked_on_a_strided_sample():
+    """Catalogues several times SAMPLE, sorted by distance (a strided sample
+    must still span them): the same shell is silent, randoms over a shifted
+    distance range or in other units still warn."""
+    assert sanity.SAMPLE < 60_000
+    rng = np.random.default_rng(4)
+
+    def shell(n, r0, r1):
+        u = rng.normal(size=(3, n))
+        u /= np.sqrt((u * u).sum(axis=0))
+        u[:, u[0] < 0] *= -1  # a hemisphere
+        r = np.sort((rng.uniform(r0**3, r1**3, n)) ** (1 / 3))
+        return u * r
+
+    data, randoms = shell(3 * sanity.SAMPLE, 500, 1500), shell(8 * sanity.SAMPLE, 500, 1500)
+    silent(sanity.check_catalogues, {"D1": data, "R1.0": randoms})
+    with pytest.warns(AstrographWarning, match="different distances"):
+        sanity.check_catalogues({"D1": data, "R1.0": shell(8 * sanity.SAMPLE, 1200, 2200)})
+    with pytest.warns(AstrographWarning, match="different distances"):
+        sanity.check_catalogues({"D1": data, "R1.0": 0.7 * randoms})
+
+
 # -- 1. (RA, Dec, z) stacked as Cartesian positions ---------------------------------------
 def test_ra_dec_z_stacked_as_cartesian_warns(stripe):
     (ra, dec, z), (rra, rdec, rz) = stripe

@@ -28,8 +28,12 @@ import numpy as np
 
 from ..errors import AstrographWarning, InputError
 
-#: Points of a catalogue the geometry checks look at (a strided sample beyond).
-SAMPLE = 200_000
+#: Points of a catalogue the geometry checks look at (a strided sample beyond):
+#: enough for their extents, medians and 5 % quantiles (a fraction outside
+#: known to ~0.3 % against the 20 % that warns), and 4.6 ms of checks on
+#: 50,000 + 50,000 points instead of 12.7 ms at 200,000 (a pair count of
+#: those points to 20 Mpc/h takes ~70 ms).
+SAMPLE = 20_000
 #: A catalogue's extent is a reference for another's when it has this many
 #: points (fewer trace their volume too loosely: test catalogues, a few clumps) ...
 MIN_POINTS = 1000
