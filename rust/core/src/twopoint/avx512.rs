@@ -487,3 +487,77 @@ unsafe fn compare<const PERIODIC: bool, const K: usize>(
         _mm512_storeu_si512(acc[e].as_mut_ptr().cast(), sums[e]);
     }
 }
+
+/// The hits of a primary of region `ri` split by their neighbour's region,
+/// 16 at a time: out of the bins (`OUT`) dropped, the rest compressed, in
+/// order, into the hits within the region (`same`: bins, points) and those
+/// across (`other`: bins, points, regions), so that the adds that follow
+/// need no branch on the region (perf: with thin slab regions that branch
+/// and the region looked up per hit cost more than the adds). The buffers
+/// are cleared and hold the hits after the call.
+///
+/// # Safety
+/// The CPU must have AVX-512F; every entry of `js` indexes `region`, whose
+/// length fits in an i32.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn split_regions(
+    (sbin, js): (&[u32], &[u32]),
+    region: &[u32],
+    ri: u32,
+    same: (&mut Vec<u32>, &mut Vec<u32>),
+    other: (&mut Vec<u32>, &mut Vec<u32>, &mut Vec<u32>),
+) {
+    const L: usize = 16;
+    let n = sbin.len().min(js.len());
+    assert!(region.len() <= i32::MAX as usize);
+    let (ss, sj) = same;
+    let (os, oj, or) = other;
+    for v in [&mut *ss, &mut *sj, &mut *os, &mut *oj, &mut *or] {
+        v.clear();
+        v.reserve(n + L);
+    }
+    let (out, rv) = (_mm512_set1_epi32(OUT as i32), _mm512_set1_epi32(ri as i32));
+    let (mut a, mut b) = (0usize, 0usize);
+    let mut t = 0;
+    while t < n {
+        let lanes: __mmask16 = if n - t >= L {
+            0xFFFF
+        } else {
+            (1u16 << (n - t)) - 1
+        };
+        let sb = _mm512_maskz_loadu_epi32(lanes, sbin.as_ptr().add(t) as *const i32);
+        let j = _mm512_maskz_loadu_epi32(lanes, js.as_ptr().add(t) as *const i32);
+        let valid = _mm512_mask_cmpneq_epi32_mask(lanes, sb, out);
+        let r = _mm512_mask_i32gather_epi32::<4>(
+            _mm512_setzero_si512(),
+            valid,
+            j,
+            region.as_ptr() as *const i32,
+        );
+        let within = _mm512_mask_cmpeq_epi32_mask(valid, r, rv);
+        let across = valid & !within;
+        // compressed in registers and stored whole (the buffers hold 16
+        // spare entries): a compress straight to memory is slow on some CPUs
+        macro_rules! store {
+            ($v:expr, $at:expr, $m:expr, $x:expr) => {
+                _mm512_storeu_si512(
+                    $v.as_mut_ptr().add($at) as *mut _,
+                    _mm512_maskz_compress_epi32($m, $x),
+                )
+            };
+        }
+        store!(ss, a, within, sb);
+        store!(sj, a, within, j);
+        store!(os, b, across, sb);
+        store!(oj, b, across, j);
+        store!(or, b, across, r);
+        a += within.count_ones() as usize;
+        b += across.count_ones() as usize;
+        t += L;
+    }
+    ss.set_len(a);
+    sj.set_len(a);
+    os.set_len(b);
+    oj.set_len(b);
+    or.set_len(b);
+}

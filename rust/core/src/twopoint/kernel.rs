@@ -358,6 +358,8 @@ impl Kernel<'_> {
         // the hits' coordinates, for their mu bins (AVX-512 path)
         let mut qs: [Vec<f64>; 3] = Default::default();
         let (mut m1, mut m2) = (Vec::new(), Vec::new());
+        // the hits split by region (`avx512::split_regions`)
+        let mut split: [Vec<u32>; 5] = Default::default();
         // The table of each pair of kinds.
         let tables = [
             [self.table(0, 0), self.table(0, 1)],
@@ -565,6 +567,32 @@ impl Kernel<'_> {
                             add_mu::<W, false>(weigher, (a, i), other, ends, hits, &mut put);
                         }
                     }
+                    continue;
+                }
+                if region_lanes && V {
+                    let [ss, sj, os, oj, or] = &mut split;
+                    // SAFETY: V only from chunk_avx512; js index `other`,
+                    // whose regions hold one entry per point.
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        avx512::split_regions(
+                            (&sbin[..n], &js[..n]),
+                            &other.region,
+                            ri,
+                            (ss, sj),
+                            (os, oj, or),
+                        )
+                    };
+                    add_split(
+                        weigher,
+                        (a, i),
+                        other,
+                        (tables[ti], per, block),
+                        (ss, sj),
+                        (os, oj, or),
+                        (&mut sink, acc, ri),
+                        &mut lane,
+                    );
                     continue;
                 }
                 if region_lanes {
@@ -804,6 +832,69 @@ fn add_regions<W: Weigher>(
     *lane = l;
 }
 
+/// `add_regions` on the hits split by region (`avx512::split_regions`):
+/// the same adds in the same order (within the region round the lanes,
+/// across through `Sink::across`), without a branch on the region per hit.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_split<W: Weigher>(
+    weigher: &W,
+    (a, i): (&Side, usize),
+    other: &Side,
+    (tables, per, block): ([usize; 2], usize, usize),
+    (ss, sj): (&[u32], &[u32]),
+    (os, oj, or): (&[u32], &[u32], &[u32]),
+    (sink, acc, ri): (&mut Sink, &mut [f64], u32),
+    lane: &mut usize,
+) {
+    let offs = [tables[0] * per, tables[1] * per];
+    assert!(sink.within.len() >= LANES * block);
+    let within = sink.within.as_mut_ptr();
+    let mut l = *lane;
+    for (&sb, &j) in ss.iter().zip(sj) {
+        let j = j as usize;
+        // SAFETY: j indexes `other` (a hit); kinds are 0 or 1; l < LANES
+        // and offs[tj] + sb < block, so the slot lies in `within`.
+        unsafe {
+            let tj = usize::from(*other.t.get_unchecked(j) & 1);
+            let w = weight(weigher, (a, i), other, j, tables[tj]);
+            *within.add(l * block + offs[tj] + sb as usize) += w;
+        }
+        l = (l + 1) & (LANES - 1);
+    }
+    *lane = l;
+    for ((&sb, &j), &rj) in os.iter().zip(oj).zip(or) {
+        let j = j as usize;
+        // SAFETY: as above.
+        let (tj, w) = unsafe {
+            let tj = usize::from(*other.t.get_unchecked(j) & 1);
+            (tj, weight(weigher, (a, i), other, j, tables[tj]))
+        };
+        sink.across(acc, offs[tj] + sb as usize, w, ri, rj);
+    }
+}
+
+/// The weight of the pair (i of a, j of b) counted into `table`.
+///
+/// # Safety
+/// j indexes `b`.
+#[inline(always)]
+unsafe fn weight<W: Weigher>(
+    weigher: &W,
+    (a, i): (&Side, usize),
+    b: &Side,
+    j: usize,
+    table: usize,
+) -> f64 {
+    if W::PRODUCT && a.unit && b.unit {
+        1.0
+    } else if W::PRODUCT {
+        a.w[i] * *b.w.get_unchecked(j)
+    } else {
+        weigher.weight(a, i, b, j, table)
+    }
+}
+
 /// Hit t of primary i (separation bin `sbin[t]` of point `js[t]` of
 /// `other`): its bin, point, kind and pair weight; None out of the bins.
 ///
@@ -824,13 +915,7 @@ unsafe fn hit<W: Weigher>(
     }
     let j = *js.get_unchecked(t) as usize;
     let tj = *other.t.get_unchecked(j);
-    let w = if W::PRODUCT && a.unit && other.unit {
-        1.0
-    } else if W::PRODUCT {
-        a.w[i] * *other.w.get_unchecked(j)
-    } else {
-        weigher.weight(a, i, other, j, tables[usize::from(tj & 1)])
-    };
+    let w = weight(weigher, (a, i), other, j, tables[usize::from(tj & 1)]);
     Some((sb, j, tj, w))
 }
 
