@@ -437,17 +437,22 @@ fn lloyd(
 mod tests {
     use super::*;
 
-    /// Equals a brute-force argmax, first of equals, on random directions
-    /// and on centres repeated (ties).
-    #[test]
-    fn nearest_is_the_first_largest_dot_product() {
-        let mut s = 12345u64;
-        let mut next = || {
+    /// A reproducible stream of numbers in [-1, 1) (a 64-bit LCG).
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut s = seed;
+        move || {
             s = s
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        };
+        }
+    }
+
+    /// Equals a brute-force argmax, first of equals, on random directions
+    /// and on centres repeated (ties).
+    #[test]
+    fn nearest_is_the_first_largest_dot_product() {
+        let mut next = uniform(12345);
         let unit = |v: [f64; 3]| {
             let r = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
             [v[0] / r, v[1] / r, v[2] / r]
@@ -458,11 +463,7 @@ mod tests {
             .collect();
         let mut centres: Vec<[f64; 3]> = (0..20).map(|_| unit([next(), next(), next()])).collect();
         centres.push(centres[3]);
-        let (x, y, z): (Vec<f64>, Vec<f64>, Vec<f64>) = (
-            pts.iter().map(|p| p[0]).collect(),
-            pts.iter().map(|p| p[1]).collect(),
-            pts.iter().map(|p| p[2]).collect(),
-        );
+        let [x, y, z] = columns(&pts);
         let pos = Positions {
             x: &x,
             y: &y,
@@ -491,13 +492,7 @@ mod tests {
     /// fails this where the CPU has AVX-512.
     #[test]
     fn every_isa_gives_the_same_patches() {
-        let mut s = 7u64;
-        let mut next = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        };
+        let mut next = uniform(7);
         let n = 3 * SEED_BLOCK + 77;
         let pts: Vec<[f64; 3]> = (0..n).map(|_| [next(), next(), next()]).collect();
         let [x, y, z] = columns(&pts);
