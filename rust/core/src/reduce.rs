@@ -253,6 +253,29 @@ pub(crate) fn flush_tables(
     }
 }
 
+/// As `flush_tables` for lanes of tuples whose vertices lie in exactly the
+/// distinct `regions`: into the totals, the touch table of each and the
+/// smallest-region table of the lowest.
+pub(crate) fn flush_spanning(
+    lanes: &mut [f64],
+    acc: &mut [f64],
+    block: usize,
+    nregions: usize,
+    regions: &[u32],
+) {
+    let low = regions.iter().min().map_or(0, |&r| r as usize);
+    for lane in lanes.chunks_exact_mut(block) {
+        add_block(&mut acc[..block], lane);
+        for &r in regions {
+            let at = (1 + r as usize) * block;
+            add_block(&mut acc[at..at + block], lane);
+        }
+        let at = (1 + nregions + low) * block;
+        add_block(&mut acc[at..at + block], lane);
+        lane.fill(0.0);
+    }
+}
+
 #[inline(always)]
 fn add_block(to: &mut [f64], from: &[f64]) {
     for (t, v) in to.iter_mut().zip(from) {

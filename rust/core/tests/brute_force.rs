@@ -879,3 +879,125 @@ fn quad_multipole_realisations_equal_recounting_without_the_region() {
         }
     }
 }
+
+/// Triangle counts and their resampling tables (3, nregions, 4, nbins^3:
+/// touch, smallest region, within) by a plain loop over all triples.
+fn brute_triangle_tables(
+    d: &Cat,
+    r: &Cat,
+    labels: &[u32],
+    nreg: usize,
+    bins: &Bins,
+    m: &Metric,
+) -> (Vec<f64>, Vec<f64>) {
+    let (p, w, t) = all_points(d, r);
+    let nb = bins.nbins();
+    let per = nb * nb * nb;
+    let block = 4 * per;
+    let (mut counts, mut tables) = (vec![0.0; block], vec![0.0; 3 * nreg * block]);
+    let n = p.len();
+    let bin = |a: usize, b: usize| bins.bin(m.d2(p[a], p[b]).sqrt());
+    for i in 0..n {
+        for j in i + 1..n {
+            let bij = bin(i, j);
+            if bij == bins::OUT {
+                continue;
+            }
+            for k in j + 1..n {
+                let (bik, bjk) = (bin(i, k), bin(j, k));
+                if bik == bins::OUT || bjk == bins::OUT {
+                    continue;
+                }
+                let [b1, b2, b3] = sort3([bij, bik, bjk]);
+                let e = (t[i] + t[j] + t[k]) * per + (b1 * nb + b2) * nb + b3;
+                let ww = w[i] * w[j] * w[k];
+                counts[e] += ww;
+                let mut regions = [labels[i], labels[j], labels[k]].map(|r| r as usize);
+                regions.sort();
+                for (a, &r) in regions.iter().enumerate() {
+                    if a == 0 || regions[a - 1] != r {
+                        tables[r * block + e] += ww;
+                    }
+                }
+                tables[(nreg + regions[0]) * block + e] += ww;
+                if regions[0] == regions[2] {
+                    tables[(2 * nreg + regions[0]) * block + e] += ww;
+                }
+            }
+        }
+    }
+    (counts, tables)
+}
+
+#[test]
+fn triangle_tables_with_many_thin_regions_match_brute_force() {
+    // Regions much thinner than rmax: most triangles span two or three, and
+    // a primary's neighbours lie in more regions than get lanes of their own
+    // (slabs of x; random labels), so every way a triangle is summed is
+    // taken; with many bins fewer regions get lanes. Weighted, periodic and
+    // not, direct and from a graph, on 1 and 3 threads.
+    let size = 8.0;
+    let (d, r) = (
+        catalogue(31, 160, size, true),
+        catalogue(131, 160, size, false),
+    );
+    let slabs = |c: &Cat, k: usize| -> Vec<u32> {
+        c.x.iter()
+            .map(|&x| ((x / size * k as f64) as usize).min(k - 1) as u32)
+            .collect()
+    };
+    let mut rng = Pcg64::seed_from_u64(7);
+    let random: Vec<u32> = (0..320).map(|_| rng.random_range(0..30)).collect();
+    let few = |k: usize| Bins::new((0..=k).map(|b| 3.0 * b as f64 / k as f64).collect(), 1);
+    let cases = [
+        ([slabs(&d, 16), slabs(&r, 16)].concat(), 16, few(4).unwrap()),
+        (random, 30, few(3).unwrap()),
+        ([slabs(&d, 6), slabs(&r, 6)].concat(), 6, few(30).unwrap()),
+    ];
+    let c = Control::new();
+    for (labels, nreg, bins) in cases {
+        for boxsize in [None, Some(size)] {
+            let m = Metric::new(boxsize, Los::Z).unwrap();
+            let (want, tables) = brute_triangle_tables(&d, &r, &labels, nreg, &bins, &m);
+            let regions = Regions {
+                labels: &labels,
+                n: nreg,
+            };
+            let opts = CountOptions {
+                max_memory: None,
+                regions: Some(regions),
+                parity: false,
+            };
+            let (ds, rs) = (d.sample(true), r.sample(true));
+            let mut runs = vec![];
+            for threads in [1, 3] {
+                runs.push(
+                    with_threads(Some(threads), || {
+                        count_triangles(&ds, Some(&rs), &bins, &m, opts, &c).unwrap()
+                    })
+                    .unwrap(),
+                );
+            }
+            let mut bo = BuildOptions::new(0.0, 3.0);
+            bo.regions = Some((labels.clone(), nreg));
+            let g = Graph::build(&ds, Some(&rs), &m, &bo, &c).unwrap();
+            let gopts = GraphCountOptions {
+                max_memory: None,
+                jackknife: true,
+                parity: false,
+            };
+            runs.push(g.count_triangles(&bins, gopts, &c).unwrap());
+            assert!(want.iter().sum::<f64>() > 0.0);
+            // Most triangles span regions (else this tests little).
+            let within: f64 = tables[2 * nreg * want.len()..].iter().sum();
+            assert!(within < 0.5 * want.iter().sum::<f64>());
+            for t in &runs {
+                close(&t.counts.concat(), &want);
+                close(&t.regions, &tables);
+            }
+            // Threads change nothing, to the bit.
+            assert_eq!(runs[0].regions, runs[1].regions);
+            assert_eq!(runs[0].counts, runs[1].counts);
+        }
+    }
+}
