@@ -113,11 +113,19 @@ fn sort3(mut v: [u8; 3]) -> [usize; 3] {
     v.map(|b| b as usize)
 }
 
-fn brute_triangles(d: &Cat, r: &Cat, bins: &Bins, m: &Metric, weighted: bool) -> Vec<f64> {
+/// Calls `f(i, j, k, entry, weight)` for every triangle i < j < k of the
+/// points of `d` then `r` with all three sides in the bins: `entry` in
+/// (number of randoms, b1, b2, b3) with b1 <= b2 <= b3.
+fn each_triangle(
+    d: &Cat,
+    r: &Cat,
+    bins: &Bins,
+    m: &Metric,
+    mut f: impl FnMut([usize; 3], usize, f64),
+) {
     let (p, w, t) = all_points(d, r);
     let nb = bins.nbins();
     let per = nb * nb * nb;
-    let mut acc = vec![0.0; 4 * per];
     let n = p.len();
     let bin = |a: usize, b: usize| bins.bin(m.d2(p[a], p[b]).sqrt());
     for i in 0..n {
@@ -132,11 +140,19 @@ fn brute_triangles(d: &Cat, r: &Cat, bins: &Bins, m: &Metric, weighted: bool) ->
                     continue;
                 }
                 let [b1, b2, b3] = sort3([bij, bik, bjk]);
-                let ww = if weighted { w[i] * w[j] * w[k] } else { 1.0 };
-                acc[(t[i] + t[j] + t[k]) * per + (b1 * nb + b2) * nb + b3] += ww;
+                let e = (t[i] + t[j] + t[k]) * per + (b1 * nb + b2) * nb + b3;
+                f([i, j, k], e, w[i] * w[j] * w[k]);
             }
         }
     }
+}
+
+fn brute_triangles(d: &Cat, r: &Cat, bins: &Bins, m: &Metric, weighted: bool) -> Vec<f64> {
+    let nb = bins.nbins();
+    let mut acc = vec![0.0; 4 * nb * nb * nb];
+    each_triangle(d, r, bins, m, |_, e, w| {
+        acc[e] += if weighted { w } else { 1.0 };
+    });
     acc
 }
 
@@ -890,42 +906,23 @@ fn brute_triangle_tables(
     bins: &Bins,
     m: &Metric,
 ) -> (Vec<f64>, Vec<f64>) {
-    let (p, w, t) = all_points(d, r);
     let nb = bins.nbins();
-    let per = nb * nb * nb;
-    let block = 4 * per;
+    let block = 4 * nb * nb * nb;
     let (mut counts, mut tables) = (vec![0.0; block], vec![0.0; 3 * nreg * block]);
-    let n = p.len();
-    let bin = |a: usize, b: usize| bins.bin(m.d2(p[a], p[b]).sqrt());
-    for i in 0..n {
-        for j in i + 1..n {
-            let bij = bin(i, j);
-            if bij == bins::OUT {
-                continue;
-            }
-            for k in j + 1..n {
-                let (bik, bjk) = (bin(i, k), bin(j, k));
-                if bik == bins::OUT || bjk == bins::OUT {
-                    continue;
-                }
-                let [b1, b2, b3] = sort3([bij, bik, bjk]);
-                let e = (t[i] + t[j] + t[k]) * per + (b1 * nb + b2) * nb + b3;
-                let ww = w[i] * w[j] * w[k];
-                counts[e] += ww;
-                let mut regions = [labels[i], labels[j], labels[k]].map(|r| r as usize);
-                regions.sort();
-                for (a, &r) in regions.iter().enumerate() {
-                    if a == 0 || regions[a - 1] != r {
-                        tables[r * block + e] += ww;
-                    }
-                }
-                tables[(nreg + regions[0]) * block + e] += ww;
-                if regions[0] == regions[2] {
-                    tables[(2 * nreg + regions[0]) * block + e] += ww;
-                }
+    each_triangle(d, r, bins, m, |ijk, e, w| {
+        counts[e] += w;
+        let mut regions = ijk.map(|v| labels[v] as usize);
+        regions.sort();
+        for (a, &r) in regions.iter().enumerate() {
+            if a == 0 || regions[a - 1] != r {
+                tables[r * block + e] += w;
             }
         }
-    }
+        tables[(nreg + regions[0]) * block + e] += w;
+        if regions[0] == regions[2] {
+            tables[(2 * nreg + regions[0]) * block + e] += w;
+        }
+    });
     (counts, tables)
 }
 
