@@ -192,7 +192,7 @@ fn two_slots(slots: usize, a: usize, b: usize) -> usize {
 }
 
 /// Per-thread scratch: the marks (a byte per node), the hit list, the lanes
-/// and, with regions, the chunk's primaries in region order.
+/// and the chunk's primaries (with regions, in region order).
 struct Scratch {
     mark: Vec<u8>,
     hits: Vec<u32>,
@@ -393,8 +393,9 @@ impl Kernel<'_> {
 
     /// The triangles of primary i when some of its forward neighbours lie in
     /// other regions. The own-region part of each N+(j) comes first, so which
-    /// regions a triangle spans is known from the part its k is found in,
-    /// without a test per triangle in the common cases.
+    /// regions a triangle spans is known from the part its k is found in
+    /// and, in the other part, k's tag: no region is looked up per triangle
+    /// while the regions near i have slots.
     fn spanning(&self, i: usize, s: &mut Scratch, acc: &mut [f64]) {
         let (bl, nodes) = (self.bl, self.nodes);
         let (block, nr) = (4 * self.per, nodes.nregions);
