@@ -300,11 +300,6 @@ impl Kernel<'_> {
     ) -> Result<Vec<f64>> {
         let (bl, nodes) = (self.bl, self.nodes);
         let block = 4 * self.per;
-        let (nr, slots) = if JK {
-            (nodes.nregions, self.slots)
-        } else {
-            (0, 0)
-        };
         chunked_sum_with(
             n,
             len,
@@ -312,7 +307,7 @@ impl Kernel<'_> {
             || Scratch {
                 mark: vec![OUT; n],
                 hits: vec![0u32; max_degree + 1],
-                lanes: Lanes::new(block, slots, nr, n),
+                lanes: Lanes::new(block, self.slots, nodes.nregions, n),
                 order: Vec::new(),
             },
             |s, range, acc| {
